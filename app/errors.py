@@ -1,0 +1,95 @@
+"""The service's one error tree.
+
+Everything that can go wrong in a request is one of these; a single exception
+handler per family (``app/http/handlers.py``) turns it into the JSON error body
+``{"status": "error", "error": "...", "details": {...}}``.
+
+    ServiceError
+     ├── InvalidParameter        400  a query parameter is malformed or out of bounds
+     │    └── InvalidParameters  400  several at once (one entry per parameter)
+     └── UpstreamError           502  Prometheus did not give a usable answer
+          ├── UpstreamUnavailable 503  connection refused, reset, DNS failure
+          ├── UpstreamTimeout     504  no answer within the configured timeout
+          ├── UpstreamBadResponse 502  Prometheus error, non-JSON, truncated or odd body
+          └── UpstreamOverloaded  503  too many queries in flight, or circuit open
+
+Errors carry their context as keyword-only arguments and never hold secrets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ServiceError(Exception):
+    """Base of every error the service reports to a client."""
+
+    status_code = 500
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, Any] = details or {}
+
+
+class InvalidParameter(ServiceError):
+    """A query parameter is malformed or out of bounds."""
+
+    status_code = 400
+
+    def __init__(self, message: str, *, parameter: str, value: object = None) -> None:
+        details: dict[str, Any] = {"parameter": parameter, "message": message}
+        if value is not None:
+            details["value"] = value
+        super().__init__(f"Invalid parameter '{parameter}': {message}", details=details)
+        self.parameter = parameter
+
+
+class InvalidParameters(InvalidParameter):
+    """Several parameters are invalid; ``details.errors`` names each one."""
+
+    def __init__(self, errors: list[InvalidParameter]) -> None:
+        names = ", ".join(sorted({error.parameter for error in errors}))
+        ServiceError.__init__(
+            self,
+            f"Invalid parameters: {names}",
+            details={"errors": [error.details for error in errors]},
+        )
+        self.parameter = names
+
+
+class UpstreamError(ServiceError):
+    """Prometheus did not give a usable answer."""
+
+    status_code = 502
+
+    def __init__(self, message: str, *, upstream: str, reason: str | None = None) -> None:
+        details: dict[str, Any] = {"upstream": upstream}
+        if reason:
+            details["reason"] = reason
+        super().__init__(message, details=details)
+        self.upstream = upstream
+
+
+class UpstreamUnavailable(UpstreamError):
+    """Prometheus could not be reached."""
+
+    status_code = 503
+
+
+class UpstreamTimeout(UpstreamError):
+    """Prometheus did not answer within the configured timeout."""
+
+    status_code = 504
+
+
+class UpstreamBadResponse(UpstreamError):
+    """Prometheus answered with an error or a body the service cannot use."""
+
+    status_code = 502
+
+
+class UpstreamOverloaded(UpstreamError):
+    """The service refuses to add load to a struggling or saturated Prometheus."""
+
+    status_code = 503

@@ -1,0 +1,96 @@
+"""The app factory and the lifespan that owns the shared resources.
+
+app = create_app(Settings(prometheus_url="http://prometheus:9090"))
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app import __version__
+from app.cache import ResponseCache
+from app.http import handlers
+from app.http.cache_middleware import CacheMiddleware
+from app.http.slashes import TrailingSlashMiddleware
+from app.promql.client import PrometheusClient
+from app.routers import metrics
+from app.settings import Settings
+from app.state import AppState
+
+
+def build_http_client(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
+    timeout = httpx.Timeout(
+        settings.upstream_timeout_seconds, connect=settings.upstream_connect_timeout_seconds
+    )
+    limits = httpx.Limits(
+        max_connections=settings.upstream_max_connections,
+        max_keepalive_connections=settings.upstream_max_connections,
+    )
+    return httpx.AsyncClient(
+        timeout=timeout,
+        limits=limits,
+        trust_env=False,
+        follow_redirects=False,
+        transport=transport,
+    )
+
+
+def build_state(settings: Settings, http: httpx.AsyncClient) -> AppState:
+    # Below the pool size, so fan-out waits here rather than ending in PoolTimeout.
+    semaphore = asyncio.Semaphore(max(1, settings.upstream_max_connections - 1))
+    clients = {
+        url: PrometheusClient(http, url, semaphore=semaphore)
+        for url in sorted(settings.allowed_prometheus_urls)
+    }
+    cache = ResponseCache(ttl=settings.cache_ttl_seconds, max_entries=settings.cache_max_entries)
+    return AppState(
+        http=http,
+        prometheus=clients,
+        default_prometheus=clients[settings.prometheus_url],
+        cache=cache,
+    )
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+    settings: Settings = app.state.settings
+    async with build_http_client(settings, app.state.upstream_transport) as http:
+        yield {"app": build_state(settings, http)}
+
+
+def create_app(
+    settings: Settings | None = None, *, upstream_transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
+    """Build the service; tests pass explicit settings and may fake the upstream transport."""
+    settings = settings or Settings()
+    app = FastAPI(
+        title="Model Latency API",
+        version=__version__,
+        description="Per-model latency percentiles from Prometheus histograms, as JSON.",
+        lifespan=lifespan,
+        redirect_slashes=False,
+    )
+    app.state.settings = settings
+    app.state.upstream_transport = upstream_transport
+    handlers.install(app)
+    app.include_router(metrics.router)
+    app.add_middleware(CacheMiddleware)
+    if settings.cors_allowed_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_allowed_origins,
+            allow_methods=["GET"],
+            allow_headers=["*"],
+            expose_headers=["X-Cache", "Age"],
+        )
+    app.add_middleware(TrailingSlashMiddleware)
+    return app

@@ -1,0 +1,1 @@
+"""The HTTP edge: pure-ASGI middleware and the exception handlers."""

@@ -1,0 +1,84 @@
+"""Pure-ASGI response cache in front of the app.
+
+A hit is answered here, without FastAPI routing, dependency resolution or
+response validation. A miss renders the request once (single-flight) in a task
+of its own, so a client that disconnects does not cancel it for the others.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.cache import CachedResponse, CacheKey, ResponseCache
+
+CACHED_PREFIXES = ("/api/metrics/",)
+_DROPPED_HEADERS = frozenset({b"cache-control", b"x-cache", b"age"})
+
+
+def cache_key(scope: Scope) -> CacheKey:
+    """Path plus sorted query pairs, so parameter order does not split the cache."""
+    query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    return scope["path"], tuple(sorted(query))
+
+
+def cache_headers(entry: CachedResponse, status: str, max_age: int) -> list[tuple[bytes, bytes]]:
+    headers = [(k, v) for k, v in entry.headers if k.lower() not in _DROPPED_HEADERS]
+    control = f"max-age={max_age}" if entry.status == 200 and max_age > 0 else "no-store"
+    headers += [(b"x-cache", status.encode()), (b"cache-control", control.encode())]
+    return headers
+
+
+async def send_entry(send: Send, entry: CachedResponse, headers: list[tuple[bytes, bytes]]) -> None:
+    await send({"type": "http.response.start", "status": entry.status, "headers": headers})
+    await send({"type": "http.response.body", "body": entry.body})
+
+
+class CacheMiddleware:
+    def __init__(self, app: ASGIApp, prefixes: tuple[str, ...] = CACHED_PREFIXES) -> None:
+        self.app = app
+        self.prefixes = prefixes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self._cacheable(scope):
+            await self.app(scope, receive, send)
+            return
+        cache: ResponseCache = scope["state"]["app"].cache
+        key = cache_key(scope)
+        entry = cache.fresh(key)
+        if entry is not None:
+            age = int(cache.age(entry))
+            headers = cache_headers(entry, "HIT", max(0, int(cache.ttl - age)))
+            headers.append((b"age", str(age).encode()))
+            await send_entry(send, entry, headers)
+            return
+        entry, _ = await cache.load(key, lambda: self._render(dict(scope), cache))
+        await send_entry(send, entry, cache_headers(entry, "MISS", int(cache.ttl)))
+
+    def _cacheable(self, scope: Scope) -> bool:
+        return (
+            scope["type"] == "http"
+            and scope["method"] == "GET"
+            and scope["path"].startswith(self.prefixes)
+            and "app" in scope.get("state", {})
+        )
+
+    async def _render(self, scope: Scope, cache: ResponseCache) -> CachedResponse:
+        """Run the app for ``scope`` with no client attached and keep what it sends."""
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def receive() -> Message:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, capture)
+        headers = tuple((bytes(k), bytes(v)) for k, v in start.get("headers", []))
+        return CachedResponse(start.get("status", 500), headers, b"".join(chunks), cache.now())

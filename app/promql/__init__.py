@@ -1,0 +1,1 @@
+"""PromQL building and the Prometheus HTTP client. Never imports FastAPI."""

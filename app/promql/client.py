@@ -1,0 +1,216 @@
+"""The Prometheus HTTP API client.
+
+Every way a call can fail is mapped to the service's error tree in one place,
+``PrometheusClient._call``; callers only ever see ``app.errors`` exceptions.
+
+    client = PrometheusClient(http, "http://localhost:9090")
+    samples = await client.query('up{job="api"}', at=1_700_000_000)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import httpx
+
+from app.errors import (
+    UpstreamBadResponse,
+    UpstreamError,
+    UpstreamOverloaded,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+
+Labels = Mapping[str, str]
+T = TypeVar("T")
+Observer = Callable[[str, float], None]
+"""Called once per upstream call with its outcome and duration in seconds."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    labels: Labels
+    timestamp: float
+    value: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    labels: Labels
+    points: list[tuple[float, float | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class QueryResult(Generic[T]):
+    items: list[T]
+    warnings: list[str] = field(default_factory=list)
+
+
+def to_number(text: object) -> float | None:
+    """A Prometheus sample value as a float; NaN and infinities become None."""
+    if not isinstance(text, str | int | float):
+        raise UpstreamBadResponse("Prometheus sent a sample that is not a number", upstream="")
+    try:
+        value = float(text)
+    except ValueError:
+        raise UpstreamBadResponse(
+            "Prometheus sent a sample that is not a number", upstream=""
+        ) from None
+    return value if math.isfinite(value) else None
+
+
+def _labels(item: Mapping[str, Any]) -> dict[str, str]:
+    metric = item.get("metric", {})
+    if not isinstance(metric, dict):
+        raise ValueError("metric is not an object")
+    return {str(key): str(value) for key, value in metric.items()}
+
+
+def parse_vector(data: Mapping[str, Any]) -> list[Sample]:
+    if data.get("resultType") != "vector":
+        raise ValueError(f"expected a vector, got {data.get('resultType')!r}")
+    samples = []
+    for item in data["result"]:
+        stamp, value = item["value"]
+        samples.append(Sample(_labels(item), float(stamp), to_number(value)))
+    return samples
+
+
+def parse_matrix(data: Mapping[str, Any]) -> list[Series]:
+    if data.get("resultType") != "matrix":
+        raise ValueError(f"expected a matrix, got {data.get('resultType')!r}")
+    return [
+        Series(_labels(item), [(float(stamp), to_number(value)) for stamp, value in item["values"]])
+        for item in data["result"]
+    ]
+
+
+class PrometheusClient:
+    """Queries one Prometheus server through a shared ``httpx.AsyncClient``."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        base_url: str,
+        *,
+        semaphore: asyncio.Semaphore | None = None,
+        queue_timeout: float = 5.0,
+        observer: Observer | None = None,
+    ) -> None:
+        self._http = http
+        self.base_url = base_url.rstrip("/")
+        self._semaphore = semaphore or asyncio.Semaphore(16)
+        self._queue_timeout = queue_timeout
+        self._observe = observer or (lambda outcome, seconds: None)
+
+    async def query(self, promql: str, *, at: float) -> QueryResult[Sample]:
+        """Evaluate an instant query at unix time ``at``."""
+        body = await self._call("/api/v1/query", {"query": promql, "time": f"{at:.3f}"})
+        return QueryResult(self._parse(parse_vector, body), _warnings(body))
+
+    async def query_range(
+        self, promql: str, *, start: float, end: float, step: float
+    ) -> QueryResult[Series]:
+        """Evaluate a range query from ``start`` to ``end`` every ``step`` seconds."""
+        form = {"query": promql, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"}
+        body = await self._call("/api/v1/query_range", form)
+        return QueryResult(self._parse(parse_matrix, body), _warnings(body))
+
+    async def ready(self) -> None:
+        """Raise an UpstreamError unless Prometheus says it is ready to serve queries."""
+        response = await self._send("GET", "/-/ready", None)
+        if response.status_code != 200:
+            raise UpstreamUnavailable(
+                f"Prometheus is not ready (HTTP {response.status_code})",
+                upstream=self.base_url,
+            )
+
+    def _parse(self, parser: Callable[[Mapping[str, Any]], list[T]], body: Any) -> list[T]:
+        try:
+            return parser(body["data"])
+        except UpstreamBadResponse as exc:
+            raise UpstreamBadResponse(exc.message, upstream=self.base_url) from None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise UpstreamBadResponse(
+                "Prometheus sent a result of an unexpected shape",
+                upstream=self.base_url,
+                reason=str(exc)[:200],
+            ) from None
+
+    async def _call(self, path: str, form: dict[str, str]) -> Any:
+        response = await self._send("POST", path, form)
+        try:
+            body = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise UpstreamBadResponse(
+                f"Prometheus answered HTTP {response.status_code} with a body that is not JSON",
+                upstream=self.base_url,
+            ) from None
+        if not isinstance(body, dict) or body.get("status") != "success":
+            raise _error_from_body(body, response.status_code, self.base_url)
+        return body
+
+    async def _send(self, method: str, path: str, form: dict[str, str] | None) -> httpx.Response:
+        try:
+            await asyncio.wait_for(self._semaphore.acquire(), self._queue_timeout)
+        except TimeoutError:
+            self._observe("overloaded", 0.0)
+            raise UpstreamOverloaded(
+                "Too many Prometheus queries in flight; try again shortly",
+                upstream=self.base_url,
+            ) from None
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            response = await self._http.request(method, self.base_url + path, data=form)
+            outcome = "success" if response.status_code < 400 else "error"
+            return response
+        except httpx.HTTPError as exc:
+            mapped = _map_transport_error(exc, self.base_url)
+            outcome = "timeout" if isinstance(mapped, UpstreamTimeout) else "unreachable"
+            raise mapped from None
+        finally:
+            self._semaphore.release()
+            self._observe(outcome, time.perf_counter() - started)
+
+
+def _warnings(body: Mapping[str, Any]) -> list[str]:
+    warnings = body.get("warnings") or []
+    return [str(item)[:500] for item in warnings] if isinstance(warnings, list) else []
+
+
+def _map_transport_error(exc: httpx.HTTPError, upstream: str) -> UpstreamError:
+    if isinstance(exc, httpx.ConnectTimeout | httpx.ConnectError):
+        return UpstreamUnavailable(
+            "Prometheus is unreachable", upstream=upstream, reason=type(exc).__name__
+        )
+    if isinstance(exc, httpx.PoolTimeout):
+        return UpstreamOverloaded(
+            "No free connection to Prometheus; try again shortly", upstream=upstream
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        return UpstreamTimeout("Prometheus did not answer in time", upstream=upstream)
+    if isinstance(exc, httpx.DecodingError):
+        return UpstreamBadResponse("Prometheus sent an undecodable body", upstream=upstream)
+    return UpstreamUnavailable(
+        "The connection to Prometheus failed", upstream=upstream, reason=type(exc).__name__
+    )
+
+
+def _error_from_body(body: Any, status_code: int, upstream: str) -> UpstreamError:
+    if not isinstance(body, dict):
+        return UpstreamBadResponse("Prometheus sent an unexpected JSON body", upstream=upstream)
+    error_type = str(body.get("errorType", ""))[:100]
+    reason = str(body.get("error", ""))[:500] or None
+    if error_type == "timeout":
+        return UpstreamTimeout("Prometheus timed out evaluating the query", upstream=upstream)
+    if error_type == "unavailable":
+        return UpstreamUnavailable("Prometheus is unavailable", upstream=upstream, reason=reason)
+    message = f"Prometheus rejected the query ({error_type or f'HTTP {status_code}'})"
+    return UpstreamBadResponse(message, upstream=upstream, reason=reason)

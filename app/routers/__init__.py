@@ -1,0 +1,1 @@
+"""Thin routers: parse parameters (``app.deps``), call one service function, return a schema."""

@@ -1,0 +1,1 @@
+"""Service functions: validated parameters in, response schemas out."""

@@ -1,0 +1,214 @@
+"""Latency answers built from Prometheus histogram quantiles.
+
+Routers call exactly one function here per endpoint; each takes validated
+parameters and returns the response schema.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from app.promql.builder import SeriesSelector, milliseconds_factor, quantile_query
+from app.promql.client import PrometheusClient, Series
+from app.promql.durations import format_duration, iso8601
+from app.schemas.metrics import (
+    HistoryPoint,
+    HistoryResponse,
+    HistorySeriesItem,
+    HistoryWindow,
+    P95Item,
+    P95Response,
+    PercentileItem,
+    PercentilesResponse,
+    RangePoint,
+    RangeResponse,
+    RangeSeriesItem,
+    SummaryItem,
+    SummaryResponse,
+)
+
+SUMMARY_PERCENTILES = (50.0, 95.0, 99.0)
+
+
+@dataclass(frozen=True, slots=True)
+class InstantParams:
+    selector: SeriesSelector
+    window: float
+    time_range: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class RangeParams:
+    selector: SeriesSelector
+    window: float
+    start: float
+    end: float
+    step: float
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryParams:
+    range: RangeParams
+    hours: float
+
+
+@dataclass(frozen=True, slots=True)
+class Quantiles:
+    """Per model, per percentile, milliseconds; plus Prometheus's warnings."""
+
+    by_model: dict[str, dict[float, float | None]]
+    warnings: list[str]
+
+
+def percentile_key(percentile: float) -> str:
+    """``p50``, ``p95``, ``p99.9``: the seeds' keys for a percentile."""
+    return f"p{percentile:.10g}"
+
+
+def to_milliseconds(value: float | None, factor: float) -> float | None:
+    if value is None:
+        return None
+    scaled = round(value * factor, 6)
+    return scaled if math.isfinite(scaled) else None
+
+
+async def fetch_quantiles(
+    prom: PrometheusClient, params: InstantParams, percentiles: Iterable[float]
+) -> Quantiles:
+    """One instant query per percentile, all in flight at once."""
+    wanted = list(percentiles)
+    sel = params.selector
+    queries = [quantile_query(p / 100, sel, params.window) for p in wanted]
+    results = await asyncio.gather(*(prom.query(q, at=params.at) for q in queries))
+    factor = milliseconds_factor(sel.metric_name)
+    by_model: dict[str, dict[float, float | None]] = {}
+    warnings: list[str] = []
+    for percentile, result in zip(wanted, results, strict=True):
+        warnings.extend(w for w in result.warnings if w not in warnings)
+        for sample in result.items:
+            model = sample.labels.get(sel.model_label)
+            if model is not None:
+                by_model.setdefault(model, dict.fromkeys(wanted))[percentile] = to_milliseconds(
+                    sample.value, factor
+                )
+    return Quantiles(dict(sorted(by_model.items())), warnings)
+
+
+async def current_p95(prom: PrometheusClient, params: InstantParams) -> P95Response:
+    found = await fetch_quantiles(prom, params, [95.0])
+    stamp = iso8601(params.at)
+    data = [
+        P95Item(
+            model=model,
+            p95_latency_ms=values[95.0],
+            timestamp=params.at,
+            collected_at=stamp,
+            metric_name=params.selector.metric_name,
+            time_range=params.time_range,
+        )
+        for model, values in found.by_model.items()
+    ]
+    return P95Response(data=data, count=len(data), last_updated=stamp, warnings=found.warnings)
+
+
+async def current_percentiles(
+    prom: PrometheusClient, params: InstantParams, percentiles: tuple[float, ...]
+) -> PercentilesResponse:
+    found = await fetch_quantiles(prom, params, percentiles)
+    data = [
+        PercentileItem(
+            model=model,
+            percentiles={percentile_key(p): values[p] for p in percentiles},
+            timestamp=params.at,
+        )
+        for model, values in found.by_model.items()
+    ]
+    return PercentilesResponse(
+        data=data,
+        count=len(data),
+        metric_name=params.selector.metric_name,
+        time_range=params.time_range,
+        warnings=found.warnings,
+    )
+
+
+async def current_summary(prom: PrometheusClient, params: InstantParams) -> SummaryResponse:
+    found = await fetch_quantiles(prom, params, SUMMARY_PERCENTILES)
+    stamp = iso8601(params.at)
+    data = [
+        SummaryItem(
+            model=model,
+            p50_latency_ms=values[50.0],
+            p95_latency_ms=values[95.0],
+            p99_latency_ms=values[99.0],
+            timestamp=params.at,
+            collected_at=stamp,
+            metric_name=params.selector.metric_name,
+            time_range=params.time_range,
+        )
+        for model, values in found.by_model.items()
+    ]
+    return SummaryResponse(data=data, count=len(data), last_updated=stamp, warnings=found.warnings)
+
+
+async def fetch_p95_series(
+    prom: PrometheusClient, params: RangeParams
+) -> tuple[list[tuple[str, Series]], list[str]]:
+    """The p95 of every model over time, sorted by model name."""
+    sel = params.selector
+    result = await prom.query_range(
+        quantile_query(0.95, sel, params.window),
+        start=params.start,
+        end=params.end,
+        step=params.step,
+    )
+    named = [(s.labels[sel.model_label], s) for s in result.items if sel.model_label in s.labels]
+    return sorted(named, key=lambda pair: pair[0]), result.warnings
+
+
+async def p95_range(prom: PrometheusClient, params: RangeParams) -> RangeResponse:
+    series, warnings = await fetch_p95_series(prom, params)
+    factor = milliseconds_factor(params.selector.metric_name)
+    data = [
+        RangeSeriesItem(
+            model=model,
+            data_points=[
+                RangePoint(timestamp=ts, p95_latency_ms=to_milliseconds(v, factor))
+                for ts, v in s.points
+            ],
+            metric_name=params.selector.metric_name,
+            duration=format_duration(params.end - params.start),
+            step=format_duration(params.step),
+        )
+        for model, s in series
+    ]
+    return RangeResponse(
+        data=data, count=len(data), start=params.start, end=params.end, warnings=warnings
+    )
+
+
+async def p95_history(prom: PrometheusClient, history: HistoryParams) -> HistoryResponse:
+    params = history.range
+    series, warnings = await fetch_p95_series(prom, params)
+    factor = milliseconds_factor(params.selector.metric_name)
+    data = [
+        HistorySeriesItem(
+            model=model,
+            data_points=[
+                HistoryPoint(timestamp=iso8601(ts), p95_latency_ms=to_milliseconds(v, factor))
+                for ts, v in s.points
+            ],
+        )
+        for model, s in series
+    ]
+    window = HistoryWindow(
+        start=iso8601(params.start),
+        end=iso8601(params.end),
+        hours=history.hours,
+        step=format_duration(params.step),
+    )
+    return HistoryResponse(data=data, count=len(data), time_range=window, warnings=warnings)

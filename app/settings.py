@@ -1,0 +1,83 @@
+"""Service configuration, read from environment variables by pydantic-settings.
+
+Tests build ``Settings(...)`` explicitly and pass it to ``create_app``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from app.promql.selectors import parse_label_selector
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+def _split_commas(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+def normalize_url(url: str) -> str:
+    """Compare Prometheus URLs without caring about a trailing slash."""
+    return url.strip().rstrip("/")
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    prometheus_url: str = Field(default="http://localhost:9090", pattern=r"^https?://\S+$")
+    prometheus_allowed_urls: CommaList = Field(default_factory=list)
+    label_selector: str = Field(default="", max_length=1000)
+
+    cache_ttl_seconds: float = Field(default=5.0, ge=0, le=3600)
+    cache_max_entries: int = Field(default=10_000, ge=1, le=1_000_000)
+
+    upstream_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    upstream_connect_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    upstream_max_connections: int = Field(default=32, ge=1, le=1000)
+
+    cors_allowed_origins: CommaList = Field(default_factory=list)
+
+    service_name: str = Field(default="model-latency-api", max_length=100)
+    environment: str = Field(default="development", max_length=100)
+
+    @field_validator("prometheus_allowed_urls", "cors_allowed_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return _split_commas(value)
+
+    @field_validator("prometheus_url")
+    @classmethod
+    def _strip_url(cls, value: str) -> str:
+        return normalize_url(value)
+
+    @field_validator("prometheus_allowed_urls")
+    @classmethod
+    def _check_allowed(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"not an http(s) URL: {url!r}")
+        return [normalize_url(url) for url in urls]
+
+    @field_validator("label_selector")
+    @classmethod
+    def _check_selector(cls, value: str) -> str:
+        parse_label_selector(value)
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _check_timeouts(self) -> Settings:
+        if self.upstream_connect_timeout_seconds > self.upstream_timeout_seconds:
+            raise ValueError("UPSTREAM_CONNECT_TIMEOUT_SECONDS exceeds UPSTREAM_TIMEOUT_SECONDS")
+        return self
+
+    @property
+    def allowed_prometheus_urls(self) -> frozenset[str]:
+        """The Prometheus servers a request may select with ``prometheus_url``."""
+        return frozenset([self.prometheus_url, *self.prometheus_allowed_urls])
