@@ -16,7 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
 from app.cache import ResponseCache
-from app.http import handlers
+from app.http import handlers, openapi
 from app.http.cache_middleware import CacheMiddleware
 from app.http.slashes import TrailingSlashMiddleware
 from app.promql.client import PrometheusClient
@@ -82,6 +82,7 @@ def create_app(
     app.state.settings = settings
     app.state.upstream_transport = upstream_transport
     handlers.install(app)
+    openapi.install(app)
     app.include_router(metrics.router)
     app.add_middleware(CacheMiddleware)
     if settings.cors_allowed_origins:

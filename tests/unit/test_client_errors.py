@@ -1,0 +1,146 @@
+"""How each upstream failure reaches the client; faked with httpx.MockTransport."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+
+from app.errors import UpstreamBadResponse, UpstreamTimeout, UpstreamUnavailable
+from app.promql.client import PrometheusClient, to_number
+
+URL = "http://prometheus.test"
+
+
+def client_for(handler) -> PrometheusClient:
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    return PrometheusClient(http, URL)
+
+
+def vector(*samples: tuple[dict[str, str], str]) -> dict[str, object]:
+    result = [{"metric": m, "value": [1700000000, v]} for m, v in samples]
+    return {"status": "success", "data": {"resultType": "vector", "result": result}}
+
+
+async def test_vector_values_and_non_finite_become_none():
+    body = vector(({"model": "a"}, "0.25"), ({"model": "b"}, "NaN"), ({"model": "c"}, "+Inf"))
+    prom = client_for(lambda request: httpx.Response(200, json=body))
+    result = await prom.query("q", at=1)
+    assert [(s.labels["model"], s.value) for s in result.items] == [
+        ("a", 0.25),
+        ("b", None),
+        ("c", None),
+    ]
+
+
+async def test_query_is_sent_as_form_data_with_time():
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=vector())
+
+    await client_for(handler).query('up{a="b"}', at=1700000000.5)
+    form = dict(httpx.QueryParams(seen[0].content.decode()))
+    assert seen[0].url.path == "/api/v1/query"
+    assert form == {"query": 'up{a="b"}', "time": "1700000000.500"}
+
+
+@pytest.mark.parametrize(
+    ("handler", "error"),
+    [
+        (lambda r: (_ for _ in ()).throw(httpx.ConnectError("refused")), UpstreamUnavailable),
+        (lambda r: (_ for _ in ()).throw(httpx.ReadTimeout("slow")), UpstreamTimeout),
+        (lambda r: (_ for _ in ()).throw(httpx.RemoteProtocolError("reset")), UpstreamUnavailable),
+        (lambda r: httpx.Response(200, text="<html>proxy</html>"), UpstreamBadResponse),
+        (lambda r: httpx.Response(200, text='{"status": "succ'), UpstreamBadResponse),
+        (lambda r: httpx.Response(502, text="Bad Gateway"), UpstreamBadResponse),
+        (
+            lambda r: httpx.Response(
+                400, json={"status": "error", "errorType": "bad_data", "error": "parse error"}
+            ),
+            UpstreamBadResponse,
+        ),
+        (
+            lambda r: httpx.Response(
+                503, json={"status": "error", "errorType": "timeout", "error": "query timed out"}
+            ),
+            UpstreamTimeout,
+        ),
+        (
+            lambda r: httpx.Response(
+                200, json={"status": "success", "data": {"resultType": "matrix", "result": []}}
+            ),
+            UpstreamBadResponse,
+        ),
+        (lambda r: httpx.Response(200, json={"status": "success"}), UpstreamBadResponse),
+        (lambda r: httpx.Response(200, json=[1, 2]), UpstreamBadResponse),
+        (
+            lambda r: httpx.Response(200, json=vector(({"model": "a"}, "fast"))),
+            UpstreamBadResponse,
+        ),
+    ],
+)
+async def test_failures_map_to_the_error_tree(handler, error):
+    with pytest.raises(error) as info:
+        await client_for(handler).query("q", at=1)
+    assert info.value.details["upstream"] == URL
+
+
+async def test_warnings_are_passed_on():
+    body = {**vector(), "warnings": ["results truncated"]}
+    result = await client_for(lambda r: httpx.Response(200, json=body)).query("q", at=1)
+    assert result.warnings == ["results truncated"]
+
+
+async def test_observer_hears_each_outcome():
+    heard: list[str] = []
+    http = httpx.AsyncClient(
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, json=vector()))
+    )
+    prom = PrometheusClient(http, URL, observer=lambda outcome, seconds: heard.append(outcome))
+    await prom.query("q", at=1)
+    failing = PrometheusClient(
+        httpx.AsyncClient(
+            transport=httpx.MockTransport(lambda r: (_ for _ in ()).throw(httpx.ConnectError("x")))
+        ),
+        URL,
+        observer=lambda outcome, seconds: heard.append(outcome),
+    )
+    with pytest.raises(UpstreamUnavailable):
+        await failing.query("q", at=1)
+    assert heard == ["success", "unreachable"]
+
+
+async def test_in_flight_queries_are_bounded():
+    release = asyncio.Event()
+    active = 0
+    peak = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal active, peak
+        active += 1
+        peak = max(peak, active)
+        await release.wait()
+        active -= 1
+        return httpx.Response(200, json=vector())
+
+    prom = PrometheusClient(
+        httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+        URL,
+        semaphore=asyncio.Semaphore(3),
+    )
+    tasks = [asyncio.create_task(prom.query("q", at=i)) for i in range(10)]
+    await asyncio.sleep(0.05)
+    assert peak == 3
+    release.set()
+    await asyncio.gather(*tasks)
+    assert peak == 3
+
+
+def test_to_number_rejects_non_numbers():
+    assert to_number("1e3") == 1000.0
+    with pytest.raises(UpstreamBadResponse):
+        to_number(json.loads("null"))
