@@ -60,7 +60,8 @@ class Dataset:
             for i, bound in enumerate([*spec.bounds, math.inf]):
                 cumulative += totals[i]
                 le = "+Inf" if math.isinf(bound) else repr(float(bound))
-                yield f"{spec.metric}_bucket{_labels({**spec.labels, 'le': le})} {cumulative} {stamp}"
+                bucket_labels = _labels({**spec.labels, "le": le})
+                yield f"{spec.metric}_bucket{bucket_labels} {cumulative} {stamp}"
             yield f"{spec.metric}_count{_labels(spec.labels)} {cumulative} {stamp}"
 
 
