@@ -13,6 +13,7 @@ import subprocess
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 
 import httpx
 
@@ -61,8 +62,13 @@ class PrometheusServer:
         return cls(workdir, backfill(openmetrics, workdir), **kwargs)  # type: ignore[arg-type]
 
     def start(self, timeout: float = 60) -> PrometheusServer:
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
+        with self.log_path.open("ab") as log:
+            self.process = self._spawn(log)
+        self.wait_ready(timeout)
+        return self
+
+    def _spawn(self, log: IO[bytes]) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
             [
                 PROMETHEUS,
                 f"--config.file={self.config_path}",
@@ -75,8 +81,6 @@ class PrometheusServer:
             stdout=log,
             stderr=log,
         )
-        self.wait_ready(timeout)
-        return self
 
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
