@@ -1,5 +1,8 @@
 """A bounded TTL cache of whole responses, with single-flight loading.
 
+An entry is fresh for ``ttl`` seconds; it is kept ``stale_seconds`` longer so
+that it can stand in for an answer Prometheus cannot give (stale-if-error).
+
 Entries are bounded by count and by bytes. Concurrent loads of one key share
 one task: waiters ``await asyncio.shield(task)``, so a client that disconnects
 cancels only its own wait, never the upstream query the others are waiting on.
@@ -19,7 +22,7 @@ from cachetools import TTLCache
 
 CacheKey = tuple[str, tuple[tuple[str, str], ...]]
 Event = Callable[[str], None]
-"""Told ``hit``, ``miss`` or ``coalesced`` as they happen (for the service's metrics)."""
+"""Told ``hit``, ``miss``, ``coalesced`` or ``stale`` as they happen (for the service's metrics)."""
 
 ENTRY_OVERHEAD_BYTES = 512
 
@@ -44,15 +47,20 @@ class ResponseCache:
         *,
         ttl: float,
         max_entries: int,
+        stale_seconds: float = 0.0,
         max_bytes: int = 64 << 20,
         clock: Callable[[], float] = time.monotonic,
         on_event: Event | None = None,
     ) -> None:
         self.ttl = ttl
+        self.stale_seconds = stale_seconds
         self.max_entries = max_entries
         self._clock = clock
         self._entries: TTLCache[CacheKey, CachedResponse] = TTLCache(
-            maxsize=max_bytes, ttl=max(ttl, 0.001), timer=clock, getsizeof=lambda e: e.size
+            maxsize=max_bytes,
+            ttl=max(ttl + stale_seconds, 0.001),
+            timer=clock,
+            getsizeof=lambda e: e.size,
         )
         self._inflight: dict[CacheKey, asyncio.Future[CachedResponse]] = {}
         self._event = on_event or (lambda name: None)
@@ -68,12 +76,20 @@ class ResponseCache:
 
     def fresh(self, key: CacheKey) -> CachedResponse | None:
         entry = self._entries.get(key) if self.ttl > 0 else None
+        if entry is None or self.age(entry) >= self.ttl:
+            return None
+        self._event("hit")
+        return entry
+
+    def stale(self, key: CacheKey) -> CachedResponse | None:
+        """The last good answer for ``key`` if it is younger than ``ttl + stale_seconds``."""
+        entry = self._entries.get(key)
         if entry is not None:
-            self._event("hit")
+            self._event("stale")
         return entry
 
     def put(self, key: CacheKey, entry: CachedResponse) -> None:
-        if self.ttl <= 0 or entry.size > self._entries.maxsize:
+        if self.ttl + self.stale_seconds <= 0 or entry.size > self._entries.maxsize:
             return
         self._entries[key] = entry
         while len(self._entries) > self.max_entries:

@@ -9,6 +9,7 @@ import time as clock
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from pydantic import StringConstraints
 
 from app.errors import InvalidParameter
 from app.params import (
@@ -30,6 +31,10 @@ from app.services.latency import HistoryParams, InstantParams, RangeParams
 from app.settings import Settings, normalize_url
 from app.state import AppState
 
+DURATION_PATTERN = r"^(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$"
+METRIC_PATTERN = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
+LABEL_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
+
 HISTORY_STEPS = (15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
 HISTORY_TARGET_POINTS = 120
 
@@ -50,6 +55,7 @@ MetricNameQ = Annotated[
     str,
     Query(
         max_length=210,
+        pattern=METRIC_PATTERN,
         description="Histogram metric; the service reads `<metric_name>_bucket`. "
         "Names ending in `_milliseconds` or `_ms` are taken as milliseconds, others as seconds.",
     ),
@@ -58,19 +64,23 @@ TimeRangeQ = Annotated[
     str,
     Query(
         max_length=32,
+        pattern=DURATION_PATTERN,
         description="Rate window, a Prometheus duration from 1s to 30d (e.g. `5m`, `1h30m`).",
     ),
 ]
-ModelLabelQ = Annotated[str, Query(max_length=200, description="Label that names the model.")]
+ModelLabelQ = Annotated[
+    str, Query(max_length=200, pattern=LABEL_PATTERN, description="Label that names the model.")
+]
+ModelValue = Annotated[str, StringConstraints(max_length=200)]
 ModelQ = Annotated[
-    list[str],
+    list[ModelValue],
     Query(
         max_length=50,
         description="Only these models (repeatable, at most 50, each at most 200 characters).",
     ),
 ]
 ModelNameQ = Annotated[
-    list[str], Query(max_length=50, description="Alias of `model`, as in the collector API.")
+    list[ModelValue], Query(max_length=50, description="Alias of `model`, as in the collector API.")
 ]
 PrometheusUrlQ = Annotated[
     str | None,
@@ -147,10 +157,20 @@ def range_params(
     settings: SettingsDep,
     metric_name: MetricNameQ = "request_duration_seconds",
     duration: Annotated[
-        str, Query(max_length=32, description="Length of the range, from 1s to 31d.")
+        str,
+        Query(
+            max_length=32,
+            pattern=DURATION_PATTERN,
+            description="Length of the range, from 1s to 31d.",
+        ),
     ] = "1h",
     step: Annotated[
-        str, Query(max_length=32, description="Distance between points; at most 11,000 points.")
+        str,
+        Query(
+            max_length=32,
+            pattern=DURATION_PATTERN,
+            description="Distance between points; at most 11,000 points.",
+        ),
     ] = "1m",
     start: Annotated[
         str | None, Query(max_length=40, description="Start, unix seconds or RFC 3339.")
@@ -204,7 +224,11 @@ def history_params(
     ] = 1,
     step: Annotated[
         str | None,
-        Query(max_length=32, description="Distance between points; default gives ~120 points."),
+        Query(
+            max_length=32,
+            pattern=DURATION_PATTERN,
+            description="Distance between points; default gives ~120 points.",
+        ),
     ] = None,
     metric_name: MetricNameQ = "request_duration_seconds",
     time_range: TimeRangeQ = "5m",

@@ -19,6 +19,7 @@ from app.cache import ResponseCache
 from app.http import handlers, openapi
 from app.http.cache_middleware import CacheMiddleware
 from app.http.slashes import TrailingSlashMiddleware
+from app.promql.breaker import CircuitBreaker
 from app.promql.client import PrometheusClient
 from app.routers import metrics
 from app.settings import Settings
@@ -38,6 +39,8 @@ def build_http_client(
     return httpx.AsyncClient(
         timeout=timeout,
         limits=limits,
+        headers=settings.upstream_headers(),
+        auth=settings.upstream_auth(),
         trust_env=False,
         follow_redirects=False,
         transport=transport,
@@ -45,13 +48,27 @@ def build_http_client(
 
 
 def build_state(settings: Settings, http: httpx.AsyncClient) -> AppState:
-    # Below the pool size, so fan-out waits here rather than ending in PoolTimeout.
-    semaphore = asyncio.Semaphore(max(1, settings.upstream_max_connections - 1))
+    # Below the pool size (checked by Settings), so fan-out waits here, not in PoolTimeout.
+    semaphore = asyncio.Semaphore(settings.upstream_max_concurrency)
     clients = {
-        url: PrometheusClient(http, url, semaphore=semaphore)
+        url: PrometheusClient(
+            http,
+            url,
+            semaphore=semaphore,
+            queue_timeout=settings.upstream_queue_timeout_seconds,
+            total_timeout=settings.upstream_timeout_seconds,
+            breaker=CircuitBreaker(
+                threshold=settings.circuit_failure_threshold,
+                cooldown=settings.circuit_open_seconds,
+            ),
+        )
         for url in sorted(settings.allowed_prometheus_urls)
     }
-    cache = ResponseCache(ttl=settings.cache_ttl_seconds, max_entries=settings.cache_max_entries)
+    cache = ResponseCache(
+        ttl=settings.cache_ttl_seconds,
+        stale_seconds=settings.cache_stale_seconds,
+        max_entries=settings.cache_max_entries,
+    )
     return AppState(
         http=http,
         prometheus=clients,

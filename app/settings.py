@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.promql.selectors import parse_label_selector
@@ -34,13 +34,22 @@ class Settings(BaseSettings):
     prometheus_url: str = Field(default="http://localhost:9090", pattern=r"^https?://\S+$")
     prometheus_allowed_urls: CommaList = Field(default_factory=list)
     label_selector: str = Field(default="", max_length=1000)
+    prometheus_bearer_token: SecretStr | None = None
+    prometheus_username: str | None = Field(default=None, max_length=200)
+    prometheus_password: SecretStr | None = None
+    prometheus_headers: dict[str, SecretStr] = Field(default_factory=dict)
 
     cache_ttl_seconds: float = Field(default=5.0, ge=0, le=3600)
     cache_max_entries: int = Field(default=10_000, ge=1, le=1_000_000)
+    cache_stale_seconds: float = Field(default=300.0, ge=0, le=86_400)
 
     upstream_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     upstream_connect_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
-    upstream_max_connections: int = Field(default=32, ge=1, le=1000)
+    upstream_max_connections: int = Field(default=32, ge=2, le=1000)
+    upstream_max_concurrency: int = Field(default=16, ge=1, le=999)
+    upstream_queue_timeout_seconds: float = Field(default=2.0, ge=0, le=60)
+    circuit_failure_threshold: int = Field(default=5, ge=1, le=1000)
+    circuit_open_seconds: float = Field(default=10.0, gt=0, le=3600)
 
     cors_allowed_origins: CommaList = Field(default_factory=list)
 
@@ -75,7 +84,29 @@ class Settings(BaseSettings):
     def _check_timeouts(self) -> Settings:
         if self.upstream_connect_timeout_seconds > self.upstream_timeout_seconds:
             raise ValueError("UPSTREAM_CONNECT_TIMEOUT_SECONDS exceeds UPSTREAM_TIMEOUT_SECONDS")
+        if self.upstream_max_concurrency >= self.upstream_max_connections:
+            # Fan-out must queue at the semaphore, not end in httpx's PoolTimeout.
+            raise ValueError("UPSTREAM_MAX_CONCURRENCY must be below UPSTREAM_MAX_CONNECTIONS")
+        if self.prometheus_password is not None and self.prometheus_username is None:
+            raise ValueError("PROMETHEUS_PASSWORD is set without PROMETHEUS_USERNAME")
+        if self.prometheus_bearer_token is not None and self.prometheus_username is not None:
+            raise ValueError("set PROMETHEUS_BEARER_TOKEN or PROMETHEUS_USERNAME, not both")
         return self
+
+    def upstream_headers(self) -> dict[str, str]:
+        """Headers every upstream request carries (secrets revealed only here)."""
+        headers = {
+            name: value.get_secret_value() for name, value in self.prometheus_headers.items()
+        }
+        if self.prometheus_bearer_token is not None:
+            headers["Authorization"] = f"Bearer {self.prometheus_bearer_token.get_secret_value()}"
+        return headers
+
+    def upstream_auth(self) -> tuple[str, str] | None:
+        if self.prometheus_username is None:
+            return None
+        password = self.prometheus_password.get_secret_value() if self.prometheus_password else ""
+        return self.prometheus_username, password
 
     @property
     def allowed_prometheus_urls(self) -> frozenset[str]:

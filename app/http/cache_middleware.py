@@ -7,6 +7,7 @@ of its own, so a client that disconnects does not cancel it for the others.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -15,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.cache import CachedResponse, CacheKey, ResponseCache
 
 CACHED_PREFIXES = ("/api/metrics/",)
+UPSTREAM_FAILURES = frozenset({502, 503, 504})
 _DROPPED_HEADERS = frozenset({b"cache-control", b"x-cache", b"age"})
 
 
@@ -36,6 +38,15 @@ async def send_entry(send: Send, entry: CachedResponse, headers: list[tuple[byte
     await send({"type": "http.response.body", "body": entry.body})
 
 
+async def send_stale(send: Send, entry: CachedResponse, age: int) -> None:
+    """The last good answer, marked ``"stale": true``, when a fresh one cannot be had."""
+    body = json.dumps({**json.loads(entry.body), "stale": True}, separators=(",", ":")).encode()
+    marked = CachedResponse(entry.status, entry.headers, body, entry.stored_at)
+    headers = [(k, v) for k, v in cache_headers(marked, "STALE", 0) if k != b"content-length"]
+    headers += [(b"content-length", str(len(body)).encode()), (b"age", str(age).encode())]
+    await send_entry(send, marked, headers)
+
+
 class CacheMiddleware:
     def __init__(self, app: ASGIApp, prefixes: tuple[str, ...] = CACHED_PREFIXES) -> None:
         self.app = app
@@ -55,6 +66,11 @@ class CacheMiddleware:
             await send_entry(send, entry, headers)
             return
         entry, _ = await cache.load(key, lambda: self._render(dict(scope), cache))
+        if entry.status in UPSTREAM_FAILURES:
+            stale = cache.stale(key)
+            if stale is not None:
+                await send_stale(send, stale, int(cache.age(stale)))
+                return
         await send_entry(send, entry, cache_headers(entry, "MISS", int(cache.ttl)))
 
     def _cacheable(self, scope: Scope) -> bool:

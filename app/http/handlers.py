@@ -27,7 +27,10 @@ async def service_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
     if isinstance(exc, UpstreamError):
         log.warning("upstream error on %s: %s %s", request.url.path, exc.message, exc.details)
-    return _json(exc.status_code, exc.message, exc.details)
+    response = _json(exc.status_code, exc.message, exc.details)
+    if "retry_after" in exc.details:
+        response.headers["Retry-After"] = str(exc.details["retry_after"])
+    return response
 
 
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:

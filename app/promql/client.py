@@ -26,6 +26,7 @@ from app.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from app.promql.breaker import CircuitBreaker
 
 Labels = Mapping[str, str]
 T = TypeVar("T")
@@ -101,12 +102,16 @@ class PrometheusClient:
         *,
         semaphore: asyncio.Semaphore | None = None,
         queue_timeout: float = 5.0,
+        total_timeout: float = 30.0,
+        breaker: CircuitBreaker | None = None,
         observer: Observer | None = None,
     ) -> None:
         self._http = http
         self.base_url = base_url.rstrip("/")
         self._semaphore = semaphore or asyncio.Semaphore(16)
         self._queue_timeout = queue_timeout
+        self._total_timeout = total_timeout
+        self.breaker = breaker or CircuitBreaker()
         self._observe = observer or (lambda outcome, seconds: None)
 
     async def query(self, promql: str, *, at: float) -> QueryResult[Sample]:
@@ -157,27 +162,53 @@ class PrometheusClient:
         return body
 
     async def _send(self, method: str, path: str, form: dict[str, str] | None) -> httpx.Response:
+        if not self.breaker.allow():
+            self._observe("overloaded", 0.0)
+            raise self._circuit_open()
         try:
             await asyncio.wait_for(self._semaphore.acquire(), self._queue_timeout)
         except TimeoutError:
+            self.breaker.record_success()  # nothing was learnt about Prometheus; end any probe
             self._observe("overloaded", 0.0)
             raise UpstreamOverloaded(
                 "Too many Prometheus queries in flight; try again shortly",
                 upstream=self.base_url,
             ) from None
-        started = time.perf_counter()
-        outcome = "error"
         try:
-            response = await self._http.request(method, self.base_url + path, data=form)
-            outcome = "success" if response.status_code < 400 else "error"
-            return response
-        except httpx.HTTPError as exc:
-            mapped = _map_transport_error(exc, self.base_url)
-            outcome = "timeout" if isinstance(mapped, UpstreamTimeout) else "unreachable"
-            raise mapped from None
+            return await self._timed(method, path, form)
         finally:
             self._semaphore.release()
+
+    async def _timed(self, method: str, path: str, form: dict[str, str] | None) -> httpx.Response:
+        """One upstream call within the total timeout, told to the breaker and the observer."""
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self._total_timeout):
+                response = await self._http.request(method, self.base_url + path, data=form)
+                await response.aread()
+        except (httpx.HTTPError, TimeoutError) as exc:
+            mapped = _map_transport_error(exc, self.base_url)
+            self.breaker.record_failure()
+            outcome = "timeout" if isinstance(mapped, UpstreamTimeout) else "unreachable"
             self._observe(outcome, time.perf_counter() - started)
+            raise mapped from None
+        if response.status_code >= 500:
+            self.breaker.record_failure()
+        else:
+            self.breaker.record_success()
+        outcome = "success" if response.status_code < 400 else "error"
+        self._observe(outcome, time.perf_counter() - started)
+        return response
+
+    def _circuit_open(self) -> UpstreamOverloaded:
+        wait = max(1, round(self.breaker.retry_after()))
+        error = UpstreamOverloaded(
+            f"Prometheus has been failing; the service stops asking it for {wait}s",
+            upstream=self.base_url,
+            reason="circuit open",
+        )
+        error.details["retry_after"] = wait
+        return error
 
 
 def _warnings(body: Mapping[str, Any]) -> list[str]:
@@ -185,7 +216,9 @@ def _warnings(body: Mapping[str, Any]) -> list[str]:
     return [str(item)[:500] for item in warnings] if isinstance(warnings, list) else []
 
 
-def _map_transport_error(exc: httpx.HTTPError, upstream: str) -> UpstreamError:
+def _map_transport_error(exc: httpx.HTTPError | TimeoutError, upstream: str) -> UpstreamError:
+    if isinstance(exc, TimeoutError):
+        return UpstreamTimeout("Prometheus did not answer in time", upstream=upstream)
     if isinstance(exc, httpx.ConnectTimeout | httpx.ConnectError):
         return UpstreamUnavailable(
             "Prometheus is unreachable", upstream=upstream, reason=type(exc).__name__

@@ -42,7 +42,7 @@ def test_duration_bounds():
 def test_models_bounded_in_count_and_length():
     assert check_models(["b", "a", "b"]) == ("a", "b")
     with pytest.raises(InvalidParameter):
-        check_models([str(i) for i in range(51)])
+        check_models([str(i) for i in range(101)])
     with pytest.raises(InvalidParameter):
         check_models(["x" * 201])
 
