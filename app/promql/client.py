@@ -184,12 +184,13 @@ class PrometheusClient:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self._total_timeout):
-                response = await self._http.request(method, self.base_url + path, data=form)
-                await response.aread()
-        except (httpx.HTTPError, TimeoutError) as exc:
-            mapped = _map_transport_error(exc, self.base_url)
+                request = self._http.build_request(method, self.base_url + path, data=form)
+                response = await self._http.send(request, stream=True)
+                await _read_body(response, self.base_url)
+        except (httpx.HTTPError, TimeoutError, UpstreamBadResponse) as exc:
+            mapped = exc if isinstance(exc, UpstreamError) else _map_error(exc, self.base_url)
             self.breaker.record_failure()
-            outcome = "timeout" if isinstance(mapped, UpstreamTimeout) else "unreachable"
+            outcome = _outcome(mapped)
             self._observe(outcome, time.perf_counter() - started)
             raise mapped from None
         if response.status_code >= 500:
@@ -211,12 +212,30 @@ class PrometheusClient:
         return error
 
 
+def _outcome(error: UpstreamError) -> str:
+    if isinstance(error, UpstreamTimeout):
+        return "timeout"
+    return "error" if isinstance(error, UpstreamBadResponse) else "unreachable"
+
+
 def _warnings(body: Mapping[str, Any]) -> list[str]:
     warnings = body.get("warnings") or []
     return [str(item)[:500] for item in warnings] if isinstance(warnings, list) else []
 
 
-def _map_transport_error(exc: httpx.HTTPError | TimeoutError, upstream: str) -> UpstreamError:
+async def _read_body(response: httpx.Response, upstream: str) -> None:
+    """Read the whole body; one that ends early is a bad answer, not a network failure."""
+    try:
+        await response.aread()
+    except (httpx.RemoteProtocolError, httpx.ReadError):
+        raise UpstreamBadResponse(
+            "Prometheus sent a truncated answer", upstream=upstream, reason="body ended early"
+        ) from None
+    finally:
+        await response.aclose()
+
+
+def _map_error(exc: httpx.HTTPError | TimeoutError, upstream: str) -> UpstreamError:
     if isinstance(exc, TimeoutError):
         return UpstreamTimeout("Prometheus did not answer in time", upstream=upstream)
     if isinstance(exc, httpx.ConnectTimeout | httpx.ConnectError):

@@ -1,0 +1,107 @@
+"""A misbehaving upstream on a real loopback socket, for faults Prometheus won't produce.
+
+    with FakeUpstream("truncated") as upstream:
+        Settings(prometheus_url=upstream.url)
+
+Modes: ``slow`` (reads the request, answers nothing for ``delay`` seconds),
+``html`` (a proxy's error page), ``truncated`` (promises more body than it
+sends), ``reset`` (closes with a TCP reset), ``wrong_type`` (valid JSON, a
+scalar where a vector belongs), ``warnings`` (a good answer with a warning).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import struct
+import threading
+from types import TracebackType
+
+from tests.support.prometheus import free_port
+
+_VECTOR = {
+    "status": "success",
+    "data": {
+        "resultType": "vector",
+        "result": [{"metric": {"model": "a"}, "value": [1700000000, "0.5"]}],
+    },
+}
+
+
+def _http(status: str, content_type: str, body: bytes, length: int | None = None) -> bytes:
+    head = (
+        f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n"
+        f"Content-Length: {len(body) if length is None else length}\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+def _answer(mode: str) -> bytes:
+    if mode == "html":
+        return _http("502 Bad Gateway", "text/html", b"<html><body>Bad gateway</body></html>")
+    if mode == "truncated":
+        return _http("200 OK", "application/json", b'{"status":"success","da', length=500)
+    if mode == "wrong_type":
+        body = {"status": "success", "data": {"resultType": "scalar", "result": [1, "1"]}}
+        return _http("200 OK", "application/json", json.dumps(body).encode())
+    if mode == "warnings":
+        body = {**_VECTOR, "warnings": ["query results may be incomplete"]}
+        return _http("200 OK", "application/json", json.dumps(body).encode())
+    return _http("200 OK", "application/json", json.dumps(_VECTOR).encode())
+
+
+class FakeUpstream:
+    def __init__(self, mode: str, *, delay: float = 30.0) -> None:
+        self.mode = mode
+        self.delay = delay
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.requests = 0
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._server: asyncio.Server | None = None
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.requests += 1
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            if self.mode == "slow":
+                await asyncio.sleep(self.delay)
+            elif self.mode == "reset":
+                sock = writer.get_extra_info("socket")
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            else:
+                writer.write(_answer(self.mode))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    def __enter__(self) -> FakeUpstream:
+        self._thread.start()
+        start = asyncio.start_server(self._handle, "127.0.0.1", self.port)
+        self._server = asyncio.run_coroutine_threadsafe(start, self._loop).result(10)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        async def stop() -> None:
+            if self._server is not None:
+                self._server.close()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.sleep(0)  # let closed transports finish closing
+
+        asyncio.run_coroutine_threadsafe(stop(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
