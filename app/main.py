@@ -1,5 +1,27 @@
 """The default app for ``uvicorn app.main:app``, configured from the environment."""
 
-from app.factory import create_app
+from __future__ import annotations
 
-app = create_app()
+from pydantic import ValidationError
+
+from app.factory import create_app
+from app.settings import Settings
+
+
+def describe(error: ValidationError) -> str:
+    """One line per bad setting, named as the environment variable."""
+    lines = []
+    for item in error.errors():
+        name = "_".join(str(part) for part in item["loc"]).upper() or "SETTINGS"
+        lines.append(f"  {name}: {item['msg']}")
+    return "Invalid configuration, the service did not start:\n" + "\n".join(lines)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise SystemExit(describe(error)) from None
+
+
+app = create_app(load_settings())
