@@ -21,7 +21,7 @@ from app.http.cache_middleware import CacheMiddleware
 from app.http.slashes import TrailingSlashMiddleware
 from app.promql.breaker import CircuitBreaker
 from app.promql.client import PrometheusClient
-from app.routers import metrics
+from app.routers import metrics, pages
 from app.settings import Settings
 from app.state import AppState
 
@@ -95,12 +95,16 @@ def create_app(
         description="Per-model latency percentiles from Prometheus histograms, as JSON.",
         lifespan=lifespan,
         redirect_slashes=False,
+        # /docs and /redoc are served by app.routers.pages from local assets, not a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.upstream_transport = upstream_transport
     handlers.install(app)
     openapi.install(app)
     app.include_router(metrics.router)
+    pages.install(app)
     app.add_middleware(CacheMiddleware)
     if settings.cors_allowed_origins:
         app.add_middleware(

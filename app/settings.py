@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     service_name: str = Field(default="model-latency-api", max_length=100)
     environment: str = Field(default="development", max_length=100)
 
+    # The status page at `/`: p95 below warning is good, below danger is warning, else danger.
+    status_warning_ms: float = Field(default=100.0, gt=0, le=3_600_000)
+    status_danger_ms: float = Field(default=200.0, gt=0, le=3_600_000)
+    status_refresh_seconds: float = Field(default=15.0, ge=2, le=3600)
+
     @field_validator("prometheus_allowed_urls", "cors_allowed_origins", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
@@ -91,6 +96,12 @@ class Settings(BaseSettings):
             raise ValueError("PROMETHEUS_PASSWORD is set without PROMETHEUS_USERNAME")
         if self.prometheus_bearer_token is not None and self.prometheus_username is not None:
             raise ValueError("set PROMETHEUS_BEARER_TOKEN or PROMETHEUS_USERNAME, not both")
+        return self
+
+    @model_validator(mode="after")
+    def _check_status_thresholds(self) -> Settings:
+        if self.status_danger_ms <= self.status_warning_ms:
+            raise ValueError("STATUS_DANGER_MS must be above STATUS_WARNING_MS")
         return self
 
     def upstream_headers(self) -> dict[str, str]:

@@ -1,0 +1,140 @@
+"""Pages for people: the status page at `/`, its settings, and API docs that work offline.
+
+Everything a page loads comes from the package (`app/static/`), so the status page,
+Swagger UI (`/docs`) and ReDoc (`/redoc`) render on a machine with no internet access.
+
+    install(app)  # in create_app, with FastAPI(docs_url=None, redoc_url=None)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.deps import SettingsDep
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+VENDOR = "static/vendor"
+OAUTH2_REDIRECT = "/docs/oauth2-redirect"
+
+# The status page has no inline script or style, so the browser itself can refuse
+# anything that is not served by the service.
+STATUS_PAGE_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+)
+
+router = APIRouter()
+
+
+class StatusConfig(BaseModel):
+    """How the status page colours models and how often it refreshes."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "success",
+                    "warning_ms": 100.0,
+                    "danger_ms": 200.0,
+                    "refresh_seconds": 15.0,
+                }
+            ]
+        }
+    )
+
+    status: Literal["success"] = "success"
+    warning_ms: float = Field(
+        description="A p95 at or above this (milliseconds) is a warning (`STATUS_WARNING_MS`)."
+    )
+    danger_ms: float = Field(
+        description="A p95 at or above this (milliseconds) is danger (`STATUS_DANGER_MS`)."
+    )
+    refresh_seconds: float = Field(
+        description="How often the page reloads its data (`STATUS_REFRESH_SECONDS`)."
+    )
+
+
+def _prefix(request: Request) -> str:
+    """The path the app is mounted under, so asset URLs work behind a proxy prefix."""
+    root: str = request.scope.get("root_path", "")
+    return root.rstrip("/")
+
+
+@router.get("/", include_in_schema=False)
+async def status_page() -> FileResponse:
+    """The status page: one row per model, a p95 chart, refreshed automatically."""
+    headers = {"Content-Security-Policy": STATUS_PAGE_CSP, "Cache-Control": "no-cache"}
+    return FileResponse(STATIC_DIR / "status.html", media_type="text/html", headers=headers)
+
+
+@router.get(
+    "/api/status/config/",
+    tags=["status"],
+    summary="Thresholds and refresh period of the status page",
+)
+async def status_config(settings: SettingsDep) -> StatusConfig:
+    """What the page at `/` uses: p95 below `warning_ms` is good, below `danger_ms` a
+    warning, anything else danger.
+
+    `curl 'http://localhost:8000/api/status/config/'`
+    """
+    return StatusConfig(
+        warning_ms=settings.status_warning_ms,
+        danger_ms=settings.status_danger_ms,
+        refresh_seconds=settings.status_refresh_seconds,
+    )
+
+
+@router.get("/docs", include_in_schema=False)
+async def swagger_ui(request: Request) -> HTMLResponse:
+    """Swagger UI with its script, style and icon served by the service."""
+    prefix = _prefix(request)
+    return get_swagger_ui_html(
+        openapi_url=f"{prefix}{request.app.openapi_url}",
+        title=f"{request.app.title} - Swagger UI",
+        swagger_js_url=f"{prefix}/{VENDOR}/swagger-ui/swagger-ui-bundle.js",
+        swagger_css_url=f"{prefix}/{VENDOR}/swagger-ui/swagger-ui.css",
+        swagger_favicon_url=f"{prefix}/{VENDOR}/swagger-ui/favicon-32x32.png",
+        oauth2_redirect_url=f"{prefix}{OAUTH2_REDIRECT}",
+        # The default validator badge is an image from an outside host.
+        swagger_ui_parameters={"validatorUrl": None},
+    )
+
+
+@router.get(OAUTH2_REDIRECT, include_in_schema=False)
+async def swagger_ui_redirect() -> HTMLResponse:
+    return get_swagger_ui_oauth2_redirect_html()
+
+
+@router.get("/redoc", include_in_schema=False)
+async def redoc(request: Request) -> HTMLResponse:
+    """ReDoc with its script and the fonts it asks for served by the service."""
+    prefix = _prefix(request)
+    page = get_redoc_html(
+        openapi_url=f"{prefix}{request.app.openapi_url}",
+        title=f"{request.app.title} - ReDoc",
+        redoc_js_url=f"{prefix}/{VENDOR}/redoc/redoc.standalone.js",
+        redoc_favicon_url=f"{prefix}/{VENDOR}/swagger-ui/favicon-32x32.png",
+        with_google_fonts=False,
+    )
+    fonts = f'<link rel="stylesheet" href="{prefix}/{VENDOR}/fonts/fonts.css">\n</head>'
+    html = bytes(page.body).decode().replace("</head>", fonts, 1)
+    return HTMLResponse(html)
+
+
+def install(app: FastAPI) -> None:
+    """Add the status page, the offline docs and `/static`; build the app with
+    ``docs_url=None, redoc_url=None`` so FastAPI's CDN-backed pages are not added too."""
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
