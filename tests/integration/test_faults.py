@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from collections.abc import Iterator
 
 import pytest
 
@@ -70,45 +71,43 @@ async def test_repeated_failures_open_the_circuit_and_spare_the_upstream(make_cl
     assert last.headers["retry-after"].isdigit()
 
 
-async def test_prometheus_stopped_mid_run_then_back(make_client, prometheus, tmp_path):
-    # a private copy of the dataset, so stopping it does not disturb other tests
+@pytest.fixture
+def own(prometheus, tmp_path) -> Iterator[PrometheusServer]:
+    """A private Prometheus over a copy of the dataset, so stopping it disturbs no other test."""
     shutil.copytree(prometheus.data_dir, tmp_path / "tsdb", ignore=shutil.ignore_patterns("lock"))
-    own = PrometheusServer(tmp_path, tmp_path / "tsdb")
+    server = PrometheusServer(tmp_path, tmp_path / "tsdb")
+    yield server
+    server.stop()
+
+
+async def test_prometheus_stopped_mid_run_then_back(make_client, own):
     settings = settings_for(
         own.url, cache_stale_seconds=0, circuit_failure_threshold=2, circuit_open_seconds=0.5
     )
     path = f"/api/metrics/p95/?time={END}&model=gpt-4"
-    try:
-        own.start()
-        async with make_client(settings) as client:
-            before = await client.get(path)
-            own.stop()
-            during = [(await client.get(path)).status_code for _ in range(4)]
-            own.start()
-            await asyncio.sleep(0.6)  # the breaker's cooldown, then one probe
-            after = await client.get(path)
-    finally:
+    own.start()
+    async with make_client(settings) as client:
+        before = await client.get(path)
         own.stop()
+        during = [(await client.get(path)).status_code for _ in range(4)]
+        own.start()
+        await asyncio.sleep(0.6)  # the breaker's cooldown, then one probe
+        after = await client.get(path)
     assert before.status_code == 200
     assert set(during) == {503}
     assert after.status_code == 200
     assert after.json()["data"] == before.json()["data"]
 
 
-async def test_stale_answer_while_prometheus_is_down(make_client, prometheus, tmp_path):
-    shutil.copytree(prometheus.data_dir, tmp_path / "tsdb", ignore=shutil.ignore_patterns("lock"))
-    own = PrometheusServer(tmp_path, tmp_path / "tsdb")
+async def test_stale_answer_while_prometheus_is_down(make_client, own):
     settings = settings_for(own.url, cache_ttl_seconds=0.2, cache_stale_seconds=120)
     path = f"/api/metrics/p95/?time={END}"
-    try:
-        own.start()
-        async with make_client(settings) as client:
-            fresh = await client.get(path)
-            own.stop()
-            await asyncio.sleep(0.3)
-            stale = await client.get(path)
-    finally:
+    own.start()
+    async with make_client(settings) as client:
+        fresh = await client.get(path)
         own.stop()
+        await asyncio.sleep(0.3)
+        stale = await client.get(path)
     assert fresh.headers["x-cache"] == "MISS"
     assert stale.status_code == 200
     assert stale.headers["x-cache"] == "STALE"

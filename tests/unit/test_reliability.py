@@ -57,15 +57,20 @@ def test_success_resets_the_failure_count():
     assert breaker.state is BreakerState.CLOSED
 
 
-def counting(handler):
-    calls = []
+def guarded(handler, *, threshold: int):
+    """A client behind a breaker with a still clock, and the requests that reached upstream."""
+    calls: list[httpx.Request] = []
 
     async def wrapped(request: httpx.Request) -> httpx.Response:
         calls.append(request)
-        result = handler(request)
-        return await result if asyncio.iscoroutine(result) else result
+        return handler(request)
 
-    return wrapped, calls
+    prom = PrometheusClient(
+        httpx.AsyncClient(transport=httpx.MockTransport(wrapped)),
+        URL,
+        breaker=CircuitBreaker(threshold=threshold, cooldown=10, clock=Clock()),
+    )
+    return prom, calls
 
 
 def refuse(request: httpx.Request) -> httpx.Response:
@@ -73,13 +78,7 @@ def refuse(request: httpx.Request) -> httpx.Response:
 
 
 async def test_circuit_opens_on_connection_errors_and_fails_fast():
-    handler, calls = counting(refuse)
-    clock = Clock()
-    prom = PrometheusClient(
-        httpx.AsyncClient(transport=httpx.MockTransport(handler)),
-        URL,
-        breaker=CircuitBreaker(threshold=3, cooldown=10, clock=clock),
-    )
+    prom, calls = guarded(refuse, threshold=3)
     for _ in range(3):
         with pytest.raises(UpstreamUnavailable):
             await prom.query("q", at=1)
@@ -91,12 +90,7 @@ async def test_circuit_opens_on_connection_errors_and_fails_fast():
 
 async def test_client_errors_from_prometheus_do_not_open_the_circuit():
     bad = httpx.Response(400, json={"status": "error", "errorType": "bad_data", "error": "x"})
-    handler, calls = counting(lambda request: bad)
-    prom = PrometheusClient(
-        httpx.AsyncClient(transport=httpx.MockTransport(handler)),
-        URL,
-        breaker=CircuitBreaker(threshold=2, cooldown=10, clock=Clock()),
-    )
+    prom, calls = guarded(lambda request: bad, threshold=2)
     for _ in range(5):
         with pytest.raises(UpstreamBadResponse, match="rejected"):
             await prom.query("q", at=1)
@@ -105,12 +99,7 @@ async def test_client_errors_from_prometheus_do_not_open_the_circuit():
 
 
 async def test_server_errors_from_prometheus_open_the_circuit():
-    handler, _ = counting(lambda request: httpx.Response(503, text="overloaded"))
-    prom = PrometheusClient(
-        httpx.AsyncClient(transport=httpx.MockTransport(handler)),
-        URL,
-        breaker=CircuitBreaker(threshold=2, cooldown=10, clock=Clock()),
-    )
+    prom, _ = guarded(lambda request: httpx.Response(503, text="overloaded"), threshold=2)
     for _ in range(2):
         with pytest.raises(UpstreamBadResponse, match="not JSON"):
             await prom.query("q", at=1)
