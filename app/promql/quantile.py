@@ -1,0 +1,159 @@
+"""Prometheus's ``histogram_quantile`` for classic histograms, computed in the service.
+
+The percentile endpoints ask Prometheus once for the per-model bucket rates
+(``sum by (model, le) (rate(x_bucket[w]))``) and compute every percentile here,
+instead of one ``histogram_quantile`` query per percentile: Prometheus then
+evaluates the expensive part once, however many percentiles a request wants.
+
+This is a line-by-line port of ``bucketQuantile`` in Prometheus 2.42's
+``promql/quantile.go`` (the version Debian ships), so the answers are the same
+float64 numbers Prometheus would give: sort by upper bound, NaN unless the
+highest bound is +Inf, merge buckets with equal bounds, force the counts
+monotonic, NaN for fewer than two buckets or no observations, then interpolate
+linearly inside the bucket that holds the rank.
+
+    >>> bucket_quantile(0.5, [(0.1, 5.0), (0.2, 7.0), (1.0, 11.0), (math.inf, 12.0)])
+    0.15000000000000002
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+
+Bucket = tuple[float, float]
+"""``(upper_bound, cumulative_count)``, as the ``le`` label and the sample value."""
+
+# Go's strconv.ParseFloat grammar: no spaces, no underscores (outside base prefixes,
+# which a bucket label never uses), hexadecimal only with a binary exponent.
+_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_HEX = re.compile(r"[+-]?0[xX]([0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)[pP][+-]?\d+")
+
+
+def parse_le(text: str) -> float | None:
+    """The upper bound an ``le`` label names, or None where Prometheus skips the sample.
+
+    Accepts exactly what Go's ``strconv.ParseFloat`` accepts (``+Inf``, ``1e0``,
+    ``.2``); Python's ``float()`` is looser (spaces, ``1_0``), so it is not used alone.
+    """
+    lowered = text.lower()
+    unsigned = lowered[1:] if lowered[:1] in ("+", "-") else lowered
+    if unsigned in ("inf", "infinity"):
+        return -math.inf if lowered[0] == "-" else math.inf
+    if lowered == "nan":  # Go takes no sign on NaN
+        return math.nan
+    if _DECIMAL.fullmatch(text):
+        value = float(text)
+        # Go reports overflow (1e400) as an error, so Prometheus skips the sample.
+        return value if math.isfinite(value) else None
+    if _HEX.fullmatch(text):
+        try:
+            return float.fromhex(text)
+        except OverflowError:
+            return None
+    return None
+
+
+def bucket_quantile(q: float, buckets: Iterable[Bucket]) -> float:
+    """Quantile ``q`` (0..1) of one histogram's cumulative buckets, as Prometheus computes it.
+
+    Special cases, all as in Prometheus: NaN ``q`` gives NaN, ``q < 0`` gives -Inf,
+    ``q > 1`` gives +Inf; no +Inf bucket, fewer than two distinct bounds or zero
+    observations give NaN; a rank in the +Inf bucket gives the second-highest bound;
+    a rank in a lowest bucket whose bound is <= 0 gives that bound.
+    """
+    if math.isnan(q):
+        return math.nan
+    if q < 0:
+        return -math.inf
+    if q > 1:
+        return math.inf
+    # Stable like Go's insertion sort, which sort.Sort uses for up to 12 buckets.
+    ordered = sorted(buckets, key=lambda bucket: bucket[0])
+    if not ordered or ordered[-1][0] != math.inf:
+        return math.nan
+    bounds, counts = coalesce(ordered)
+    ensure_monotonic(counts)
+    if len(bounds) < 2:
+        return math.nan
+    observations = counts[-1]
+    if observations == 0:
+        return math.nan
+    return _interpolate(q * observations, bounds, counts)
+
+
+def _interpolate(rank: float, bounds: list[float], counts: list[float]) -> float:
+    last = len(bounds) - 1
+    b = go_search(last, lambda i: counts[i] >= rank)
+    if b == last:
+        return bounds[last - 1]
+    if b == 0 and bounds[0] <= 0:
+        return bounds[0]
+    start, end, count = 0.0, bounds[b], counts[b]
+    if b > 0:
+        start = bounds[b - 1]
+        count -= counts[b - 1]
+        rank -= counts[b - 1]
+    return start + (end - start) * ieee_divide(rank, count)
+
+
+def ieee_divide(a: float, b: float) -> float:
+    """``a / b`` as Go computes it: dividing by zero gives NaN or an infinity, no error."""
+    if b != 0:
+        return a / b
+    if a == 0 or math.isnan(a):
+        return math.nan
+    return math.copysign(math.inf, a) * math.copysign(1.0, b)
+
+
+def coalesce(ordered: list[Bucket]) -> tuple[list[float], list[float]]:
+    """Merge sorted buckets with equal bounds (``0.2`` and ``2e-1``) by adding their counts."""
+    bounds = [ordered[0][0]]
+    counts = [ordered[0][1]]
+    for bound, count in ordered[1:]:
+        if bound == bounds[-1]:
+            counts[-1] += count
+        else:
+            bounds.append(bound)
+            counts.append(count)
+    return bounds, counts
+
+
+def ensure_monotonic(counts: list[float]) -> None:
+    """Raise any count below an earlier one to it (the envelope), in place."""
+    highest = counts[0]
+    for i in range(1, len(counts)):
+        if counts[i] > highest:
+            highest = counts[i]
+        elif counts[i] < highest:
+            counts[i] = highest
+
+
+def go_search(n: int, found: Callable[[int], bool]) -> int:
+    """Go's ``sort.Search``: the same bisection, so NaN counts land where Prometheus's do."""
+    low, high = 0, n
+    while low < high:
+        middle = (low + high) >> 1
+        if not found(middle):
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
+def group_buckets(
+    samples: Iterable[tuple[Mapping[str, str], float]], group_label: str
+) -> dict[str, list[Bucket]]:
+    """Bucket samples grouped by ``group_label``, in arrival order; bad ``le`` skipped.
+
+    Samples without ``group_label`` are dropped, as the endpoints only report models.
+    """
+    groups: dict[str, list[Bucket]] = {}
+    for labels, value in samples:
+        name = labels.get(group_label)
+        bound = parse_le(labels.get("le", ""))
+        if name is None or bound is None:
+            continue
+        groups.setdefault(name, []).append((bound, value))
+    return groups

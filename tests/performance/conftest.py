@@ -1,0 +1,74 @@
+"""Fixtures of the performance tests: odd histograms in a real Prometheus, counted upstream.
+
+Correctness only (how many upstream queries, which points); never timings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from app.factory import create_app
+from app.settings import Settings
+from tests.conftest import require_binary
+from tests.performance import oddities
+from tests.support.prometheus import PROMETHEUS, PrometheusServer
+
+
+@dataclass
+class Upstream:
+    """One request the service sent to Prometheus."""
+
+    path: str
+    form: dict[str, str]
+
+
+@dataclass
+class CountingTransport(httpx.AsyncBaseTransport):
+    """Forwards to the real Prometheus and remembers every request it forwarded."""
+
+    inner: httpx.AsyncBaseTransport = field(default_factory=httpx.AsyncHTTPTransport)
+    seen: list[Upstream] = field(default_factory=list)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = (await request.aread()).decode()
+        form = {key: values[-1] for key, values in parse_qs(body).items()}
+        self.seen.append(Upstream(request.url.path, form))
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    def queries(self) -> list[str]:
+        return [u.form["query"] for u in self.seen if u.path.startswith("/api/v1/query")]
+
+    def clear(self) -> None:
+        self.seen.clear()
+
+
+@pytest.fixture(scope="session")
+def odd_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
+    """A real Prometheus serving tests/performance/oddities.py."""
+    require_binary(PROMETHEUS)
+    workdir = tmp_path_factory.mktemp("odd-prometheus")
+    with PrometheusServer.backfilled(workdir, oddities.openmetrics()) as server:
+        yield server
+
+
+@asynccontextmanager
+async def running(
+    settings: Settings, transport: httpx.AsyncBaseTransport
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """The app with its lifespan running, and an in-process client for it."""
+    app = create_app(settings, upstream_transport=transport)
+    async with LifespanManager(app) as manager:
+        asgi = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=asgi, base_url="http://testserver") as client:
+            yield app, client

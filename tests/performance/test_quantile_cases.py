@@ -1,0 +1,191 @@
+"""``bucket_quantile`` against the cases of Prometheus's promql/testdata/histograms.test.
+
+Each case is translated by hand: the series are ``load 5m`` counters ``0+Nx10``,
+so at 50m a bucket holds ``10 * N`` and its 5m rate is ``N / 300``. The expected
+numbers are Prometheus's own, copied from the test file; like Prometheus's test
+runner we compare them with a relative tolerance of 1e-6 (they are printed rounded).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from app.promql.quantile import bucket_quantile, group_buckets, parse_le
+
+INF = math.inf
+
+# testhistogram_bucket: increments per 5m, keyed by the label text Prometheus parses.
+POSITIVE = {"0.1": 5, ".2": 7, "1e0": 11, "+Inf": 12}
+NEGATIVE = {"-.2": 1, "-0.1": 2, "0.3": 2, "+Inf": 3}
+
+# request_duration_seconds_bucket: (job, instance) -> {le: increment}.
+REQUESTS = {
+    ("job1", "ins1"): {"0.1": 1, "0.2": 3, "+Inf": 4},
+    ("job1", "ins2"): {"0.1": 2, "0.2": 5, "+Inf": 6},
+    ("job2", "ins1"): {"0.1": 3, "0.2": 4, "+Inf": 6},
+    ("job2", "ins2"): {"0.1": 4, "0.2": 7, "+Inf": 9},
+}
+
+MIXED_INS1 = [("0.1", 1), ("0.2", 1), ("2e-1", 1), ("2.0e-1", 1), ("+Inf", 4)]
+MIXED_INS2 = [("+inf", 0), ("+Inf", 0)]
+NONMONOTONIC = [("0.1", 1), ("1", 9), ("10", 8), ("100", 8), ("1000", 9), ("+Inf", 9)]
+
+
+def buckets(increments: dict[str, float] | list[tuple[str, float]], scale: float):
+    pairs = increments.items() if isinstance(increments, dict) else increments
+    out = []
+    for le, inc in pairs:
+        bound = parse_le(le)
+        assert bound is not None
+        out.append((bound, inc * scale))
+    return out
+
+
+def aggregate(by: tuple[str, ...], scale: float) -> dict[tuple[str, ...], list]:
+    """``sum by (le, <by>) (rate(request_duration_seconds_bucket[5m]))``, computed here."""
+    sums: dict[tuple[str, ...], dict[str, float]] = {}
+    for (job, instance), series in REQUESTS.items():
+        labels = {"job": job, "instance": instance}
+        key = tuple(labels[name] for name in by)
+        group = sums.setdefault(key, {})
+        for le, inc in series.items():
+            group[le] = group.get(le, 0.0) + inc * scale
+    return {key: buckets(group, 1.0) for key, group in sums.items()}
+
+
+def close(actual: float, expected: float) -> bool:
+    if math.isnan(expected) or math.isinf(expected):
+        return actual == expected or (math.isnan(actual) and math.isnan(expected))
+    return math.isclose(actual, expected, rel_tol=1e-6, abs_tol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("q", "positive", "negative"),
+    [
+        (-0.1, -INF, -INF),  # quantile too low
+        (1.01, INF, INF),  # quantile too high
+        (0, 0, -0.2),  # lowest bucket: positive interpolates from 0, negative returns its bound
+        (1, 1, 0.3),  # highest bucket: the second-highest bound
+        (0.2, 0.048, -0.2),
+        (0.5, 0.15, -0.15),
+        (0.8, 0.72, 0.3),
+    ],
+)
+@pytest.mark.parametrize("scale", [10, 1 / 300], ids=["raw-at-50m", "rate-5m"])
+def test_testhistogram(q, positive, negative, scale):
+    assert close(bucket_quantile(q, buckets(POSITIVE, scale)), positive)
+    assert close(bucket_quantile(q, buckets(NEGATIVE, scale)), negative)
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"), [(0.3, 0.075), (0.5, 0.1277777777777778)], ids=["q0.3", "q0.5"]
+)
+@pytest.mark.parametrize("average", [False, True], ids=["sum", "avg"])
+def test_everything_in_one(q, expected, average):
+    (merged,) = aggregate((), 1 / 300).values()
+    if average:  # avg by (le) divides every bucket by the same 4: the quantile is unchanged
+        merged = [(bound, count / 4) for bound, count in merged]
+    assert close(bucket_quantile(q, merged), expected)
+
+
+@pytest.mark.parametrize(
+    ("by", "q", "expected"),
+    [
+        (("instance",), 0.3, {("ins1",): 0.075, ("ins2",): 0.075}),
+        (("instance",), 0.5, {("ins1",): 0.1333333333, ("ins2",): 0.125}),
+        (("job",), 0.3, {("job1",): 0.1, ("job2",): 0.0642857142857143}),
+        (("job",), 0.5, {("job1",): 0.14, ("job2",): 0.1125}),
+        (
+            ("job", "instance"),
+            0.3,
+            {
+                ("job1", "ins1"): 0.11,
+                ("job1", "ins2"): 0.09,
+                ("job2", "ins1"): 0.06,
+                ("job2", "ins2"): 0.0675,
+            },
+        ),
+        (
+            ("job", "instance"),
+            0.5,
+            {
+                ("job1", "ins1"): 0.15,
+                ("job1", "ins2"): 0.1333333333333333,
+                ("job2", "ins1"): 0.1,
+                ("job2", "ins2"): 0.1166666666666667,
+            },
+        ),
+    ],
+)
+def test_aggregated(by, q, expected):
+    groups = aggregate(by, 1 / 300)
+    assert set(groups) == set(expected)
+    for key, value in expected.items():
+        assert close(bucket_quantile(q, groups[key]), value), key
+
+
+@pytest.mark.parametrize(("q", "ins1"), [(0.5, 0.15), (0.75, 0.2), (1, 0.2)])
+def test_mixed_le_representations(q, ins1):
+    assert close(bucket_quantile(q, buckets(MIXED_INS1, 1 / 300)), ins1)
+    # '+inf' and '+Inf' coalesce into one bucket: fewer than two buckets is NaN.
+    assert math.isnan(bucket_quantile(q, buckets(MIXED_INS2, 1 / 300)))
+
+
+def test_nonmonotonic_buckets_use_the_envelope():
+    assert close(bucket_quantile(0.99, buckets(NONMONOTONIC, 10)), 0.989875)
+
+
+@pytest.mark.parametrize(
+    ("case", "data"),
+    [
+        ("no +Inf bucket", [(0.1, 1.0), (0.2, 2.0)]),
+        ("only +Inf", [(INF, 5.0)]),
+        ("no observations", [(0.1, 0.0), (0.2, 0.0), (INF, 0.0)]),
+        ("empty", []),
+    ],
+)
+def test_nan_cases(case, data):
+    assert math.isnan(bucket_quantile(0.5, data)), case
+
+
+def test_nan_quantile_is_nan():
+    assert math.isnan(bucket_quantile(math.nan, buckets(POSITIVE, 10)))
+
+
+def test_unsorted_input_is_sorted_first():
+    shuffled = list(reversed(buckets(POSITIVE, 10)))
+    assert close(bucket_quantile(0.5, shuffled), 0.15)
+
+
+def test_group_buckets_skips_bad_le_and_missing_model():
+    samples = [
+        ({"model": "a", "le": "0.1"}, 1.0),
+        ({"model": "a", "le": " 1"}, 5.0),  # Go's ParseFloat rejects the space
+        ({"model": "a", "le": "+Inf"}, 2.0),
+        ({"le": "+Inf"}, 9.0),
+        ({"model": "b"}, 3.0),
+    ]
+    assert group_buckets(samples, "model") == {"a": [(0.1, 1.0), (INF, 2.0)]}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("+Inf", INF),
+        ("-Infinity", -INF),
+        ("1e0", 1.0),
+        (".2", 0.2),
+        ("-.2", -0.2),
+        ("2.0e-1", 0.2),
+        ("0x1p-2", 0.25),
+        ("1_0", None),
+        ("0x10", None),
+        ("1e400", None),
+        ("+nan", None),
+        ("", None),
+    ],
+)
+def test_parse_le_follows_go(text, expected):
+    assert parse_le(text) == expected
