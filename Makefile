@@ -37,7 +37,7 @@ test: install install-system lint typecheck
 unit: install
 	$(BIN)/pytest tests/unit
 
-run: install
+run: install install-system
 	./scripts/run.sh
 
 bench: install install-system
