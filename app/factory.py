@@ -13,15 +13,18 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from prometheus_client import CollectorRegistry
 
 from app import __version__
 from app.cache import ResponseCache
 from app.http import handlers, openapi
 from app.http.cache_middleware import CacheMiddleware
 from app.http.slashes import TrailingSlashMiddleware
+from app.observability import MetricsMiddleware, ServiceMetrics, exposition
 from app.promql.breaker import CircuitBreaker
 from app.promql.client import PrometheusClient
-from app.routers import metrics, pages
+from app.routers import health, metrics, pages
+from app.services.health import HealthMonitor
 from app.settings import Settings
 from app.state import AppState
 
@@ -47,7 +50,9 @@ def build_http_client(
     )
 
 
-def build_state(settings: Settings, http: httpx.AsyncClient) -> AppState:
+def build_state(
+    settings: Settings, http: httpx.AsyncClient, observability: ServiceMetrics | None = None
+) -> AppState:
     # Below the pool size (checked by Settings), so fan-out waits here, not in PoolTimeout.
     semaphore = asyncio.Semaphore(settings.upstream_max_concurrency)
     clients = {
@@ -61,6 +66,7 @@ def build_state(settings: Settings, http: httpx.AsyncClient) -> AppState:
                 threshold=settings.circuit_failure_threshold,
                 cooldown=settings.circuit_open_seconds,
             ),
+            observer=observability.observe_upstream if observability else None,
         )
         for url in sorted(settings.allowed_prometheus_urls)
     }
@@ -68,12 +74,14 @@ def build_state(settings: Settings, http: httpx.AsyncClient) -> AppState:
         ttl=settings.cache_ttl_seconds,
         stale_seconds=settings.cache_stale_seconds,
         max_entries=settings.cache_max_entries,
+        on_event=observability.count_cache_event if observability else None,
     )
     return AppState(
         http=http,
         prometheus=clients,
         default_prometheus=clients[settings.prometheus_url],
         cache=cache,
+        health=HealthMonitor.for_settings(settings, http),
     )
 
 
@@ -81,13 +89,19 @@ def build_state(settings: Settings, http: httpx.AsyncClient) -> AppState:
 async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     settings: Settings = app.state.settings
     async with build_http_client(settings, app.state.upstream_transport) as http:
-        yield {"app": build_state(settings, http)}
+        yield {"app": build_state(settings, http, app.state.observability)}
 
 
 def create_app(
-    settings: Settings | None = None, *, upstream_transport: httpx.AsyncBaseTransport | None = None
+    settings: Settings | None = None,
+    *,
+    upstream_transport: httpx.AsyncBaseTransport | None = None,
+    metrics_registry: CollectorRegistry | None = None,
 ) -> FastAPI:
-    """Build the service; tests pass explicit settings and may fake the upstream transport."""
+    """Build the service; tests pass explicit settings and may fake the upstream transport.
+
+    ``metrics_registry``: where the service's own metrics go (a fresh one by default).
+    """
     settings = settings or Settings()
     app = FastAPI(
         title="Model Latency API",
@@ -101,9 +115,12 @@ def create_app(
     )
     app.state.settings = settings
     app.state.upstream_transport = upstream_transport
+    app.state.observability = ServiceMetrics(metrics_registry)
     handlers.install(app)
     openapi.install(app)
     app.include_router(metrics.router)
+    app.include_router(health.router)
+    app.include_router(exposition.router)
     pages.install(app)
     app.add_middleware(CacheMiddleware)
     if settings.cors_allowed_origins:
@@ -114,5 +131,7 @@ def create_app(
             allow_headers=["*"],
             expose_headers=["X-Cache", "Age"],
         )
+    # Outside the cache (hits are counted), inside the slash fix (one label per route).
+    app.add_middleware(MetricsMiddleware, metrics=app.state.observability)
     app.add_middleware(TrailingSlashMiddleware)
     return app

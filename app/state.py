@@ -9,6 +9,7 @@ from starlette.requests import HTTPConnection
 
 from app.cache import ResponseCache
 from app.promql.client import PrometheusClient
+from app.services.health import HealthMonitor
 
 
 @dataclass(slots=True)
@@ -19,6 +20,8 @@ class AppState:
     prometheus: dict[str, PrometheusClient]
     default_prometheus: PrometheusClient
     cache: ResponseCache
+    # The health checks' cached results and the last successful P95 probe.
+    health: HealthMonitor | None = None
 
     @staticmethod
     def of(connection: HTTPConnection) -> AppState:

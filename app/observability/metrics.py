@@ -1,0 +1,160 @@
+"""Every metric the service exports about itself, registered in one injectable registry.
+
+Dashboards and alert rules are written against these names and labels; change
+them only together with docs/observability.md.
+
+    metrics = ServiceMetrics(CollectorRegistry())
+    client = PrometheusClient(http, url, observer=metrics.observe_upstream)
+    cache = ResponseCache(ttl=5, max_entries=100, on_event=metrics.count_cache_event)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    disable_created_metrics,
+)
+
+from app import __version__
+from app.observability import multiprocess
+
+LATENCY_BUCKETS = (
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+)
+"""Seed 003's bounds (10 ms ... 30 s) plus finer ones below 10 ms and between its steps:
+cache hits answer in about a millisecond, so with only 10 ms as the first bound every
+percentile panel would read "under 10 ms" and nothing more."""
+
+UPSTREAM_OUTCOMES = ("success", "error", "timeout", "unreachable", "overloaded")
+CACHE_EVENTS = ("hit", "miss", "coalesced", "stale")
+
+
+class ServiceMetrics:
+    """The service's own metrics and the hooks that feed them.
+
+    ``registry`` defaults to a fresh ``CollectorRegistry`` per instance, so several apps
+    in one process (tests) never collide. With ``PROMETHEUS_MULTIPROC_DIR`` set, the
+    values live in that directory and ``/metrics`` sums them across worker processes.
+    """
+
+    def __init__(
+        self, registry: CollectorRegistry | None = None, *, version: str = __version__
+    ) -> None:
+        # No ``*_created`` series: multiprocess mode cannot produce them, and a scrape
+        # should look the same whatever the worker count (this is process-wide).
+        disable_created_metrics()
+        self.registry = registry if registry is not None else CollectorRegistry()
+        self.multiprocess_dir: Path | None = multiprocess.configured_dir()
+        self._http_metrics()
+        self._upstream_metrics()
+        self._cache_metrics()
+        build = Gauge(
+            "model_latency_build_info",
+            "Always 1; the version label names the running build.",
+            ["version"],
+            registry=self.registry,
+            multiprocess_mode="max",
+        )
+        build.labels(version).set(1)
+        if self.multiprocess_dir is None:
+            # In multiprocess mode the exposition adds a collector that sums every worker.
+            ProcessCollector(registry=self.registry)
+
+    def _http_metrics(self) -> None:
+        labels = ["handler", "method"]
+        self.requests = Counter(
+            "http_requests_total",
+            "HTTP requests answered, by route template, method and status code.",
+            [*labels, "status"],
+            registry=self.registry,
+        )
+        self.request_duration = Histogram(
+            "http_request_duration_seconds",
+            "Time from receiving an HTTP request to the end of its response.",
+            labels,
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.in_progress = Gauge(
+            "http_requests_in_progress",
+            "HTTP requests being answered right now.",
+            labels,
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+
+    def _upstream_metrics(self) -> None:
+        self.upstream_queries = Counter(
+            "model_latency_upstream_queries_total",
+            "Calls to Prometheus made for clients' requests, by outcome.",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.upstream_duration = Histogram(
+            "model_latency_upstream_query_duration_seconds",
+            "Duration of calls to Prometheus, by outcome.",
+            ["outcome"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        for outcome in UPSTREAM_OUTCOMES:
+            # Present at zero from the start, so rate() and alert rules see every outcome.
+            self.upstream_queries.labels(outcome)
+            self.upstream_duration.labels(outcome)
+
+    def _cache_metrics(self) -> None:
+        self.cache_events = {
+            event: Counter(
+                f"model_latency_cache_{name}_total",
+                text,
+                registry=self.registry,
+            )
+            for event, name, text in (
+                ("hit", "hits", "Requests answered from the response cache."),
+                ("miss", "misses", "Requests that started a Prometheus query."),
+                ("coalesced", "coalesced", "Requests that joined a query already in flight."),
+                ("stale", "stale", "Requests answered with an expired response (stale-if-error)."),
+            )
+        }
+        self.cache_entries = Gauge(
+            "model_latency_cache_entries",
+            "Responses held in the cache (summed over worker processes).",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+
+    def observe_upstream(self, outcome: str, seconds: float) -> None:
+        """``PrometheusClient``'s observer hook; unknown outcomes count as ``error``."""
+        if outcome not in UPSTREAM_OUTCOMES:
+            outcome = "error"
+        self.upstream_queries.labels(outcome).inc()
+        self.upstream_duration.labels(outcome).observe(max(0.0, seconds))
+
+    def count_cache_event(self, event: str) -> None:
+        """``ResponseCache``'s on_event hook: ``hit``, ``miss``, ``coalesced`` or ``stale``."""
+        counter = self.cache_events.get(event)
+        if counter is not None:
+            counter.inc()
+
+    def observe_request(self, handler: str, method: str, status: int, seconds: float) -> None:
+        self.requests.labels(handler, method, str(status)).inc()
+        self.request_duration.labels(handler, method).observe(max(0.0, seconds))

@@ -1,0 +1,103 @@
+"""Health endpoints for orchestrators, load balancers and the earlier APIs' frontends."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Response
+
+from app.deps import SettingsDep, StateDep
+from app.schemas.health import (
+    CollectionHealthResponse,
+    HealthResponse,
+    LivenessResponse,
+    ReadinessResponse,
+    SystemMetricsResponse,
+)
+from app.services import health
+from app.services.health import HealthMonitor
+
+router = APIRouter(tags=["health"])
+UNAVAILABLE = 503
+
+
+def get_monitor(state: StateDep, settings: SettingsDep) -> HealthMonitor:
+    if state.health is None:  # an AppState built without build_state (tests of other parts)
+        state.health = HealthMonitor.for_settings(settings, state.http)
+    return state.health
+
+
+MonitorDep = Annotated[HealthMonitor, Depends(get_monitor)]
+
+
+def _unavailable(model: type[Any], description: str) -> dict[int | str, dict[str, Any]]:
+    return {UNAVAILABLE: {"model": model, "description": description}}
+
+
+@router.get("/health/live", summary="Liveness: the process answers")
+async def live(monitor: MonitorDep) -> LivenessResponse:
+    """Always 200 while the process can answer; never asks Prometheus.
+
+    `curl http://localhost:8000/health/live`
+    """
+    return health.liveness(monitor)
+
+
+@router.get(
+    "/health/ready",
+    summary="Readiness: Prometheus is ready",
+    responses=_unavailable(ReadinessResponse, "Prometheus is not ready; `reason` says why."),
+)
+async def ready(monitor: MonitorDep, response: Response) -> ReadinessResponse:
+    """200 when the configured Prometheus passes its own readiness check, else 503.
+
+    The check's result is reused for `HEALTH_CACHE_SECONDS`.
+    `curl -i http://localhost:8000/health/ready`
+    """
+    body = await health.readiness(monitor)
+    if body.status != "ready":
+        response.status_code = UNAVAILABLE
+    return body
+
+
+@router.get(
+    "/health",
+    summary="Overall health with each dependency's check",
+    responses=_unavailable(HealthResponse, "Degraded or unhealthy; `checks` say which part."),
+)
+async def overall(
+    monitor: MonitorDep, settings: SettingsDep, state: StateDep, response: Response
+) -> HealthResponse:
+    """`healthy` (200), or `degraded` / `unhealthy` (503), with each check's message.
+
+    `curl -i http://localhost:8000/health`
+    """
+    body = await health.health_report(monitor, settings, state.default_prometheus.breaker)
+    if body.status != "healthy":
+        response.status_code = UNAVAILABLE
+    return body
+
+
+@router.get(
+    "/api/health/",
+    summary="Collection health, in the collector API's shape",
+    responses=_unavailable(CollectionHealthResponse, "Prometheus gave no usable answer."),
+)
+async def collection(monitor: MonitorDep, response: Response) -> CollectionHealthResponse:
+    """When Prometheus last answered the default P95 query and how many models it had.
+
+    `curl http://localhost:8000/api/health/`
+    """
+    body = await health.collection_health(monitor)
+    if body.status != "healthy":
+        response.status_code = UNAVAILABLE
+    return body
+
+
+@router.get("/health/metrics", summary="CPU, memory and disk of the process and host")
+async def system_metrics(monitor: MonitorDep) -> SystemMetricsResponse:
+    """A few /proc reads; CPU percentages cover the time since the previous call.
+
+    `curl http://localhost:8000/health/metrics`
+    """
+    return monitor.system.sample()
