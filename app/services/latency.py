@@ -6,14 +6,19 @@ parameters and returns the response schema.
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from app.promql.builder import SeriesSelector, milliseconds_factor, quantile_query
+from app.promql.builder import (
+    SeriesSelector,
+    bucket_rates,
+    milliseconds_factor,
+    quantile_query,
+)
 from app.promql.client import PrometheusClient, Series
 from app.promql.durations import format_duration, iso8601
+from app.promql.quantile import bucket_quantile, group_buckets
 from app.schemas.metrics import (
     HistoryPoint,
     HistoryResponse,
@@ -29,6 +34,7 @@ from app.schemas.metrics import (
     SummaryItem,
     SummaryResponse,
 )
+from app.services import range_cache
 
 SUMMARY_PERCENTILES = (50.0, 95.0, 99.0)
 
@@ -70,6 +76,7 @@ def percentile_key(percentile: float) -> str:
 
 
 def to_milliseconds(value: float | None, factor: float) -> float | None:
+    """Scaled to milliseconds; NaN and infinities (no answer) become None (JSON null)."""
     if value is None:
         return None
     scaled = round(value * factor, 6)
@@ -79,23 +86,24 @@ def to_milliseconds(value: float | None, factor: float) -> float | None:
 async def fetch_quantiles(
     prom: PrometheusClient, params: InstantParams, percentiles: Iterable[float]
 ) -> Quantiles:
-    """One instant query per percentile, all in flight at once."""
+    """Every percentile of every model from one bucket-rate query.
+
+    Prometheus evaluates ``sum by (model, le) (rate(..._bucket[w]))`` once and the
+    quantiles are computed here with its own ``histogram_quantile`` rules
+    (app/promql/quantile.py), so three percentiles cost one upstream query, not three.
+    """
     wanted = list(percentiles)
     sel = params.selector
-    queries = [quantile_query(p / 100, sel, params.window) for p in wanted]
-    results = await asyncio.gather(*(prom.query(q, at=params.at) for q in queries))
+    result = await prom.query(bucket_rates(sel, params.window), at=params.at)
     factor = milliseconds_factor(sel.metric_name)
-    by_model: dict[str, dict[float, float | None]] = {}
-    warnings: list[str] = []
-    for percentile, result in zip(wanted, results, strict=True):
-        warnings.extend(w for w in result.warnings if w not in warnings)
-        for sample in result.items:
-            model = sample.labels.get(sel.model_label)
-            if model is not None:
-                by_model.setdefault(model, dict.fromkeys(wanted))[percentile] = to_milliseconds(
-                    sample.value, factor
-                )
-    return Quantiles(dict(sorted(by_model.items())), warnings)
+    # The client reports NaN and infinite samples as None; a rate is neither in practice.
+    samples = ((s.labels, math.nan if s.value is None else s.value) for s in result.items)
+    groups = group_buckets(samples, sel.model_label)
+    by_model = {
+        model: {p: to_milliseconds(bucket_quantile(p / 100, buckets), factor) for p in wanted}
+        for model, buckets in sorted(groups.items())
+    }
+    return Quantiles(by_model, result.warnings)
 
 
 async def current_p95(prom: PrometheusClient, params: InstantParams) -> P95Response:
@@ -160,11 +168,13 @@ async def fetch_p95_series(
 ) -> tuple[list[tuple[str, Series]], list[str]]:
     """The p95 of every model over time, sorted by model name."""
     sel = params.selector
-    result = await prom.query_range(
+    result = await range_cache.for_client(prom).query_range(
+        prom,
         quantile_query(0.95, sel, params.window),
         start=params.start,
         end=params.end,
         step=params.step,
+        window=params.window,
     )
     named = [(s.labels[sel.model_label], s) for s in result.items if sel.model_label in s.labels]
     return sorted(named, key=lambda pair: pair[0]), result.warnings

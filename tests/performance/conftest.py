@@ -14,9 +14,11 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from app.factory import create_app
 from app.settings import Settings
+from app.state import AppState
 from tests.conftest import require_binary
 from tests.performance import oddities
 from tests.support.prometheus import PROMETHEUS, PrometheusServer
@@ -62,13 +64,41 @@ def odd_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prometh
         yield server
 
 
+class FakeClock:
+    """Time that moves only when a test says so."""
+
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass
+class Running:
+    app: FastAPI
+    client: httpx.AsyncClient
+    state: AppState
+
+
 @asynccontextmanager
 async def running(
     settings: Settings, transport: httpx.AsyncBaseTransport
-) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    """The app with its lifespan running, and an in-process client for it."""
+) -> AsyncIterator[Running]:
+    """The app with its lifespan running, an in-process client, and the lifespan's state."""
     app = create_app(settings, upstream_transport=transport)
-    async with LifespanManager(app) as manager:
+    seen: dict[str, AppState] = {}
+
+    async def spy(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            seen.setdefault("app", scope["state"]["app"])
+        await app(scope, receive, send)
+
+    async with LifespanManager(spy) as manager:
         asgi = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=asgi, base_url="http://testserver") as client:
-            yield app, client
+            await client.get("/no-such-page")  # any request shows the spy the state
+            yield Running(app, client, seen["app"])

@@ -78,8 +78,9 @@ async def test_percentiles_endpoint_equals_prometheus(odd_prometheus):
     wanted = (1.0, 50.0, 95.0, 99.9)
     transport = CountingTransport()
     settings = Settings(prometheus_url=odd_prometheus.url, cache_ttl_seconds=0)
-    async with running(settings, transport) as (_, client):
-        response = await client.get(
+    async with running(settings, transport) as service:
+        transport.clear()
+        response = await service.client.get(
             "/api/metrics/percentiles/",
             params={
                 "metric_name": oddities.METRIC,
