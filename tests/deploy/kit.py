@@ -22,7 +22,9 @@ GRAFANA = DEPLOY / "grafana"
 PROVISIONING = GRAFANA / "provisioning"
 DASHBOARDS_DIR = GRAFANA / "dashboards"
 DOCKERFILE = ROOT / "Dockerfile"
-COMPOSE = ROOT / "docker-compose.yml"
+COMPOSE = DEPLOY / "docker-compose.yml"
+DOCKERIGNORE = ROOT / ".dockerignore"
+DOCS = ROOT / "docs" / "deploy.md"
 
 SERVICE_JOB = "model-latency-api"
 GATEWAY_JOB = "llm-gateway"
@@ -54,6 +56,21 @@ def alerting_rules() -> list[dict[str, Any]]:
 
 def recording_rules() -> list[dict[str, Any]]:
     return [rule for _, _, rule in rules() if "record" in rule]
+
+
+def dockerfile_instructions(path: Path = DOCKERFILE) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) per instruction, continuation lines joined, comments dropped."""
+    joined: list[str] = []
+    pending = ""
+    for line in path.read_text().splitlines():
+        if not pending and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        if line.rstrip().endswith("\\"):
+            pending += line.rstrip()[:-1] + " "
+            continue
+        joined.append(pending + line)
+        pending = ""
+    return [(head.upper(), rest.strip()) for head, _, rest in (j.partition(" ") for j in joined)]
 
 
 def dashboards() -> dict[str, dict[str, Any]]:
