@@ -61,7 +61,7 @@ class ServiceMetrics:
     ) -> None:
         # No ``*_created`` series: multiprocess mode cannot produce them, and a scrape
         # should look the same whatever the worker count (this is process-wide).
-        disable_created_metrics()
+        disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = registry if registry is not None else CollectorRegistry()
         self.multiprocess_dir: Path | None = multiprocess.configured_dir()
         self._http_metrics()
