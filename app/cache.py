@@ -74,9 +74,18 @@ class ResponseCache:
     def age(self, entry: CachedResponse) -> float:
         return max(0.0, self._clock() - entry.stored_at)
 
+    def fresh_until(self, entry: CachedResponse) -> float:
+        """The end of the TTL slot (a multiple of ``ttl`` on the cache's clock) it was stored in.
+
+        Slots, not a rolling TTL: a question is refreshed at most once per slot, and exactly
+        once per slot in which anyone asks, so 100 polling clients cost Prometheus no more
+        than 10 do (with a rolling TTL, more clients refresh sooner after each expiry).
+        """
+        return (entry.stored_at // self.ttl + 1) * self.ttl
+
     def fresh(self, key: CacheKey) -> CachedResponse | None:
         entry = self._entries.get(key) if self.ttl > 0 else None
-        if entry is None or self.age(entry) >= self.ttl:
+        if entry is None or self._clock() >= self.fresh_until(entry):
             return None
         self._event("hit")
         return entry

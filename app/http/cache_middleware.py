@@ -8,6 +8,7 @@ of its own, so a client that disconnects does not cancel it for the others.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -61,7 +62,9 @@ class CacheMiddleware:
         entry = cache.fresh(key)
         if entry is not None:
             age = int(cache.age(entry))
-            headers = cache_headers(entry, "HIT", max(0, int(cache.ttl - age)))
+            # Until the end of the entry's TTL slot; rounded up, as a hit is still fresh.
+            remaining = math.ceil(cache.fresh_until(entry) - cache.now())
+            headers = cache_headers(entry, "HIT", remaining)
             headers.append((b"age", str(age).encode()))
             await send_entry(send, entry, headers)
             return
