@@ -9,7 +9,7 @@ Swagger UI (`/docs`) and ReDoc (`/redoc`) render on a machine with no internet a
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import (
@@ -19,9 +19,10 @@ from fastapi.openapi.docs import (
 )
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from app.deps import SettingsDep
+from app.schemas.examples import with_success_examples
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 VENDOR = "static/vendor"
@@ -39,19 +40,6 @@ router = APIRouter()
 
 class StatusConfig(BaseModel):
     """How the status page colours models and how often it refreshes."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "status": "success",
-                    "warning_ms": 100.0,
-                    "danger_ms": 200.0,
-                    "refresh_seconds": 15.0,
-                }
-            ]
-        }
-    )
 
     status: Literal["success"] = "success"
     warning_ms: float = Field(
@@ -138,3 +126,16 @@ def install(app: FastAPI) -> None:
     ``docs_url=None, redoc_url=None`` so FastAPI's CDN-backed pages are not added too."""
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    add_examples_to_openapi(app)
+
+
+def add_examples_to_openapi(app: FastAPI) -> None:
+    """Wrap whatever builds the app's OpenAPI document so success bodies carry an example."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = with_success_examples(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

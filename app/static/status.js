@@ -258,8 +258,8 @@
     if (err.status === 0) return `The service is not answering. Retrying every ${view.config.refresh_seconds} s.`;
     if (err.status >= 502 && err.status <= 504) {
       const upstream = err.body && err.body.details && err.body.details.upstream;
-      const where = upstream ? ` (${upstream})` : "";
-      return `Prometheus is unreachable${where}: ${err.message}. Retrying every ${view.config.refresh_seconds} s.`;
+      const what = err.message.startsWith("Prometheus") ? err.message : `Prometheus is unreachable: ${err.message}`;
+      return `${what}${upstream ? ` (${upstream})` : ""}. Retrying every ${view.config.refresh_seconds} s.`;
     }
     return `Could not load latencies: ${err.message} (HTTP ${err.status}).`;
   }
@@ -304,23 +304,21 @@
     try {
       view.config = view.config || (await loadConfig());
       const [summary, series] = await Promise.allSettled([loadSummary(), loadSeries()]);
-      if (summary.status === "fulfilled") {
-        view.summary = summary.value;
-        applySummary(summary.value);
-      } else {
-        throw summary.reason;
-      }
       if (series.status === "fulfilled") {
         view.series = series.value;
         renderChart(series.value, view.config);
-      } else {
+      } else if (!view.series) {
         renderChartError(series.reason);
       }
+      if (summary.status === "rejected") throw summary.reason;
+      view.summary = summary.value;
+      applySummary(summary.value);
     } catch (err) {
       ok = false;
       view.config = view.config || { ...DEFAULT_CONFIG };
+      // Keep the last numbers on screen, dimmed; the banner says why they are old.
       document.getElementById("models").classList.add("stale");
-      document.getElementById("empty").hidden = Boolean(view.summary && view.summary.data.length);
+      document.getElementById("empty").hidden = true;
       showBanner(err.status >= 502 && err.status <= 504 ? "unreachable" : "error", describeFailure(err));
     }
     showRefreshed(ok);
