@@ -22,7 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from app.deps import SettingsDep
-from app.schemas.examples import with_success_examples
+from app.schemas.examples import with_examples
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 VENDOR = "static/vendor"
@@ -32,6 +32,15 @@ OAUTH2_REDIRECT = "/docs/oauth2-redirect"
 # anything that is not served by the service.
 STATUS_PAGE_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+)
+
+# Swagger UI and ReDoc need inline script and style (and ReDoc a blob: worker); the
+# rest stays on the service. This also keeps ReDoc's sidebar logo, an image on an
+# outside host, from being fetched.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; "
     "connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
 )
 
@@ -88,7 +97,7 @@ async def status_config(settings: SettingsDep) -> StatusConfig:
 async def swagger_ui(request: Request) -> HTMLResponse:
     """Swagger UI with its script, style and icon served by the service."""
     prefix = _prefix(request)
-    return get_swagger_ui_html(
+    page = get_swagger_ui_html(
         openapi_url=f"{prefix}{request.app.openapi_url}",
         title=f"{request.app.title} - Swagger UI",
         swagger_js_url=f"{prefix}/{VENDOR}/swagger-ui/swagger-ui-bundle.js",
@@ -98,6 +107,8 @@ async def swagger_ui(request: Request) -> HTMLResponse:
         # The default validator badge is an image from an outside host.
         swagger_ui_parameters={"validatorUrl": None},
     )
+    page.headers["Content-Security-Policy"] = DOCS_CSP
+    return page
 
 
 @router.get(OAUTH2_REDIRECT, include_in_schema=False)
@@ -118,7 +129,7 @@ async def redoc(request: Request) -> HTMLResponse:
     )
     fonts = f'<link rel="stylesheet" href="{prefix}/{VENDOR}/fonts/fonts.css">\n</head>'
     html = bytes(page.body).decode().replace("</head>", fonts, 1)
-    return HTMLResponse(html)
+    return HTMLResponse(html, headers={"Content-Security-Policy": DOCS_CSP})
 
 
 def install(app: FastAPI) -> None:
@@ -130,12 +141,12 @@ def install(app: FastAPI) -> None:
 
 
 def add_examples_to_openapi(app: FastAPI) -> None:
-    """Wrap whatever builds the app's OpenAPI document so success bodies carry an example."""
+    """Wrap whatever builds the app's OpenAPI document so response bodies carry an example."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = with_success_examples(build())
+            app.openapi_schema = with_examples(build())
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

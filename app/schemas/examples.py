@@ -1,8 +1,8 @@
-"""Example success bodies for the OpenAPI page, keyed by response schema name.
+"""Example response bodies for the OpenAPI page, keyed by status code and schema name.
 
-``with_success_examples(schema)`` puts each one on the ``200`` response of every operation
-that returns that schema, unless the operation already has an example. Error examples
-live beside the error schema (app/schemas/errors.py). Tests validate every example
+``with_examples(schema)`` puts each one on every operation's response of that status and
+schema, unless it already has an example. The examples of the JSON error body live
+beside its schema (app/schemas/errors.py). Tests validate every example
 against its model, so an example cannot drift from the real shape.
 """
 
@@ -170,6 +170,35 @@ SYSTEM_METRICS = {
     },
 }
 
+NOT_READY = {
+    "status": "not_ready",
+    "reason": "Prometheus is unreachable",
+    "upstream": "http://localhost:9090",
+    "latency_ms": None,
+    "checked_at": _ISO,
+}
+
+UNHEALTHY = {
+    **HEALTH,
+    "status": "unhealthy",
+    "checks": {
+        "prometheus": {
+            "status": "unhealthy",
+            "message": "Prometheus is unreachable",
+            "latency_ms": 2001.3,
+        },
+        "application": {**_CHECK, "latency_ms": 0.4},
+    },
+}
+
+COLLECTION_UNHEALTHY = {
+    "status": "unhealthy",
+    "last_collection": "2025-10-17T06:12:00+00:00",
+    "minutes_ago": 18.0,
+    "model_count": None,
+    "error": "Prometheus is unreachable",
+}
+
 STATUS_CONFIG = {
     "status": "success",
     "warning_ms": 100.0,
@@ -177,39 +206,37 @@ STATUS_CONFIG = {
     "refresh_seconds": 15.0,
 }
 
-SUCCESS_EXAMPLES: dict[str, dict[str, Any]] = {
-    "StatusConfig": STATUS_CONFIG,
-    "SummaryResponse": SUMMARY,
-    "P95Response": P95,
-    "RangeResponse": RANGE,
-    "PercentilesResponse": PERCENTILES,
-    "HistoryResponse": HISTORY,
-    "HealthResponse": HEALTH,
-    "LivenessResponse": LIVENESS,
-    "ReadinessResponse": READINESS,
-    "CollectionHealthResponse": COLLECTION_HEALTH,
-    "SystemMetricsResponse": SYSTEM_METRICS,
+RESPONSE_EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
+    ("200", "SummaryResponse"): SUMMARY,
+    ("200", "P95Response"): P95,
+    ("200", "RangeResponse"): RANGE,
+    ("200", "PercentilesResponse"): PERCENTILES,
+    ("200", "HistoryResponse"): HISTORY,
+    ("200", "StatusConfig"): STATUS_CONFIG,
+    ("200", "HealthResponse"): HEALTH,
+    ("200", "LivenessResponse"): LIVENESS,
+    ("200", "ReadinessResponse"): READINESS,
+    ("200", "CollectionHealthResponse"): COLLECTION_HEALTH,
+    ("200", "SystemMetricsResponse"): SYSTEM_METRICS,
+    ("503", "HealthResponse"): UNHEALTHY,
+    ("503", "ReadinessResponse"): NOT_READY,
+    ("503", "CollectionHealthResponse"): COLLECTION_UNHEALTHY,
 }
-"""Schema name -> an example body; tests validate each against the model of that name."""
+"""(status code, schema name) -> an example body; tests validate each against its model."""
 
 _REF = "#/components/schemas/"
 
 
-def _json_200(operation: dict[str, Any]) -> dict[str, Any] | None:
-    content: dict[str, Any] = operation.get("responses", {}).get("200", {}).get("content", {})
-    media: dict[str, Any] | None = content.get("application/json")
-    return media
-
-
-def with_success_examples(schema: dict[str, Any]) -> dict[str, Any]:
-    """Add the example body to each JSON 200 response whose schema has one (in place)."""
+def with_examples(schema: dict[str, Any]) -> dict[str, Any]:
+    """Give each JSON response an example body if it has none and one is known (in place)."""
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
-            media = _json_200(operation)
-            if media is None or "example" in media or "examples" in media:
-                continue
-            ref = media.get("schema", {}).get("$ref", "")
-            example = SUCCESS_EXAMPLES.get(ref.removeprefix(_REF))
-            if example is not None:
-                media["example"] = example
+            for status, response in operation.get("responses", {}).items():
+                media = response.get("content", {}).get("application/json")
+                if media is None or "example" in media or "examples" in media:
+                    continue
+                ref = media.get("schema", {}).get("$ref", "")
+                example = RESPONSE_EXAMPLES.get((status, ref.removeprefix(_REF)))
+                if example is not None:
+                    media["example"] = example
     return schema

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, Route, async_playwright
+from playwright.async_api import Browser, ConsoleMessage, Page, Route, async_playwright
 
 from tests.conftest import require_binary
 from tests.support.dataset import DATASET
@@ -38,6 +38,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
+# What the pages' Content-Security-Policy may block: ReDoc's sidebar logo, on an outside
+# host, which ReDoc hides when it does not load. Anything else blocked is a broken page.
+EXPECTED_CSP_BLOCKS = ("https://cdn.redoc.ly/redoc/logo-mini.svg",)
 # Thresholds that put the standard dataset's models in all three states (see test_status_page).
 WARNING_MS, DANGER_MS = 930.0, 2000.0
 
@@ -121,6 +124,12 @@ class Guard:
     outside: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+
+    def console(self, message: ConsoleMessage) -> None:
+        text = message.text
+        if "Content Security Policy" in text and not any(u in text for u in EXPECTED_CSP_BLOCKS):
+            self.blocked.append(text)
 
     async def route(self, route: Route) -> None:
         url = route.request.url
@@ -144,12 +153,14 @@ async def open_page(browser: Browser, **context_options: object) -> AsyncIterato
     await context.route("**/*", guard.route)
     page = await context.new_page()
     page.on("pageerror", lambda exc: guard.errors.append(str(exc)))
+    page.on("console", guard.console)
     try:
         yield GuardedPage(page, guard)
     finally:
         await context.close()
     assert guard.outside == [], f"requests left the machine: {guard.outside}"
     assert guard.errors == [], f"JavaScript errors: {guard.errors}"
+    assert guard.blocked == [], f"blocked by the page's Content-Security-Policy: {guard.blocked}"
 
 
 @pytest.fixture
