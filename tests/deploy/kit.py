@@ -95,7 +95,7 @@ def dashboard_expressions() -> list[tuple[str, str, str]]:
     for name, board in dashboards().items():
         for panel in data_panels(board):
             for target in panel.get("targets", []):
-                found.append((name, panel["title"], target["expr"]))
+                found.append((name, f"{panel['title']} [{target['refId']}]", target["expr"]))
         for variable in board.get("templating", {}).get("list", []):
             if variable.get("type") == "query":
                 query = variable["query"]
