@@ -11,6 +11,7 @@ them only together with docs/observability.md.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar, cast
 
 from prometheus_client import (
     CollectorRegistry,
@@ -44,6 +45,8 @@ LATENCY_BUCKETS = (
 cache hits answer in about a millisecond, so with only 10 ms as the first bound every
 percentile panel would read "under 10 ms" and nothing more."""
 
+MetricT = TypeVar("MetricT", Counter, Gauge, Histogram)
+
 UPSTREAM_OUTCOMES = ("success", "error", "timeout", "unreachable", "overloaded")
 CACHE_EVENTS = ("hit", "miss", "coalesced", "stale")
 
@@ -63,6 +66,7 @@ class ServiceMetrics:
         # should look the same whatever the worker count (this is process-wide).
         disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = registry if registry is not None else CollectorRegistry()
+        self._children: dict[tuple[int | str, ...], Counter | Gauge | Histogram] = {}
         self.multiprocess_dir: Path | None = multiprocess.configured_dir()
         self._http_metrics()
         self._upstream_metrics()
@@ -155,6 +159,20 @@ class ServiceMetrics:
         if counter is not None:
             counter.inc()
 
+    def in_progress_for(self, handler: str, method: str) -> Gauge:
+        return self._child(self.in_progress, handler, method)
+
     def observe_request(self, handler: str, method: str, status: int, seconds: float) -> None:
-        self.requests.labels(handler, method, str(status)).inc()
-        self.request_duration.labels(handler, method).observe(max(0.0, seconds))
+        self._child(self.requests, handler, method, str(status)).inc()
+        self._child(self.request_duration, handler, method).observe(max(0.0, seconds))
+
+    def _child(self, metric: MetricT, *labels: str) -> MetricT:
+        """``metric.labels(*labels)``, remembered: ``labels()`` is most of a request's cost.
+
+        Bounded because every label comes from a closed set (routes, methods, statuses).
+        """
+        key: tuple[int | str, ...] = (id(metric), *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return cast(MetricT, child)

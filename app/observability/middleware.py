@@ -110,7 +110,7 @@ class MetricsMiddleware:
                 status = int(message["status"])
             await send(message)
 
-        in_progress = self.metrics.in_progress.labels(handler, method)
+        in_progress = self.metrics.in_progress_for(handler, method)
         in_progress.inc()
         started = time.perf_counter()
         try:
