@@ -7,7 +7,7 @@ PORT   ?= 8000
 # Debian packages the suite needs: a real Prometheus (with promtool), Chromium, wrk.
 DEB_PACKAGES := prometheus chromium wrk
 
-.PHONY: install install-system lint format typecheck test unit run bench clean
+.PHONY: install install-system lint format typecheck test unit run bench clean check-deploy
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ run: install install-system
 
 bench: install install-system
 	$(BIN)/python -m bench
+
+# The deployment kit alone: promtool checks and unit tests, dashboard JSON, container
+# files, and every dashboard and rule expression against a real Prometheus.
+check-deploy: install install-system
+	$(BIN)/pytest tests/deploy
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache artifacts .demo
