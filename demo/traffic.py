@@ -51,7 +51,7 @@ PROFILES = (
     ModelProfile("gpt-4o", 0.25, 0.085, 0.30),
     ModelProfile("claude-3-5-sonnet", 0.22, 0.095, 0.35),
     ModelProfile("gemini-1-5-flash", 0.25, 0.040, 0.35, slow_fraction=0.01, slow_factor=4.0),
-    ModelProfile("llama-3-70b", 0.18, 0.050, 0.30, degrade_seconds_per_minute=0.012),
+    ModelProfile("llama-3-70b", 0.18, 0.040, 0.30, degrade_seconds_per_minute=0.012),
     ModelProfile("mistral-7b", 0.10, 0.030, 0.40, slow_fraction=0.01, quiet_after_seconds=180),
 )
 
