@@ -252,6 +252,9 @@ def test_the_command_is_uvicorn_serving_the_same_app_as_the_scripts() -> None:
 async def test_the_healthcheck_asks_a_route_the_app_serves(make_client) -> None:
     [check] = _instruction("HEALTHCHECK")
     assert re.search(r"--interval=\d+s", check)
+    argv = _exec_form(check.split(" CMD ", 1)[1])
+    assert argv[:2] == ["python", "-c"]
+    compile(argv[2], "healthcheck", "exec")  # the probe is valid Python
     url = re.search(r"http://127\.0\.0\.1:(\d+)(/[\w/]+)", check)
     assert url
     assert url.group(1) == "8000"

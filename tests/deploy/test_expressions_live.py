@@ -158,6 +158,11 @@ class Stack:
     api: str
     api_instance: str
     dead_prometheus: str
+    sent: dict[str, int]  # requests sent so far, by expected status
+
+    def send_traffic(self) -> None:
+        for status, count in send_traffic(self.api, self.dead_prometheus).items():
+            self.sent[status] = self.sent.get(status, 0) + count
 
     def query(self, expr: str) -> dict[str, Any]:
         response = httpx.post(
@@ -232,21 +237,26 @@ def prometheus_config(api: str, traffic: str, self_address: str) -> str:
     return yaml.safe_dump(config, sort_keys=False)
 
 
-def send_traffic(api: str, dead_prometheus: str) -> None:
-    """Known requests: answered, cached, coalesced, failing upstream (503), unknown path."""
+def send_traffic(api: str, dead_prometheus: str) -> dict[str, int]:
+    """Known requests: answered, cached, failing upstream (503), unknown path (404).
+
+    Returns how many of each status were sent.
+    """
+    paths = (
+        "/api/metrics/p95/",
+        "/api/metrics/",
+        "/api/metrics/percentiles/?percentiles=50,95,99",
+        "/api/metrics/p95/range/?duration=5m&step=15s",
+        "/health/live",
+    )
     with httpx.Client(base_url=api, timeout=30) as client:
         for _ in range(TRAFFIC_ROUNDS):
-            for path in (
-                "/api/metrics/p95/",
-                "/api/metrics/",
-                "/api/metrics/percentiles/?percentiles=50,95,99",
-                "/api/metrics/p95/range/?duration=5m&step=15s",
-                "/health/live",
-            ):
+            for path in paths:
                 assert client.get(path).status_code == 200, path
             failed = client.get("/api/metrics/p95/", params={"prometheus_url": dead_prometheus})
             assert failed.status_code == 503, failed.text
             assert client.get("/no/such/path").status_code == 404
+    return {"200": TRAFFIC_ROUNDS * len(paths), "503": TRAFFIC_ROUNDS, "404": TRAFFIC_ROUNDS}
 
 
 @pytest.fixture(scope="module")
@@ -289,7 +299,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         _wait_http(f"http://127.0.0.1:{traffic_port}/metrics", traffic, traffic_log)
         _wait_http(api + "/health/live", service, api_log)
         prometheus.start(STARTUP_SECONDS)
-        live = Stack(prometheus, api, api_instance, dead_prometheus)
+        live = Stack(prometheus, api, api_instance, dead_prometheus, sent={})
         _settle(live)
         yield live
     finally:
@@ -317,7 +327,7 @@ def _settle(stack: Stack) -> None:
     queries = [q for _, q in rule_queries() + dashboard_queries()]
     deadline = time.monotonic() + SETTLE_SECONDS
     while True:
-        send_traffic(stack.api, stack.dead_prometheus)
+        stack.send_traffic()
         models = _models(stack)
         pending = [
             q
@@ -337,6 +347,24 @@ def test_both_jobs_are_scraped(stack: Stack) -> None:
     up = {series["metric"]["job"]: series["value"][1] for series in result}
     assert up[kit.SERVICE_JOB] == "1"
     assert up[kit.GATEWAY_JOB] == "1"
+
+
+@pytest.mark.parametrize(
+    ("status", "selector"),
+    [("503", 'handler="/api/metrics/p95/"'), ("404", 'handler="unmatched"')],
+)
+def test_prometheus_counts_exactly_the_failed_requests_sent(
+    stack: Stack, status: str, selector: str
+) -> None:
+    expr = f'sum(http_requests_total{{job="{kit.SERVICE_JOB}", status="{status}", {selector}}})'
+    deadline = time.monotonic() + 10  # a few 1 s scrapes after the last request
+    while True:
+        result = stack.query(expr)["data"]["result"]
+        seen = float(result[0]["value"][1]) if result else 0.0
+        if seen == stack.sent[status] or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert seen == stack.sent[status]
 
 
 def test_the_demo_exports_the_agreed_models(stack: Stack) -> None:
