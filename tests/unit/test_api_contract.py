@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from app.settings import Settings
+from tests.support.histograms import expected_quantile
 
 URL = "http://prometheus.test"
 
@@ -27,15 +28,28 @@ class FakePrometheus:
             result = [{"metric": {"model": "a"}, "values": [[1700000000, "0.1"]]}]
             data = {"resultType": "matrix", "result": result}
         else:
-            result = [
-                {"metric": {"model": "b"}, "value": [1700000000, "0.2"]},
-                {"metric": {"model": "a"}, "value": [1700000000, "0.1"]},
-            ]
-            data = {"resultType": "vector", "result": result}
+            data = {"resultType": "vector", "result": bucket_rates()}
         return httpx.Response(200, json={"status": "success", "data": data})
 
     def queries(self) -> list[str]:
         return [dict(httpx.QueryParams(r.content.decode()))["query"] for r in self.requests]
+
+
+BOUNDS = (0.1, 0.2)
+COUNTS = {"b": (0.0, 4.0, 0.0), "a": (3.0, 1.0, 0.0)}  # per bucket, +Inf last
+
+
+def bucket_rates() -> list[dict[str, object]]:
+    """Cumulative per-model bucket rates, as `sum by (model, le) (rate(...))` returns them."""
+    samples = []
+    for model, counts in COUNTS.items():
+        total = 0.0
+        for le, count in zip([*map(str, BOUNDS), "+Inf"], counts, strict=True):
+            total += count
+            samples.append(
+                {"metric": {"model": model, "le": le}, "value": [1700000000, str(total)]}
+            )
+    return samples
 
 
 @pytest.fixture
@@ -130,7 +144,10 @@ async def test_models_sorted_and_count_matches(make_client, settings, fake):
         body = (await client.get("/api/metrics/p95/")).json()
     assert [item["model"] for item in body["data"]] == ["a", "b"]
     assert body["count"] == len(body["data"]) == 2
-    assert [item["p95_latency_ms"] for item in body["data"]] == [100.0, 200.0]
+    expected = [expected_quantile(0.95, BOUNDS, COUNTS[m]) for m in ("a", "b")]
+    assert [item["p95_latency_ms"] for item in body["data"]] == [
+        pytest.approx(1000 * q) for q in expected if q is not None
+    ]
 
 
 async def test_cache_hit_miss_headers_and_one_upstream_query(make_client, settings, fake):
