@@ -7,6 +7,7 @@ import asyncio
 import httpx
 import pytest
 
+from app.http.slashes import canonical_path
 from app.settings import Settings
 from tests.support.histograms import expected_quantile
 
@@ -219,3 +220,24 @@ async def test_cors_origins_are_configurable(make_client, fake):
         other = await client.get("/api/metrics/p95/", headers={"Origin": "http://evil.test"})
     assert allowed.headers["access-control-allow-origin"] == "http://localhost:3000"
     assert "access-control-allow-origin" not in other.headers
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [
+        ("/api/metrics/p95", "/api/metrics/p95/"),
+        ("/api/metrics/p95/", "/api/metrics/p95/"),
+        ("/health/ready/", "/health/ready"),
+        ("/health/", "/health"),
+        ("/", "/"),
+        ("/docs/", "/docs"),
+    ],
+)
+def test_canonical_paths(raw, canonical):
+    assert canonical_path(raw) == canonical
+
+
+async def test_health_paths_answer_with_a_trailing_slash_too(make_client, settings, fake):
+    async with make_client(settings, httpx.MockTransport(fake)) as client:
+        response = await client.get("/health/live/")
+    assert response.status_code == 200
