@@ -14,6 +14,8 @@ import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CollectorRegistry
+from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import __version__
 from app.cache import ResponseCache
@@ -92,6 +94,26 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         yield {"app": build_state(settings, http, app.state.observability)}
 
 
+class ServiceApp(FastAPI):
+    """FastAPI with the service's pure-ASGI layers in front of FastAPI's own entry point.
+
+    The layers (slash fix, request metrics, CORS, response cache) run before
+    ``FastAPI.__call__``, so a cache hit is answered without FastAPI's per-request work
+    (its telemetry check, Starlette's middleware stack, routing, dependencies,
+    validation) and still counted by the metrics layer. A miss enters FastAPI through
+    ``inner``.
+    """
+
+    front: ASGIApp
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self  # what Starlette sets; the metrics layer reads the routes there
+        await self.front(scope, receive, send)
+
+    async def inner(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await super().__call__(scope, receive, send)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -103,7 +125,7 @@ def create_app(
     ``metrics_registry``: where the service's own metrics go (a fresh one by default).
     """
     settings = settings or Settings()
-    app = FastAPI(
+    app = ServiceApp(
         title="Model Latency API",
         version=__version__,
         description="Per-model latency percentiles from Prometheus histograms, as JSON.",
@@ -122,16 +144,18 @@ def create_app(
     app.include_router(health.router)
     app.include_router(exposition.router)
     pages.install(app)
-    app.add_middleware(CacheMiddleware)
+    front: ASGIApp = CacheMiddleware(app.inner)
     if settings.cors_allowed_origins:
-        app.add_middleware(
-            CORSMiddleware,
+        front = CORSMiddleware(
+            front,
             allow_origins=settings.cors_allowed_origins,
             allow_methods=["GET"],
             allow_headers=["*"],
             expose_headers=["X-Cache", "Age"],
         )
     # Outside the cache (hits are counted), inside the slash fix (one label per route).
-    app.add_middleware(MetricsMiddleware, metrics=app.state.observability)
-    app.add_middleware(TrailingSlashMiddleware)
+    front = MetricsMiddleware(front, metrics=app.state.observability)
+    front = TrailingSlashMiddleware(front)
+    # Outermost, as in Starlette's own stack: an unexpected error is still a JSON 500.
+    app.front = ServerErrorMiddleware(front, handler=handlers.unexpected_error)
     return app

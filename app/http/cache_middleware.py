@@ -19,6 +19,7 @@ from app.cache import CachedResponse, CacheKey, ResponseCache
 CACHED_PREFIXES = ("/api/metrics/",)
 UPSTREAM_FAILURES = frozenset({502, 503, 504})
 _DROPPED_HEADERS = frozenset({b"cache-control", b"x-cache", b"age"})
+MEMO_SIZE = 4096
 
 
 def cache_key(scope: Scope) -> CacheKey:
@@ -48,24 +49,62 @@ async def send_stale(send: Send, entry: CachedResponse, age: int) -> None:
     await send_entry(send, marked, headers)
 
 
+class HitMemo:
+    """What a hit would otherwise recompute each time: the key and the header list.
+
+    Keyed on the raw path and query string, and on the entry's ``stored_at``; it holds
+    no response bodies and is emptied when full, so its memory stays small.
+    """
+
+    def __init__(self, size: int = MEMO_SIZE) -> None:
+        self.size = size
+        self._keys: dict[tuple[str, bytes], CacheKey] = {}
+        self._headers: dict[tuple[CacheKey, float], list[tuple[bytes, bytes]]] = {}
+
+    def key(self, scope: Scope) -> CacheKey:
+        raw = (scope["path"], scope.get("query_string", b""))
+        key = self._keys.get(raw)
+        if key is None:
+            if len(self._keys) >= self.size:
+                self._keys.clear()
+            key = self._keys[raw] = cache_key(scope)
+        return key
+
+    def hit_headers(self, key: CacheKey, entry: CachedResponse) -> list[tuple[bytes, bytes]]:
+        """The entry's headers and ``x-cache: HIT``, without the per-hit ones."""
+        memo = (key, entry.stored_at)
+        headers = self._headers.get(memo)
+        if headers is None:
+            if len(self._headers) >= self.size:
+                self._headers.clear()
+            headers = [(k, v) for k, v in entry.headers if k.lower() not in _DROPPED_HEADERS]
+            headers.append((b"x-cache", b"HIT"))
+            self._headers[memo] = headers
+        return headers
+
+
 class CacheMiddleware:
     def __init__(self, app: ASGIApp, prefixes: tuple[str, ...] = CACHED_PREFIXES) -> None:
         self.app = app
         self.prefixes = prefixes
+        self.memo = HitMemo()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._cacheable(scope):
             await self.app(scope, receive, send)
             return
         cache: ResponseCache = scope["state"]["app"].cache
-        key = cache_key(scope)
+        key = self.memo.key(scope)
         entry = cache.fresh(key)
         if entry is not None:
-            age = int(cache.age(entry))
+            now = cache.now()
             # Until the end of the entry's TTL slot; rounded up, as a hit is still fresh.
-            remaining = math.ceil(cache.fresh_until(entry) - cache.now())
-            headers = cache_headers(entry, "HIT", remaining)
-            headers.append((b"age", str(age).encode()))
+            remaining = math.ceil(cache.fresh_until(entry) - now)
+            headers = [
+                *self.memo.hit_headers(key, entry),
+                (b"cache-control", b"max-age=%d" % remaining),
+                (b"age", b"%d" % max(0.0, now - entry.stored_at)),
+            ]
             await send_entry(send, entry, headers)
             return
         entry, _ = await cache.load(key, lambda: self._render(dict(scope), cache))
