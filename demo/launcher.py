@@ -54,6 +54,9 @@ def pick_port(wanted: int, taken: set[int]) -> int:
     raise SystemExit(f"no free port in {wanted}..{wanted + PORT_SEARCH - 1} on {HOST}")
 
 
+RULES_DIR = Path(__file__).resolve().parent.parent / "deploy" / "prometheus" / "rules"
+
+
 def prometheus_config(traffic_port: int, service_port: int, scrape_seconds: float) -> str:
     """Scrape config with the job names deploy/prometheus.yml and its rules use."""
     return (
@@ -61,6 +64,8 @@ def prometheus_config(traffic_port: int, service_port: int, scrape_seconds: floa
         "global:\n"
         f"  scrape_interval: {scrape_seconds:g}s\n"
         f"  evaluation_interval: {scrape_seconds:g}s\n"
+        "rule_files:\n"
+        f'  - "{RULES_DIR}/*.yml"\n'
         "scrape_configs:\n"
         "  - job_name: llm-gateway\n"
         "    static_configs:\n"

@@ -9,7 +9,7 @@ Swagger UI (`/docs`) and ReDoc (`/redoc`) render on a machine with no internet a
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import (
@@ -19,10 +19,10 @@ from fastapi.openapi.docs import (
 )
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field
 
 from app.deps import SettingsDep
 from app.schemas.examples import with_examples
+from app.schemas.status import StatusConfig
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 VENDOR = "static/vendor"
@@ -45,21 +45,6 @@ DOCS_CSP = (
 )
 
 router = APIRouter()
-
-
-class StatusConfig(BaseModel):
-    """How the status page colours models and how often it refreshes."""
-
-    status: Literal["success"] = "success"
-    warning_ms: float = Field(
-        description="A p95 at or above this (milliseconds) is a warning (`STATUS_WARNING_MS`)."
-    )
-    danger_ms: float = Field(
-        description="A p95 at or above this (milliseconds) is danger (`STATUS_DANGER_MS`)."
-    )
-    refresh_seconds: float = Field(
-        description="How often the page reloads its data (`STATUS_REFRESH_SECONDS`)."
-    )
 
 
 def _prefix(request: Request) -> str:

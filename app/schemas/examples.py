@@ -172,9 +172,9 @@ SYSTEM_METRICS = {
 
 NOT_READY = {
     "status": "not_ready",
-    "reason": "Prometheus is unreachable",
+    "reason": "Prometheus is unreachable (ConnectError)",
     "upstream": "http://localhost:9090",
-    "latency_ms": None,
+    "latency_ms": 1.2,
     "checked_at": _ISO,
 }
 
@@ -195,7 +195,7 @@ COLLECTION_UNHEALTHY = {
     "status": "unhealthy",
     "last_collection": "2025-10-17T06:12:00+00:00",
     "minutes_ago": 18.0,
-    "model_count": None,
+    "model_count": 5,
     "error": "Prometheus is unreachable",
 }
 

@@ -7,9 +7,9 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
-from app.routers.pages import StatusConfig
 from app.schemas import health, metrics
 from app.schemas.examples import RESPONSE_EXAMPLES
+from app.schemas.status import StatusConfig
 from tests.browser.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
