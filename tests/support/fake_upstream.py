@@ -24,7 +24,11 @@ _VECTOR = {
     "status": "success",
     "data": {
         "resultType": "vector",
-        "result": [{"metric": {"model": "a"}, "value": [1700000000, "0.5"]}],
+        # bucket rates of model "a": every request in (0, 0.5] seconds
+        "result": [
+            {"metric": {"model": "a", "le": "0.5"}, "value": [1700000000, "2"]},
+            {"metric": {"model": "a", "le": "+Inf"}, "value": [1700000000, "2"]},
+        ],
     },
 }
 
