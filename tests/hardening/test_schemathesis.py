@@ -38,7 +38,8 @@ MAX_EXAMPLES = 100  # per operation, shared by both modes; see the report of the
 CONFIG = schemathesis.Config.from_dict(
     {
         "seed": 20_240_601,
-        "generation": {"mode": "all", "deterministic": True},
+        # Also in @settings below: Hypothesis's `ci` profile (CI=true) must not change them.
+        "generation": {"mode": "all", "deterministic": True, "max-examples": MAX_EXAMPLES},
         "phases": {
             "examples": {"enabled": True},
             "coverage": {"enabled": True},
