@@ -33,7 +33,7 @@ from tests.hardening import fake_prometheus
 # 405 is the framework's answer to a method other than GET (the coverage phase sends
 # TRACE, PUT, ...); it too must carry the error body.
 EXPECTED_STATUSES = frozenset({200, 400, 404, 405})
-MAX_EXAMPLES = 100  # per operation, shared by both modes; see the report of the run time
+MAX_EXAMPLES = 100  # per operation, both modes: ~1,160 cases, ~15 s on two cores
 
 CONFIG = schemathesis.Config.from_dict(
     {
