@@ -49,4 +49,4 @@ check-deploy: install install-system
 	$(BIN)/pytest tests/deploy
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache artifacts .demo
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis artifacts .demo

@@ -34,6 +34,7 @@ from app.state import AppState
 DURATION_PATTERN = r"^(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$"
 METRIC_PATTERN = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
 LABEL_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
+PERCENTILES_PATTERN = r"^ *[0-9]+(\.[0-9]+)? *(, *[0-9]+(\.[0-9]+)? *)*$"
 
 HISTORY_STEPS = (15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
 HISTORY_TARGET_POINTS = 120
@@ -64,6 +65,7 @@ TimeRangeQ = Annotated[
     str,
     Query(
         max_length=32,
+        min_length=1,
         pattern=DURATION_PATTERN,
         description="Rate window, a Prometheus duration from 1s to 30d (e.g. `5m`, `1h30m`).",
     ),
@@ -98,6 +100,7 @@ PercentilesQ = Annotated[
     str,
     Query(
         max_length=200,
+        pattern=PERCENTILES_PATTERN,
         description="Comma-separated percentiles, each strictly between 0 and 100, at most 10.",
     ),
 ]
@@ -160,6 +163,7 @@ def range_params(
         str,
         Query(
             max_length=32,
+            min_length=1,
             pattern=DURATION_PATTERN,
             description="Length of the range, from 1s to 31d.",
         ),
@@ -168,6 +172,7 @@ def range_params(
         str,
         Query(
             max_length=32,
+            min_length=1,
             pattern=DURATION_PATTERN,
             description="Distance between points; at most 11,000 points.",
         ),
@@ -226,6 +231,7 @@ def history_params(
         str | None,
         Query(
             max_length=32,
+            min_length=1,
             pattern=DURATION_PATTERN,
             description="Distance between points; default gives ~120 points.",
         ),
