@@ -83,11 +83,13 @@ class ResponseCache:
         """
         return (entry.stored_at // self.ttl + 1) * self.ttl
 
-    def fresh(self, key: CacheKey) -> CachedResponse | None:
+    def fresh(self, key: CacheKey, *, count: bool = True) -> CachedResponse | None:
+        """The entry for ``key`` if still fresh; ``count=False`` for a caller that counts hits."""
         entry = self._entries.get(key) if self.ttl > 0 else None
         if entry is None or self._clock() >= self.fresh_until(entry):
             return None
-        self._event("hit")
+        if count:
+            self._event("hit")
         return entry
 
     def stale(self, key: CacheKey) -> CachedResponse | None:

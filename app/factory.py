@@ -13,16 +13,18 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import __version__
 from app.cache import ResponseCache
 from app.http import handlers, openapi
+from app.http.cache_front import CacheFront, HitCounter
 from app.http.cache_middleware import CacheMiddleware
 from app.http.slashes import TrailingSlashMiddleware
 from app.observability import MetricsMiddleware, ServiceMetrics, exposition
+from app.observability.middleware import HandlerLabels
 from app.promql.breaker import CircuitBreaker
 from app.promql.client import PrometheusClient
 from app.routers import health, metrics, pages
@@ -100,8 +102,8 @@ class ServiceApp(FastAPI):
     The layers (slash fix, request metrics, CORS, response cache) run before
     ``FastAPI.__call__``, so a cache hit is answered without FastAPI's per-request work
     (its telemetry check, Starlette's middleware stack, routing, dependencies,
-    validation) and still counted by the metrics layer. A miss enters FastAPI through
-    ``inner``.
+    validation). The outermost, ``CacheFront``, answers fresh hits before the others run
+    and counts them as the metrics layer would. A miss enters FastAPI through ``inner``.
     """
 
     front: ASGIApp
@@ -157,5 +159,37 @@ def create_app(
     front = MetricsMiddleware(front, metrics=app.state.observability)
     front = TrailingSlashMiddleware(front)
     # Outermost, as in Starlette's own stack: an unexpected error is still a JSON 500.
-    app.front = ServerErrorMiddleware(front, handler=handlers.unexpected_error)
+    front = ServerErrorMiddleware(front, handler=handlers.unexpected_error)
+    # Fresh hits are answered before all of the above, and counted like any request.
+    app.front = CacheFront(
+        front,
+        on_hit=hit_counter(app, app.state.observability),
+        bypass_header=b"origin" if settings.cors_allowed_origins else None,
+    )
     return app
+
+
+def hit_counter(app: FastAPI, observability: ServiceMetrics) -> HitCounter:
+    """Count a hit answered by CacheFront as a request and as a cache hit.
+
+    The metric children are looked up once per path: this runs on every hit.
+    """
+    labels: list[HandlerLabels] = []
+    children: dict[str, tuple[Counter, Histogram]] = {}
+    hits = observability.cache_events["hit"]
+
+    def count(path: str, seconds: float) -> None:
+        pair = children.get(path)
+        if pair is None:
+            if not labels:  # on the first hit: by then every router has been included
+                labels.append(HandlerLabels.of_routes(app.routes))
+            handler = labels[0].label(path)
+            pair = children[path] = (
+                observability.requests.labels(handler, "GET", "200"),
+                observability.request_duration.labels(handler, "GET"),
+            )
+        pair[0].inc()
+        pair[1].observe(seconds)
+        hits.inc()
+
+    return count

@@ -35,6 +35,17 @@ def cache_headers(entry: CachedResponse, status: str, max_age: int) -> list[tupl
     return headers
 
 
+def hit_headers(entry: CachedResponse, max_age: int, age: int) -> list[tuple[bytes, bytes]]:
+    """A hit's headers: the entry's own, then ``x-cache``, ``cache-control`` and ``age``."""
+    headers = [(k, v) for k, v in entry.headers if k.lower() not in _DROPPED_HEADERS]
+    headers += [
+        (b"x-cache", b"HIT"),
+        (b"cache-control", b"max-age=%d" % max_age),
+        (b"age", b"%d" % age),
+    ]
+    return headers
+
+
 async def send_entry(send: Send, entry: CachedResponse, headers: list[tuple[bytes, bytes]]) -> None:
     await send({"type": "http.response.start", "status": entry.status, "headers": headers})
     await send({"type": "http.response.body", "body": entry.body})
@@ -49,17 +60,12 @@ async def send_stale(send: Send, entry: CachedResponse, age: int) -> None:
     await send_entry(send, marked, headers)
 
 
-class HitMemo:
-    """What a hit would otherwise recompute each time: the key and the header list.
-
-    Keyed on the raw path and query string, and on the entry's ``stored_at``; it holds
-    no response bodies and is emptied when full, so its memory stays small.
-    """
+class KeyMemo:
+    """The cache key of a raw path and query string, remembered (emptied when full)."""
 
     def __init__(self, size: int = MEMO_SIZE) -> None:
         self.size = size
         self._keys: dict[tuple[str, bytes], CacheKey] = {}
-        self._headers: dict[tuple[CacheKey, float], list[tuple[bytes, bytes]]] = {}
 
     def key(self, scope: Scope) -> CacheKey:
         raw = (scope["path"], scope.get("query_string", b""))
@@ -70,24 +76,12 @@ class HitMemo:
             key = self._keys[raw] = cache_key(scope)
         return key
 
-    def hit_headers(self, key: CacheKey, entry: CachedResponse) -> list[tuple[bytes, bytes]]:
-        """The entry's headers and ``x-cache: HIT``, without the per-hit ones."""
-        memo = (key, entry.stored_at)
-        headers = self._headers.get(memo)
-        if headers is None:
-            if len(self._headers) >= self.size:
-                self._headers.clear()
-            headers = [(k, v) for k, v in entry.headers if k.lower() not in _DROPPED_HEADERS]
-            headers.append((b"x-cache", b"HIT"))
-            self._headers[memo] = headers
-        return headers
-
 
 class CacheMiddleware:
     def __init__(self, app: ASGIApp, prefixes: tuple[str, ...] = CACHED_PREFIXES) -> None:
         self.app = app
         self.prefixes = prefixes
-        self.memo = HitMemo()
+        self.memo = KeyMemo()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._cacheable(scope):
@@ -100,12 +94,8 @@ class CacheMiddleware:
             now = cache.now()
             # Until the end of the entry's TTL slot; rounded up, as a hit is still fresh.
             remaining = math.ceil(cache.fresh_until(entry) - now)
-            headers = [
-                *self.memo.hit_headers(key, entry),
-                (b"cache-control", b"max-age=%d" % remaining),
-                (b"age", b"%d" % max(0.0, now - entry.stored_at)),
-            ]
-            await send_entry(send, entry, headers)
+            age = int(max(0.0, now - entry.stored_at))
+            await send_entry(send, entry, hit_headers(entry, remaining, age))
             return
         entry, _ = await cache.load(key, lambda: self._render(dict(scope), cache))
         if entry.status in UPSTREAM_FAILURES:
