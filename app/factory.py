@@ -28,7 +28,9 @@ from app.observability.middleware import HandlerLabels
 from app.promql.breaker import CircuitBreaker
 from app.promql.client import PrometheusClient
 from app.routers import health, metrics, pages
+from app.services import range_cache
 from app.services.health import HealthMonitor
+from app.services.range_cache import RangeCache
 from app.settings import Settings
 from app.state import AppState
 
@@ -78,8 +80,17 @@ def build_state(
         ttl=settings.cache_ttl_seconds,
         stale_seconds=settings.cache_stale_seconds,
         max_entries=settings.cache_max_entries,
+        max_bytes=settings.cache_max_bytes,
         on_event=observability.count_cache_event if observability else None,
     )
+    for client in clients.values():
+        range_cache.attach(
+            client,
+            RangeCache(
+                max_bytes=settings.range_cache_max_bytes,
+                settle_seconds=settings.range_cache_settle_seconds,
+            ),
+        )
     return AppState(
         http=http,
         prometheus=clients,

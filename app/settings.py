@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     cache_ttl_seconds: float = Field(default=5.0, ge=0, le=3600)
     cache_max_entries: int = Field(default=10_000, ge=1, le=1_000_000)
     cache_stale_seconds: float = Field(default=300.0, ge=0, le=86_400)
+    cache_max_bytes: int = Field(default=64 << 20, ge=1 << 20, le=16 << 30)
+    # Range results kept per step (app/services/range_cache.py), per Prometheus server.
+    range_cache_max_bytes: int = Field(default=32 << 20, ge=0, le=16 << 30)
+    range_cache_settle_seconds: float = Field(default=60.0, ge=0, le=3600)
 
     upstream_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     upstream_connect_timeout_seconds: float = Field(default=2.0, gt=0, le=60)

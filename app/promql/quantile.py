@@ -18,6 +18,7 @@ linearly inside the bucket that holds the rank.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -31,6 +32,7 @@ _DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _HEX = re.compile(r"[+-]?0[xX]([0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)[pP][+-]?\d+")
 
 
+@functools.lru_cache(maxsize=1024)  # a few distinct bounds, parsed for every sample
 def parse_le(text: str) -> float | None:
     """The upper bound an ``le`` label names, or None where Prometheus skips the sample.
 
