@@ -48,7 +48,10 @@ def build_http_client(
     return httpx.AsyncClient(
         timeout=timeout,
         limits=limits,
-        headers=settings.upstream_headers(),
+        headers={
+            "Accept-Encoding": "gzip" if settings.upstream_compression else "identity",
+            **settings.upstream_headers(),
+        },
         auth=settings.upstream_auth(),
         trust_env=False,
         follow_redirects=False,

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     # Range results kept per step (app/services/range_cache.py), per Prometheus server.
     range_cache_max_bytes: int = Field(default=32 << 20, ge=0, le=16 << 30)
     range_cache_settle_seconds: float = Field(default=60.0, ge=0, le=3600)
+    # gzip from Prometheus costs both sides CPU (a few ms per bucket-rate answer); it pays
+    # only over a slow link, so it is off unless asked for.
+    upstream_compression: bool = False
 
     upstream_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     upstream_connect_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
