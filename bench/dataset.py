@@ -1,0 +1,73 @@
+"""The benchmark's data: dozens of models, written as OpenMetrics for promtool's backfill.
+
+Two histograms:
+- ``bench_latency_seconds``: 48 models x 16 instances x 12 buckets every 15 s for the
+  last hour before ``end``, a Prometheus that has real work to do per query
+  (target 2 compares the service's miss latency with Prometheus's own);
+- ``bench_range_seconds``: 12 models x 12 buckets every 60 s over 26 hours, for 24 h
+  range refreshes (target 6) and many cheap distinct requests (target 7).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+BOUNDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+DENSE = "bench_latency_seconds"
+SPARSE = "bench_range_seconds"
+
+
+@dataclass(frozen=True)
+class Histogram:
+    metric: str
+    models: int
+    instances: int
+    interval: int
+    hours: float
+
+
+DENSE_SPEC = Histogram(DENSE, models=48, instances=16, interval=15, hours=1)
+SPARSE_SPEC = Histogram(SPARSE, models=12, instances=1, interval=60, hours=26)
+
+
+def model_names(count: int) -> list[str]:
+    return [f"model-{n:02d}" for n in range(count)]
+
+
+def write(path: Path, end: int, seed: int = 11) -> Path:
+    """Write both histograms ending at unix time ``end`` (whole minute) to ``path``."""
+    rng = random.Random(seed)
+    with path.open("w") as out:
+        for spec in (DENSE_SPEC, SPARSE_SPEC):
+            out.write(f"# TYPE {spec.metric} histogram\n")
+            for line in _lines(spec, end, rng):
+                out.write(line)
+        out.write("# EOF\n")
+    return path
+
+
+def _lines(spec: Histogram, end: int, rng: random.Random) -> Iterator[str]:
+    begin = end - int(spec.hours * 3600)
+    for model in model_names(spec.models):
+        centre = rng.uniform(1, 8)  # index into BOUNDS around which this model's latency sits
+        for instance in range(spec.instances):
+            weights = [max(0.0, 3 - abs(i - centre)) + rng.random() for i in range(len(BOUNDS))]
+            labels = f'model="{model}",instance="i{instance}",job="bench"'
+            yield from _series(spec, labels, weights, begin, end)
+
+
+def _series(
+    spec: Histogram, labels: str, weights: list[float], begin: int, end: int
+) -> Iterator[str]:
+    totals = [0.0] * (len(BOUNDS) + 1)
+    for stamp in range(begin, end + 1, spec.interval):
+        for i, weight in enumerate([*weights, 0.5]):
+            totals[i] += round(weight * 4)
+        cumulative = 0.0
+        for i, bound in enumerate([*BOUNDS, "+Inf"]):
+            cumulative += totals[i]
+            yield f'{spec.metric}_bucket{{{labels},le="{bound}"}} {cumulative} {stamp}\n'
+        yield f"{spec.metric}_count{{{labels}}} {cumulative} {stamp}\n"

@@ -1,0 +1,91 @@
+"""``python -m bench``: run every target, print the table, write bench/results.md.
+
+Exit status 0 only if every row passes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import dataset, targets
+from bench.processes import start_prometheus
+from bench.querylog import QueryLog
+from bench.report import Row, markdown
+
+RESULTS = Path(__file__).with_name("results.md")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="shorter runs (not for the README)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the table")
+    parser.add_argument(
+        "--only", nargs="*", default=None, help="target functions to run, e.g. cache_hits misses"
+    )
+    return parser.parse_args(argv)
+
+
+def require(*binaries: str) -> None:
+    missing = [b for b in binaries if shutil.which(b) is None]
+    if missing:
+        raise SystemExit(f"missing {', '.join(missing)}: run `make install-system`")
+
+
+def run_all(bench: targets.Bench, only: list[str] | None) -> list[Row]:
+    steps = [
+        ("cache_hits", lambda: targets.cache_hits(bench)),
+        ("misses", lambda: asyncio.run(targets.misses(bench))),
+        ("coalescing", lambda: asyncio.run(targets.coalescing(bench))),
+        ("polling", lambda: asyncio.run(targets.polling(bench))),
+        ("range_refreshes", lambda: asyncio.run(targets.range_refreshes(bench))),
+        ("memory", lambda: asyncio.run(targets.memory(bench))),
+    ]
+    rows: list[Row] = []
+    for name, step in steps:
+        if only and name not in only:
+            continue
+        started = time.monotonic()
+        print(f"-- {name} ...", file=sys.stderr, flush=True)
+        rows += step()
+        print(f"   done in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    require("prometheus", "promtool", "wrk")
+    end = int(time.time() // 60 * 60) - 120
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        workdir = Path(tmp)
+        source = dataset.write(workdir / "data.om", end)
+        log = workdir / "query.log"
+        print("-- backfilling the dataset ...", file=sys.stderr, flush=True)
+        server = start_prometheus(workdir, source, log)
+        try:
+            bench = targets.Bench(server.url, QueryLog(log), workdir, end, quick=args.quick)
+            rows = run_all(bench, args.only)
+        finally:
+            server.stop()
+    header = (
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
+        f"{_cores()} cores, Python {platform.python_version()}"
+        + (" (--quick)" if args.quick else "")
+    )
+    table = markdown(rows, header)
+    print(table)
+    if not args.only:
+        args.out.write_text(table)
+    return 0 if all(row.passed for row in rows) else 1
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0))
