@@ -123,7 +123,7 @@ async def misses(bench: Bench) -> list[Row]:
                 params = {"metric_name": DENSE, "percentiles": "95", "time": bench.end - 900 - i}
                 return await timed_get(client, service.url + PERCENTILES, params)
 
-            await paired(prometheus, _offset(p95, 2000), 5)  # warm-up, keys not reused
+            await paired(prometheus, _offset(p95, 2000), 20)  # warm-up, keys not reused
             # Both evaluate at the same instants (the same chunks); the order alternates.
             ours, theirs = await paired(p95, prometheus, rounds)
             fan, single = await paired(three, one, rounds)
