@@ -63,8 +63,9 @@ class Settings(BaseSettings):
     service_name: str = Field(default="model-latency-api", max_length=100)
     environment: str = Field(default="development", max_length=100)
 
-    # Health checks (docs/observability.md): results reused this long, so probes cannot
-    # flood Prometheus; each check bounded by its own timeout; slower answers are degraded.
+    # Health checks (README, "Observability and health"): results reused this long, so
+    # probes cannot flood Prometheus; each check bounded by its own timeout; slower answers
+    # are degraded.
     health_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     health_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
     health_slow_seconds: float = Field(default=1.0, gt=0, le=60)

@@ -5,7 +5,7 @@
 # multiprocess mode is switched on here, before any worker imports prometheus_client:
 # PROMETHEUS_MULTIPROC_DIR (default: a directory per port under XDG_RUNTIME_DIR or
 # TMPDIR) is created and emptied of earlier runs' *.db files, and every worker writes
-# its values there; /metrics sums them. See docs/observability.md.
+# its values there; /metrics sums them. See the README (Observability and health).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HOST="${HOST:-127.0.0.1}"
@@ -24,4 +24,4 @@ if [ "$WORKERS" -gt 1 ] || [ -n "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
   export PROMETHEUS_MULTIPROC_DIR="$dir"
 fi
 
-exec .venv/bin/uvicorn app.main:app --host "$HOST" --port "$PORT" --workers "$WORKERS"
+exec .venv/bin/uvicorn app.main:app --host "$HOST" --port "$PORT" --workers "$WORKERS" "$@"

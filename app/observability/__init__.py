@@ -4,7 +4,7 @@
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.include_router(exposition.router)
 
-Every metric name and label is listed in docs/observability.md.
+Every metric name and label is listed in the README (Observability and health).
 """
 
 from app.observability.metrics import ServiceMetrics

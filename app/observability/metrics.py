@@ -1,7 +1,7 @@
 """Every metric the service exports about itself, registered in one injectable registry.
 
 Dashboards and alert rules are written against these names and labels; change
-them only together with docs/observability.md.
+them only together with the README (Observability and health).
 
     metrics = ServiceMetrics(CollectorRegistry())
     client = PrometheusClient(http, url, observer=metrics.observe_upstream)

@@ -24,7 +24,7 @@ DASHBOARDS_DIR = GRAFANA / "dashboards"
 DOCKERFILE = ROOT / "Dockerfile"
 COMPOSE = DEPLOY / "docker-compose.yml"
 DOCKERIGNORE = ROOT / ".dockerignore"
-DOCS = ROOT / "docs" / "deploy.md"
+DOCS = ROOT / "README.md"
 
 SERVICE_JOB = "model-latency-api"
 GATEWAY_JOB = "llm-gateway"
