@@ -18,9 +18,10 @@ import httpx
 
 from bench.dataset import DENSE, SPARSE
 from bench.load import burst, paired, paired_ratio, timed_get, wrk_rps
-from bench.processes import Process, uvicorn
+from bench.processes import uvicorn
 from bench.querylog import QueryLog
 from bench.report import Row, at_least, at_most
+from tests.support.processes import Service
 
 P95 = "/api/metrics/p95/"
 PERCENTILES = "/api/metrics/percentiles/"
@@ -300,7 +301,7 @@ def _points(body: dict) -> dict:
 async def memory(bench: Bench) -> list[Row]:
     distinct = 10_000
     with bench.service("memory", CACHE_TTL_SECONDS="3600") as service:
-        baseline = service.rss_bytes()
+        baseline = service.rss()
         limits = httpx.Limits(max_connections=16)
         async with httpx.AsyncClient(limits=limits, timeout=60) as client:
             queue = iter(range(distinct))
@@ -333,6 +334,6 @@ def _gauge(exposition: str, name: str) -> float:
     raise RuntimeError(f"{name} missing from /metrics")
 
 
-def _settled_rss(service: Process) -> int:
+def _settled_rss(service: Service) -> int:
     time.sleep(0.5)
-    return service.rss_bytes()
+    return service.rss()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypedDict
 
 from app.promql.builder import (
     SeriesSelector,
@@ -106,21 +107,34 @@ async def fetch_quantiles(
     return Quantiles(by_model, result.warnings)
 
 
+class Evaluation(TypedDict):
+    """When and from what an instant item was computed (seeds 000 and 001 both carry it)."""
+
+    timestamp: float
+    collected_at: str
+    metric_name: str
+    time_range: str
+
+
+def evaluation(params: InstantParams) -> Evaluation:
+    return Evaluation(
+        timestamp=params.at,
+        collected_at=iso8601(params.at),
+        metric_name=params.selector.metric_name,
+        time_range=params.time_range,
+    )
+
+
 async def current_p95(prom: PrometheusClient, params: InstantParams) -> P95Response:
     found = await fetch_quantiles(prom, params, [95.0])
-    stamp = iso8601(params.at)
+    stamp = evaluation(params)
     data = [
-        P95Item(
-            model=model,
-            p95_latency_ms=values[95.0],
-            timestamp=params.at,
-            collected_at=stamp,
-            metric_name=params.selector.metric_name,
-            time_range=params.time_range,
-        )
+        P95Item(model=model, p95_latency_ms=values[95.0], **stamp)
         for model, values in found.by_model.items()
     ]
-    return P95Response(data=data, count=len(data), last_updated=stamp, warnings=found.warnings)
+    return P95Response(
+        data=data, count=len(data), last_updated=stamp["collected_at"], warnings=found.warnings
+    )
 
 
 async def current_percentiles(
@@ -146,21 +160,20 @@ async def current_percentiles(
 
 async def current_summary(prom: PrometheusClient, params: InstantParams) -> SummaryResponse:
     found = await fetch_quantiles(prom, params, SUMMARY_PERCENTILES)
-    stamp = iso8601(params.at)
+    stamp = evaluation(params)
     data = [
         SummaryItem(
             model=model,
             p50_latency_ms=values[50.0],
             p95_latency_ms=values[95.0],
             p99_latency_ms=values[99.0],
-            timestamp=params.at,
-            collected_at=stamp,
-            metric_name=params.selector.metric_name,
-            time_range=params.time_range,
+            **stamp,
         )
         for model, values in found.by_model.items()
     ]
-    return SummaryResponse(data=data, count=len(data), last_updated=stamp, warnings=found.warnings)
+    return SummaryResponse(
+        data=data, count=len(data), last_updated=stamp["collected_at"], warnings=found.warnings
+    )
 
 
 async def fetch_p95_series(

@@ -6,23 +6,19 @@ Every page runs in a context that fails the test on any request to a host other 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 from playwright.async_api import Browser, ConsoleMessage, Page, Route, async_playwright
 
 from tests.conftest import require_binary
 from tests.support.dataset import DATASET
-from tests.support.prometheus import PROMETHEUS, PrometheusServer, free_port
+from tests.support.processes import Service, free_port, uvicorn_app
+from tests.support.prometheus import PROMETHEUS, PrometheusServer
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
@@ -45,57 +41,12 @@ EXPECTED_CSP_BLOCKS = ("https://cdn.redoc.ly/redoc/logo-mini.svg",)
 WARNING_MS, DANGER_MS = 930.0, 2000.0
 
 
-@dataclass
-class Service:
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-
 @contextmanager
 def running_service(prometheus_url: str, log_dir: Path, **env: str) -> Iterator[Service]:
     """``uvicorn app.main:app`` on a free loopback port, configured through the environment."""
-    port = free_port()
-    log = log_dir / f"service-{port}.log"
-    settings = {"PROMETHEUS_URL": prometheus_url, **env}
-    argv = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [*argv, "--port", str(port)],
-            cwd=ROOT,
-            env={**os.environ, **settings},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    service = Service(f"http://127.0.0.1:{port}", process, log)
-    try:
-        wait_ready(service)
+    log = log_dir / f"service-{free_port()}.log"
+    with uvicorn_app(log, {"PROMETHEUS_URL": prometheus_url, **env}) as service:
         yield service
-    finally:
-        service.stop()
-
-
-def wait_ready(service: Service, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if service.process.poll() is not None:
-            raise RuntimeError(f"service exited: {service.log.read_text()[-2000:]}")
-        try:
-            if httpx.get(service.url + "/api/status/config/", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"service not ready in {timeout}s: {service.log.read_text()[-2000:]}")
 
 
 @pytest.fixture(scope="session")

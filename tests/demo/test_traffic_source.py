@@ -17,7 +17,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from demo.traffic import BUCKETS, PROFILES
 from tests.conftest import require_binary
 from tests.support.histograms import expected_quantile
-from tests.support.prometheus import PROMTOOL, free_port
+from tests.support.processes import free_port, wait_for_http
+from tests.support.prometheus import PROMTOOL
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = {p.name for p in PROFILES}
@@ -33,7 +34,7 @@ def traffic():
     process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/metrics"
     try:
-        wait_up(url, process)
+        wait_for_http(url, process, timeout=20, interval=0.1)
         yield url, process
     finally:
         if process.poll() is None:
@@ -41,19 +42,6 @@ def traffic():
         process.wait(timeout=10)
         assert process.stdout is not None
         process.stdout.close()
-
-
-def wait_up(url: str, process: subprocess.Popen[bytes], timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "demo.traffic exited early"
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{url} not up in {timeout}s")
 
 
 def scrape(url: str) -> tuple[str, dict[str, dict[float, float]], dict[str, float]]:

@@ -30,7 +30,8 @@ import yaml
 
 from tests.conftest import require_binary
 from tests.deploy import kit
-from tests.support.prometheus import PROMETHEUS, PrometheusServer, free_port
+from tests.support.processes import free_port, stop_process, wait_for_http
+from tests.support.prometheus import PROMETHEUS, PrometheusServer
 
 pytestmark = pytest.mark.prometheus
 
@@ -199,30 +200,6 @@ def _start(
         )
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-
-
-def _wait_http(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url}: process exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} not answering after {STARTUP_SECONDS}s: {log.read_text()[-2000:]}")
-
-
 def prometheus_config(api: str, traffic: str, self_address: str) -> str:
     """deploy/prometheus.yml with loopback targets, 1 s intervals and absolute rule paths."""
     config = kit.load_yaml(kit.PROMETHEUS_CONFIG)
@@ -296,16 +273,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         env={"PROMETHEUS_URL": prometheus.url, "PROMETHEUS_ALLOWED_URLS": dead_prometheus},
     )
     try:
-        _wait_http(f"http://127.0.0.1:{traffic_port}/metrics", traffic, traffic_log)
-        _wait_http(api + "/health/live", service, api_log)
+        wait_for_http(f"http://127.0.0.1:{traffic_port}/metrics", traffic, traffic_log)
+        wait_for_http(api + "/health/live", service, api_log)
         prometheus.start(STARTUP_SECONDS)
         live = Stack(prometheus, api, api_instance, dead_prometheus, sent={})
         _settle(live)
         yield live
     finally:
         prometheus.stop()
-        _stop(service)
-        _stop(traffic)
+        stop_process(service, grace=15)
+        stop_process(traffic, grace=15)
 
 
 def _models(stack: Stack) -> list[str]:

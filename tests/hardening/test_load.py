@@ -12,22 +12,17 @@ it was after a warm-up round over the same requests.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
-import psutil
 import pytest
 
 from tests.hardening.requests_mix import INVALID, Planned, valid
-from tests.support.prometheus import PrometheusServer, free_port
+from tests.support.processes import Service, uvicorn_app
+from tests.support.prometheus import PrometheusServer
 
 pytestmark = pytest.mark.prometheus
 
@@ -45,63 +40,15 @@ RUN_TIMEOUT = 300.0  # hard stop for one round, whatever the machine
 MAX_RSS_GROWTH = 10 * 2**20
 
 
-@dataclass
-class Service:
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def rss(self) -> int:
-        return int(psutil.Process(self.process.pid).memory_info().rss)
-
-    def log_tail(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:]
-
-
-def wait_until_live(service: Service, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if service.process.poll() is not None:
-            raise RuntimeError(f"the service exited:\n{service.log_tail()}")
-        try:
-            if httpx.get(service.url + "/health/live", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"the service did not start in {timeout}s:\n{service.log_tail()}")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def service(
     prometheus: PrometheusServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Service]:
     """``uvicorn app.main:app`` as a subprocess, configured only through its environment."""
-    port = free_port()
     log = tmp_path_factory.mktemp("service") / "uvicorn.log"
-    env = {**os.environ, "PROMETHEUS_URL": prometheus.url, "CACHE_TTL_SECONDS": "1"}
-    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--no-access-log", "--log-level", "warning"]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, env=env, cwd=Path(__file__).parents[2], stdout=out, stderr=out
-        )
-    running = Service(f"http://127.0.0.1:{port}", process, log)
-    try:
-        wait_until_live(running)
+    env = {"PROMETHEUS_URL": prometheus.url, "CACHE_TTL_SECONDS": "1"}
+    with uvicorn_app(log, env) as running:
         yield running
-    finally:
-        stop(process)
 
 
 def plan(rng: random.Random, distinct: list[Planned], count: int) -> list[Planned]:

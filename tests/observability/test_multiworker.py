@@ -7,7 +7,6 @@ Prometheus's view of the counters must be the sum over both workers, exactly.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import time
 import uuid
@@ -21,7 +20,8 @@ import pytest
 from tests.conftest import require_binary
 from tests.observability.test_exposition import promtool_check
 from tests.support.dataset import END
-from tests.support.prometheus import PROMETHEUS, PROMTOOL, PrometheusServer, free_port
+from tests.support.processes import free_port, stop_process, wait_for_http
+from tests.support.prometheus import PROMETHEUS, PROMTOOL, PrometheusServer
 
 pytestmark = pytest.mark.prometheus
 
@@ -37,31 +37,6 @@ class Running:
     port: int
     multiproc_dir: Path
     log: Path
-
-
-def wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"serve.sh exited: {log.read_text()[-3000:]}")
-        try:
-            if httpx.get(url + "/metrics", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"service not up in 60s: {log.read_text()[-3000:]}")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the session serve.sh started (the uvicorn supervisor and its workers)."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 @pytest.fixture
@@ -91,10 +66,11 @@ def service(prometheus: PrometheusServer, tmp_path: Path) -> Iterator[Running]:
         )
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_until_serving(url, process, log)
+        wait_for_http(url + "/metrics", process, log)
         yield Running(url, port, multiproc, log)
     finally:
-        stop(process)
+        # The session serve.sh started: the uvicorn supervisor and its workers.
+        stop_process(process, group=True, grace=30)
 
 
 @pytest.fixture

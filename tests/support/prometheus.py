@@ -8,23 +8,15 @@ with PrometheusServer.backfilled(tmp_path, data.openmetrics()) as prom:
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
-import time
 from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-import httpx
+from tests.support.processes import free_port, stop_process, wait_for_http
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def backfill(openmetrics: str, workdir: Path) -> Path:
@@ -83,28 +75,12 @@ class PrometheusServer:
         )
 
     def wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"prometheus exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                if httpx.get(self.url + "/-/ready", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(
-            f"prometheus not ready in {timeout}s: {self.log_path.read_text()[-2000:]}"
-        )
+        assert self.process is not None
+        wait_for_http(self.url + "/-/ready", self.process, self.log_path, timeout=timeout)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        if self.process is not None:
+            stop_process(self.process)
         self.process = None
 
     def __enter__(self) -> PrometheusServer:
