@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Response
 
@@ -19,6 +19,7 @@ from app.services.health import HealthMonitor
 
 router = APIRouter(tags=["health"])
 UNAVAILABLE = 503
+BodyT = TypeVar("BodyT")
 
 
 def get_monitor(state: StateDep, settings: SettingsDep) -> HealthMonitor:
@@ -32,6 +33,13 @@ MonitorDep = Annotated[HealthMonitor, Depends(get_monitor)]
 
 def _unavailable(model: type[Any], description: str) -> dict[int | str, dict[str, Any]]:
     return {UNAVAILABLE: {"model": model, "description": description}}
+
+
+def _unavailable_unless(ok: bool, body: BodyT, response: Response) -> BodyT:
+    """``body`` as it is, with status 503 unless the check passed."""
+    if not ok:
+        response.status_code = UNAVAILABLE
+    return body
 
 
 @router.get("/health/live", summary="Liveness: the process answers")
@@ -55,9 +63,7 @@ async def ready(monitor: MonitorDep, response: Response) -> ReadinessResponse:
     `curl -i http://localhost:8000/health/ready`
     """
     body = await health.readiness(monitor)
-    if body.status != "ready":
-        response.status_code = UNAVAILABLE
-    return body
+    return _unavailable_unless(body.status == "ready", body, response)
 
 
 @router.get(
@@ -73,9 +79,7 @@ async def overall(
     `curl -i http://localhost:8000/health`
     """
     body = await health.health_report(monitor, settings, state.default_prometheus.breaker)
-    if body.status != "healthy":
-        response.status_code = UNAVAILABLE
-    return body
+    return _unavailable_unless(body.status == "healthy", body, response)
 
 
 @router.get(
@@ -89,9 +93,7 @@ async def collection(monitor: MonitorDep, response: Response) -> CollectionHealt
     `curl http://localhost:8000/api/health/`
     """
     body = await health.collection_health(monitor)
-    if body.status != "healthy":
-        response.status_code = UNAVAILABLE
-    return body
+    return _unavailable_unless(body.status == "healthy", body, response)
 
 
 @router.get("/health/metrics", summary="CPU, memory and disk of the process and host")
