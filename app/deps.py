@@ -40,12 +40,12 @@ HISTORY_STEPS = (15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600,
 HISTORY_TARGET_POINTS = 120
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
     return AppState.of(request)
 
 
@@ -106,7 +106,9 @@ PercentilesQ = Annotated[
 ]
 
 
-def get_prometheus(state: StateDep, prometheus_url: PrometheusUrlQ = None) -> PrometheusClient:
+async def get_prometheus(
+    state: StateDep, prometheus_url: PrometheusUrlQ = None
+) -> PrometheusClient:
     """The configured Prometheus the request names; 400 for any other URL."""
     if prometheus_url is None:
         return state.default_prometheus
@@ -137,7 +139,7 @@ def _selector(
     )
 
 
-def instant_params(
+async def instant_params(
     settings: SettingsDep,
     metric_name: MetricNameQ = "request_duration_seconds",
     time_range: TimeRangeQ = "5m",
@@ -156,7 +158,7 @@ def instant_params(
     return InstantParams(selector=selector, window=window, time_range=time_range, at=round(at, 3))
 
 
-def range_params(
+async def range_params(
     settings: SettingsDep,
     metric_name: MetricNameQ = "request_duration_seconds",
     duration: Annotated[
@@ -222,7 +224,7 @@ def history_step(seconds: float) -> float:
     return float(next((s for s in HISTORY_STEPS if s >= wanted), HISTORY_STEPS[-1]))
 
 
-def history_params(
+async def history_params(
     settings: SettingsDep,
     hours: Annotated[
         float, Query(gt=0, le=744, description="How many hours back, up to 744 (31 days).")
@@ -261,7 +263,7 @@ def history_params(
     )
 
 
-def percentile_list(
+async def percentile_list(
     percentiles: PercentilesQ = "50,95,99",
 ) -> tuple[float, ...]:
     return check_percentiles(percentiles)

@@ -22,7 +22,7 @@ UNAVAILABLE = 503
 BodyT = TypeVar("BodyT")
 
 
-def get_monitor(state: StateDep, settings: SettingsDep) -> HealthMonitor:
+async def get_monitor(state: StateDep, settings: SettingsDep) -> HealthMonitor:
     if state.health is None:  # an AppState built without build_state (tests of other parts)
         state.health = HealthMonitor.for_settings(settings, state.http)
     return state.health
