@@ -6,6 +6,8 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 # Debian packages the suite needs: a real Prometheus (with promtool), Chromium, wrk.
 DEB_PACKAGES := prometheus chromium wrk
+# The local demo needs only Prometheus (with promtool).
+RUN_PACKAGES := prometheus
 
 .PHONY: install install-system lint format typecheck test unit run bench clean check-deploy
 
@@ -37,10 +39,12 @@ test: install install-system lint typecheck
 unit: install
 	$(BIN)/pytest tests/unit
 
-run: install install-system
+run: install
+	@./scripts/install-system.sh $(RUN_PACKAGES)
 	./scripts/run.sh
 
-bench: install install-system
+bench: install
+	@./scripts/install-system.sh prometheus wrk
 	$(BIN)/python -m bench
 
 # The deployment kit alone: promtool checks and unit tests, dashboard JSON, container
