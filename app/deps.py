@@ -26,7 +26,6 @@ from app.params import (
 )
 from app.promql.builder import SeriesSelector
 from app.promql.client import PrometheusClient
-from app.promql.selectors import parse_label_selector
 from app.services.latency import HistoryParams, InstantParams, RangeParams
 from app.settings import Settings, normalize_url
 from app.state import AppState
@@ -135,7 +134,13 @@ def _selector(
         metric_name=checks.check(lambda: check_metric_name(metric_name), metric_name),
         model_label=checks.check(lambda: check_label_name(model_label), model_label),
         models=checks.check(lambda: check_models(models), ()),
-        fixed_matchers=parse_label_selector(settings.label_selector),
+        fixed_matchers=settings.fixed_matchers,
+    )
+
+
+def _rate_window(checks: Collector, time_range: str) -> float:
+    return checks.check(
+        lambda: check_duration(time_range, "time_range", maximum=MAX_TIME_RANGE_SECONDS), 300.0
     )
 
 
@@ -150,9 +155,7 @@ async def instant_params(
 ) -> InstantParams:
     checks = Collector()
     selector = _selector(checks, settings, metric_name, model_label, [*model, *model_name])
-    window = checks.check(
-        lambda: check_duration(time_range, "time_range", maximum=MAX_TIME_RANGE_SECONDS), 300.0
-    )
+    window = _rate_window(checks, time_range)
     at = checks.check(lambda: check_timestamp(time, "time"), 0.0) if time else clock.time()
     checks.raise_if_any()
     return InstantParams(selector=selector, window=window, time_range=time_range, at=round(at, 3))
@@ -196,9 +199,7 @@ async def range_params(
         lambda: check_duration(duration, "duration", maximum=MAX_RANGE_SECONDS), 3600.0
     )
     every = checks.check(lambda: check_duration(step, "step", maximum=MAX_RANGE_SECONDS), 60.0)
-    window = checks.check(
-        lambda: check_duration(time_range, "time_range", maximum=MAX_TIME_RANGE_SECONDS), 300.0
-    )
+    window = _rate_window(checks, time_range)
     first = checks.check(lambda: check_timestamp(start, "start"), None) if start else None
     last = checks.check(lambda: check_timestamp(end, "end"), None) if end else None
     checks.raise_if_any()
@@ -252,9 +253,7 @@ async def history_params(
         if step
         else history_step(length)
     )
-    window = checks.check(
-        lambda: check_duration(time_range, "time_range", maximum=MAX_TIME_RANGE_SECONDS), 300.0
-    )
+    window = _rate_window(checks, time_range)
     checks.raise_if_any()
     start, end = resolve_range(None, None, length, every)
     check_points(start, end, every)

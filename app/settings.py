@@ -5,6 +5,7 @@ Tests build ``Settings(...)`` explicitly and pass it to ``create_app``.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -98,6 +99,11 @@ class Settings(BaseSettings):
     def _check_selector(cls, value: str) -> str:
         parse_label_selector(value)
         return value.strip()
+
+    @cached_property
+    def fixed_matchers(self) -> tuple[str, ...]:
+        """``LABEL_SELECTOR`` as matchers, parsed once rather than on every request."""
+        return parse_label_selector(self.label_selector)
 
     @model_validator(mode="after")
     def _check_timeouts(self) -> Settings:

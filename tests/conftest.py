@@ -35,13 +35,19 @@ def require_binary(path: str) -> None:
     pytest.skip(message)  # outside CI only: under CI=true the line above fails
 
 
+def backfilled_prometheus(
+    tmp_path_factory: pytest.TempPathFactory, name: str, openmetrics: str
+) -> Iterator[PrometheusServer]:
+    """A real Prometheus serving ``openmetrics``, for a fixture to ``yield from``."""
+    require_binary(PROMETHEUS)
+    with PrometheusServer.backfilled(tmp_path_factory.mktemp(name), openmetrics) as server:
+        yield server
+
+
 @pytest.fixture(scope="session")
 def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
     """A real Prometheus serving the standard dataset (tests/support/dataset.py)."""
-    require_binary(PROMETHEUS)
-    workdir = tmp_path_factory.mktemp("prometheus")
-    with PrometheusServer.backfilled(workdir, DATASET.openmetrics()) as server:
-        yield server
+    yield from backfilled_prometheus(tmp_path_factory, "prometheus", DATASET.openmetrics())
 
 
 @pytest.fixture

@@ -48,7 +48,6 @@ percentile panel would read "under 10 ms" and nothing more."""
 MetricT = TypeVar("MetricT", Counter, Gauge, Histogram)
 
 UPSTREAM_OUTCOMES = ("success", "error", "timeout", "unreachable", "overloaded")
-CACHE_EVENTS = ("hit", "miss", "coalesced", "stale")
 
 
 class ServiceMetrics:

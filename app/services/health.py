@@ -26,7 +26,6 @@ from app.promql.breaker import BreakerState, CircuitBreaker
 from app.promql.builder import SeriesSelector
 from app.promql.client import PrometheusClient
 from app.promql.durations import iso8601
-from app.promql.selectors import parse_label_selector
 from app.schemas.health import (
     CheckResult,
     CollectionHealthResponse,
@@ -145,7 +144,7 @@ class HealthMonitor:
         selector = SeriesSelector(
             DEFAULT_METRIC,
             DEFAULT_MODEL_LABEL,
-            fixed_matchers=parse_label_selector(settings.label_selector),
+            fixed_matchers=settings.fixed_matchers,
         )
         return cls(
             client,

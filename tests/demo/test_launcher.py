@@ -19,7 +19,8 @@ import pytest
 from demo.launcher import port_is_free
 from demo.traffic import PROFILES
 from tests.conftest import require_binary
-from tests.support.prometheus import PROMETHEUS, free_port
+from tests.support.processes import free_port, stop_process
+from tests.support.prometheus import PROMETHEUS
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = {p.name for p in PROFILES}
@@ -96,9 +97,7 @@ def test_demo_comes_up_with_live_numbers_and_ctrl_c_stops_it(tmp_path, busy_port
         for port in (service_port, prometheus_port, traffic_port):
             assert not listening(port), f"port {port} still has a listener after Ctrl-C"
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process)
         assert process.stdout is not None
         process.stdout.close()
 

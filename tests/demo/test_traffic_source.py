@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from demo.traffic import BUCKETS, PROFILES
 from tests.conftest import require_binary
 from tests.support.histograms import expected_quantile
-from tests.support.processes import free_port, wait_for_http
+from tests.support.processes import free_port, stop_process, wait_for_http
 from tests.support.prometheus import PROMTOOL
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,9 +37,7 @@ def traffic():
         wait_for_http(url, process, timeout=20, interval=0.1)
         yield url, process
     finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
+        stop_process(process)
         assert process.stdout is not None
         process.stdout.close()
 

@@ -19,9 +19,9 @@ from starlette.types import Receive, Scope, Send
 from app.factory import create_app
 from app.settings import Settings
 from app.state import AppState
-from tests.conftest import require_binary
+from tests.conftest import backfilled_prometheus
 from tests.performance import oddities
-from tests.support.prometheus import PROMETHEUS, PrometheusServer
+from tests.support.prometheus import PrometheusServer
 
 
 @dataclass
@@ -58,10 +58,7 @@ class CountingTransport(httpx.AsyncBaseTransport):
 @pytest.fixture(scope="session")
 def odd_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
     """A real Prometheus serving tests/performance/oddities.py."""
-    require_binary(PROMETHEUS)
-    workdir = tmp_path_factory.mktemp("odd-prometheus")
-    with PrometheusServer.backfilled(workdir, oddities.openmetrics()) as server:
-        yield server
+    yield from backfilled_prometheus(tmp_path_factory, "odd-prometheus", oddities.openmetrics())
 
 
 class FakeClock:

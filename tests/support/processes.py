@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -53,7 +54,7 @@ def wait_for_http(
 
 
 def stop_process(
-    process: subprocess.Popen[bytes], *, group: bool = False, grace: float = 20.0
+    process: subprocess.Popen[Any], *, group: bool = False, grace: float = 20.0
 ) -> None:
     """SIGTERM (the whole process group with ``group``), then SIGKILL after ``grace`` seconds."""
     if process.poll() is not None:
