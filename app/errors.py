@@ -6,14 +6,16 @@ handler per family (``app/http/handlers.py``) turns it into the JSON error body
 
     ServiceError
      ├── InvalidParameter        400  a query parameter is malformed or out of bounds
-     │    └── InvalidParameters  400  several at once (one entry per parameter)
      └── UpstreamError           502  Prometheus did not give a usable answer
           ├── UpstreamUnavailable 503  connection refused, reset, DNS failure
           ├── UpstreamTimeout     504  no answer within the configured timeout
           ├── UpstreamBadResponse 502  Prometheus error, non-JSON, truncated or odd body
           └── UpstreamOverloaded  503  too many queries in flight, or circuit open
 
-Errors carry their context as keyword-only arguments and never hold secrets.
+Bad query parameters are mostly found by the endpoints' query models
+(``app/schemas/queries.py``) and reported by the same handler in the same 400 shape.
+Errors carry their context as keyword-only arguments and never hold secrets: an
+upstream is named without credentials, and only when ``EXPOSE_UPSTREAM`` is on.
 """
 
 from __future__ import annotations
@@ -43,19 +45,6 @@ class InvalidParameter(ServiceError):
             details["value"] = value
         super().__init__(f"Invalid parameter '{parameter}': {message}", details=details)
         self.parameter = parameter
-
-
-class InvalidParameters(InvalidParameter):
-    """Several parameters are invalid; ``details.errors`` names each one."""
-
-    def __init__(self, errors: list[InvalidParameter]) -> None:
-        names = ", ".join(sorted({error.parameter for error in errors}))
-        ServiceError.__init__(
-            self,
-            f"Invalid parameters: {names}",
-            details={"errors": [error.details for error in errors]},
-        )
-        self.parameter = names
 
 
 class UpstreamError(ServiceError):

@@ -7,32 +7,37 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import __version__
-from app.cache import ResponseCache
+from app.cache.core import ResponseCache
+from app.cache.layer import HttpCache, query_models
+from app.cache.shared import RedisStore
+from app.cache.store import LocalStore, ResponseStore, Slots
 from app.http import handlers, openapi
-from app.http.cache_front import CacheFront, HitCounter
-from app.http.cache_middleware import CacheMiddleware
-from app.http.slashes import TrailingSlashMiddleware
+from app.http.headers import DefaultHeadersMiddleware, HeadMiddleware
+from app.http.paths import TrailingSlashMiddleware
 from app.observability import MetricsMiddleware, ServiceMetrics, exposition
-from app.observability.middleware import HandlerLabels
 from app.promql.breaker import CircuitBreaker
 from app.promql.client import PrometheusClient
+from app.promql.range_cache import RangeCache, RangeCachedUpstream
+from app.promql.upstream import Upstream
 from app.routers import health, metrics, pages
-from app.services import range_cache
+from app.schemas.queries import LatencyQuery
 from app.services.health import HealthMonitor
-from app.services.range_cache import RangeCache
-from app.settings import Settings
+from app.settings import Settings, public_url
 from app.state import AppState
+
+# The key memo gets this share of CACHE_MAX_BYTES; stored answers the rest.
+MEMO_SHARE = 16
 
 
 def build_http_client(
@@ -59,15 +64,19 @@ def build_http_client(
     )
 
 
-def build_state(
+def build_upstreams(
     settings: Settings, http: httpx.AsyncClient, observability: ServiceMetrics | None = None
-) -> AppState:
+) -> dict[str, Upstream]:
+    """One upstream per allowed Prometheus URL, keyed by its URL without credentials."""
     # Below the pool size (checked by Settings), so fan-out waits here, not in PoolTimeout.
     semaphore = asyncio.Semaphore(settings.upstream_max_concurrency)
-    clients = {
-        url: PrometheusClient(
+    upstreams: dict[str, Upstream] = {}
+    for url in sorted(settings.allowed_prometheus_urls):
+        client = PrometheusClient(
             http,
             url,
+            name=public_url(url),
+            ready_url=settings.prometheus_ready_url,
             semaphore=semaphore,
             queue_timeout=settings.upstream_queue_timeout_seconds,
             total_timeout=settings.upstream_timeout_seconds,
@@ -77,28 +86,49 @@ def build_state(
             ),
             observer=observability.observe_upstream if observability else None,
         )
-        for url in sorted(settings.allowed_prometheus_urls)
-    }
-    cache = ResponseCache(
+        ranges = RangeCache(
+            max_bytes=settings.range_cache_max_bytes,
+            settle_seconds=settings.range_cache_settle_seconds,
+        )
+        upstreams[client.name] = RangeCachedUpstream(client, ranges)
+    return upstreams
+
+
+def build_cache(
+    settings: Settings, shared: ResponseStore | None, observability: ServiceMetrics | None
+) -> ResponseCache:
+    """The response cache; the key memo's bytes come out of ``CACHE_MAX_BYTES`` too."""
+    memo_bytes = settings.cache_max_bytes // MEMO_SHARE
+    near = LocalStore(
         ttl=settings.cache_ttl_seconds,
         stale_seconds=settings.cache_stale_seconds,
+        max_bytes=settings.cache_max_bytes - memo_bytes,
         max_entries=settings.cache_max_entries,
-        max_bytes=settings.cache_max_bytes,
-        on_event=observability.count_cache_event if observability else None,
     )
-    for client in clients.values():
-        range_cache.attach(
-            client,
-            RangeCache(
-                max_bytes=settings.range_cache_max_bytes,
-                settle_seconds=settings.range_cache_settle_seconds,
-            ),
-        )
+    return ResponseCache(
+        near,
+        shared,
+        claim_seconds=settings.upstream_timeout_seconds,
+        wait_seconds=settings.upstream_timeout_seconds,
+        memo_bytes=memo_bytes,
+        on_event=observability.count_cache_event if observability else None,
+        on_size=observability.cache_entries.set if observability else None,
+    )
+
+
+def build_state(
+    settings: Settings,
+    http: httpx.AsyncClient,
+    observability: ServiceMetrics | None = None,
+    shared: ResponseStore | None = None,
+) -> AppState:
+    upstreams = build_upstreams(settings, http, observability)
     return AppState(
+        settings=settings,
         http=http,
-        prometheus=clients,
-        default_prometheus=clients[settings.prometheus_url],
-        cache=cache,
+        upstreams=upstreams,
+        default_upstream=upstreams[public_url(settings.prometheus_url)],
+        cache=build_cache(settings, shared, observability),
         health=HealthMonitor.for_settings(settings, http),
     )
 
@@ -106,18 +136,21 @@ def build_state(
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     settings: Settings = app.state.settings
-    async with build_http_client(settings, app.state.upstream_transport) as http:
-        yield {"app": build_state(settings, http, app.state.observability)}
+    observability: ServiceMetrics = app.state.observability
+    async with AsyncExitStack() as stack:
+        http = await stack.enter_async_context(
+            build_http_client(settings, app.state.upstream_transport)
+        )
+        shared = await stack.enter_async_context(open_shared_store(settings, observability))
+        yield {"app": build_state(settings, http, observability, shared)}
 
 
 class ServiceApp(FastAPI):
     """FastAPI with the service's pure-ASGI layers in front of FastAPI's own entry point.
 
-    The layers (slash fix, request metrics, CORS, response cache) run before
-    ``FastAPI.__call__``, so a cache hit is answered without FastAPI's per-request work
-    (its telemetry check, Starlette's middleware stack, routing, dependencies,
-    validation). The outermost, ``CacheFront``, answers fresh hits before the others run
-    and counts them as the metrics layer would. A miss enters FastAPI through ``inner``.
+    ``front`` is the stack ``create_app`` builds (see docs/architecture.md); the HTTP
+    cache layer in it answers hits without FastAPI's per-request work (routing,
+    dependencies, validation). Everything else enters FastAPI through ``inner``.
     """
 
     front: ASGIApp
@@ -147,6 +180,7 @@ def create_app(
         description="Per-model latency percentiles from Prometheus histograms, as JSON.",
         lifespan=lifespan,
         redirect_slashes=False,
+        root_path=settings.root_path,
         # /docs and /redoc are served by app.routers.pages from local assets, not a CDN.
         docs_url=None,
         redoc_url=None,
@@ -160,50 +194,55 @@ def create_app(
     app.include_router(health.router)
     app.include_router(exposition.router)
     pages.install(app)
-    front: ASGIApp = CacheMiddleware(app.inner)
+    app.front = build_stack(app, settings, app.state.observability)
+    return app
+
+
+def build_stack(app: ServiceApp, settings: Settings, observability: ServiceMetrics) -> ASGIApp:
+    """The pure-ASGI layers, innermost first; a request meets them in the reverse order."""
+    front: ASGIApp = TrailingSlashMiddleware(app.inner)
+    # Inside the cache layer, so stored answers carry these headers too.
+    front = DefaultHeadersMiddleware(front)
+    front = MetricsMiddleware(front, metrics=observability)
+    front = HttpCache(
+        front,
+        routes=query_models(app.routes, LatencyQuery),
+        record=lambda path, status, seconds: observability.observe_request(
+            path, "GET", status, seconds
+        ),
+        in_flight=lambda path: observability.in_progress_for(path, "GET").track_inprogress(),
+        vary=b"Origin" if settings.cors_allowed_origins else None,
+    )
+    front = HeadMiddleware(front)
     if settings.cors_allowed_origins:
         front = CORSMiddleware(
             front,
             allow_origins=settings.cors_allowed_origins,
-            allow_methods=["GET"],
+            allow_methods=["GET", "HEAD"],
             allow_headers=["*"],
             expose_headers=["X-Cache", "Age"],
         )
-    # Outside the cache (hits are counted), inside the slash fix (one label per route).
-    front = MetricsMiddleware(front, metrics=app.state.observability)
-    front = TrailingSlashMiddleware(front)
     # Outermost, as in Starlette's own stack: an unexpected error is still a JSON 500.
-    front = ServerErrorMiddleware(front, handler=handlers.unexpected_error)
-    # Fresh hits are answered before all of the above, and counted like any request.
-    app.front = CacheFront(
-        front,
-        on_hit=hit_counter(app, app.state.observability),
-        bypass_header=b"origin" if settings.cors_allowed_origins else None,
+    return ServerErrorMiddleware(front, handler=handlers.unexpected_error)
+
+
+@asynccontextmanager
+async def open_shared_store(
+    settings: Settings, observability: ServiceMetrics
+) -> AsyncIterator[ResponseStore | None]:
+    """The Redis store replicas share when ``SHARED_CACHE_URL`` is set, else None."""
+    if settings.shared_cache_url is None:
+        yield None
+        return
+    store = RedisStore(
+        settings.shared_cache_url.get_secret_value(),
+        slots=Slots(settings.cache_ttl_seconds, settings.cache_stale_seconds),
+        max_entry_bytes=settings.cache_max_bytes // MEMO_SHARE,
+        prefix=settings.shared_cache_prefix,
+        op_timeout=settings.shared_cache_timeout_seconds,
+        observer=observability.observe_shared_cache,
     )
-    return app
-
-
-def hit_counter(app: FastAPI, observability: ServiceMetrics) -> HitCounter:
-    """Count a hit answered by CacheFront as a request and as a cache hit.
-
-    The metric children are looked up once per path: this runs on every hit.
-    """
-    labels: list[HandlerLabels] = []
-    children: dict[str, tuple[Counter, Histogram]] = {}
-    hits = observability.cache_events["hit"]
-
-    def count(path: str, seconds: float) -> None:
-        pair = children.get(path)
-        if pair is None:
-            if not labels:  # on the first hit: by then every router has been included
-                labels.append(HandlerLabels.of_routes(app.routes))
-            handler = labels[0].label(path)
-            pair = children[path] = (
-                observability.requests.labels(handler, "GET", "200"),
-                observability.request_duration.labels(handler, "GET"),
-            )
-        pair[0].inc()
-        pair[1].observe(seconds)
-        hits.inc()
-
-    return count
+    try:
+        yield store
+    finally:
+        await store.close()

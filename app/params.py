@@ -1,140 +1,170 @@
-"""Validation of raw query-parameter text into typed values.
+"""Pure checks of query-parameter text: each returns the normalised value or raises.
 
-Each ``check_*`` function is pure: it returns the value or raises
-``InvalidParameter`` naming the parameter. ``Collector`` gathers several
-failures so that one 400 names every bad parameter at once.
+Every check raises ``ParameterProblem`` (a ``ValueError``, so pydantic collects it with
+the other bad parameters of the request) whose message says, in words, what is
+allowed and gives an example; ``app/schemas/queries.py`` calls these from the
+endpoints' query models and ``app/http/handlers.py`` turns the failures into the one
+400 shape.
+
+>>> check_percentiles("99.9, 50")
+(Percentile(label='99.9', value=99.9), Percentile(label='50', value=50.0))
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
+import math
+import re
+from typing import NamedTuple
 
-from app.errors import InvalidParameter, InvalidParameters
 from app.promql.durations import parse_duration, parse_timestamp
 from app.promql.selectors import is_label_name, is_metric_name
-
-T = TypeVar("T")
 
 MAX_TIME_RANGE_SECONDS = 30 * 86_400
 MAX_RANGE_SECONDS = 31 * 86_400
 MAX_POINTS = 11_000
 MAX_PERCENTILES = 10
-MAX_MODELS = 100  # `model` and its alias `model_name`, at most 50 each
+MAX_MODELS_PER_PARAMETER = 50
 MAX_MODEL_LENGTH = 200
+MAX_HOURS = 744.0
+MAX_ECHOED = 200
+MAX_TIMESTAMP = 32_503_680_000  # year 3000
+
+_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?|\.[0-9]+", re.ASCII)
 
 
-class Collector:
-    """Runs checks, keeps every failure, and raises them together."""
+class ParameterProblem(ValueError):
+    """A parameter's value is not allowed; ``parameter`` names it when the check can't tell."""
 
-    def __init__(self) -> None:
-        self.errors: list[InvalidParameter] = []
-
-    def check(self, check: Callable[[], T], fallback: T) -> T:
-        try:
-            return check()
-        except InvalidParameter as error:
-            self.errors.append(error)
-            return fallback
-
-    def raise_if_any(self) -> None:
-        if len(self.errors) == 1:
-            raise self.errors[0]
-        if self.errors:
-            raise InvalidParameters(self.errors)
+    def __init__(self, message: str, *, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.parameter = parameter
 
 
-def check_metric_name(value: str, parameter: str = "metric_name") -> str:
-    name = value.removesuffix("_bucket")
-    if not is_metric_name(name):
-        raise InvalidParameter(
-            "not a valid Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)",
-            parameter=parameter,
-            value=value[:200],
+class Percentile(NamedTuple):
+    """A percentile as asked (``label``, the seeds' ``p<label>`` key) and as a number."""
+
+    label: str
+    value: float
+
+
+def echoed(value: object) -> object:
+    """A bad value as the error body repeats it: strings cut to a safe length."""
+    return value[:MAX_ECHOED] if isinstance(value, str) else value
+
+
+def check_text(value: str) -> str:
+    """Text that decoded cleanly: no replacement characters (invalid UTF-8) or controls."""
+    if "\ufffd" in value or any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in value):
+        raise ParameterProblem("must be valid UTF-8 text without control characters, such as gpt-4")
+    return value
+
+
+def check_metric_name(value: str) -> str:
+    name = value.strip().removesuffix("_bucket")
+    if len(name) > MAX_MODEL_LENGTH or not is_metric_name(name):
+        raise ParameterProblem(
+            "must be a Prometheus metric name: ASCII letters, digits, '_' and ':', "
+            "not starting with a digit, such as request_duration_seconds"
         )
     return name
 
 
-def check_label_name(value: str, parameter: str = "model_label") -> str:
-    if not is_label_name(value):
-        raise InvalidParameter(
-            "not a valid Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not 'le')",
-            parameter=parameter,
-            value=value[:200],
+def check_label_name(value: str) -> str:
+    name = value.strip()
+    if len(name) > MAX_MODEL_LENGTH or not is_label_name(name):
+        raise ParameterProblem(
+            "must be a Prometheus label name: ASCII letters, digits and '_', not starting "
+            "with a digit and not 'le', such as model"
+        )
+    return name
+
+
+def check_model(value: str) -> str:
+    check_text(value)
+    if len(value) > MAX_MODEL_LENGTH:
+        raise ParameterProblem(
+            f"each model name is at most {MAX_MODEL_LENGTH} characters, such as gpt-4"
         )
     return value
 
 
-def check_duration(value: str, parameter: str, *, maximum: float) -> float:
-    try:
-        seconds = parse_duration(value)
-    except ValueError as exc:
-        raise InvalidParameter(str(exc), parameter=parameter, value=value[:200]) from None
-    if seconds < 1:
-        raise InvalidParameter("must be at least 1s", parameter=parameter, value=value)
-    if seconds > maximum:
-        limit = f"{maximum / 86_400:g}d"
-        raise InvalidParameter(f"must be at most {limit}", parameter=parameter, value=value)
-    return seconds
-
-
-def check_timestamp(value: str, parameter: str) -> float:
-    try:
-        return parse_timestamp(value)
-    except ValueError as exc:
-        raise InvalidParameter(
-            f"expected unix seconds or an RFC 3339 time ({exc})",
-            parameter=parameter,
-            value=value[:200],
-        ) from None
-
-
-def check_models(values: list[str], parameter: str = "model") -> tuple[str, ...]:
-    if len(values) > MAX_MODELS:
-        raise InvalidParameter(f"at most {MAX_MODELS} models per request", parameter=parameter)
-    for value in values:
-        if len(value) > MAX_MODEL_LENGTH:
-            raise InvalidParameter(
-                f"a model name is at most {MAX_MODEL_LENGTH} characters", parameter=parameter
-            )
-    return tuple(sorted(set(values)))
-
-
-def check_percentiles(value: str, parameter: str = "percentiles") -> tuple[float, ...]:
-    """Parse ``50,95,99.9`` into percentiles strictly between 0 and 100, deduplicated."""
-    parts = [part.strip() for part in value.split(",") if part.strip()]
-    if not parts:
-        raise InvalidParameter("give at least one percentile", parameter=parameter)
-    if len(parts) > MAX_PERCENTILES:
-        raise InvalidParameter(f"at most {MAX_PERCENTILES} percentiles", parameter=parameter)
-    result: list[float] = []
-    for part in parts:
-        number = _percentile(part, parameter)
-        if number not in result:
-            result.append(number)
-    return tuple(result)
-
-
-def _percentile(text: str, parameter: str) -> float:
-    try:
-        number = float(text)
-    except ValueError:
-        number = float("nan")
-    if not 0 < number < 100 or len(text) > 12:
-        raise InvalidParameter(
-            "each percentile is a number strictly between 0 and 100",
-            parameter=parameter,
-            value=text[:50],
+def check_model_count(values: list[str]) -> list[str]:
+    if len(values) > MAX_MODELS_PER_PARAMETER:
+        raise ParameterProblem(
+            f"at most {MAX_MODELS_PER_PARAMETER} values, such as model=gpt-4&model=llama-3"
         )
-    return number
+    return values
+
+
+def check_duration(value: str, *, maximum: float, example: str) -> str:
+    """A Prometheus duration from 1s to ``maximum`` seconds, ASCII digits only."""
+    text = value.strip()
+    limit = f"{maximum / 86_400:g}d"
+    message = f"must be a Prometheus duration from 1s to {limit}, such as {example} or 1h30m"
+    try:
+        seconds = parse_duration(text) if text.isascii() else math.nan
+    except ValueError:
+        seconds = math.nan
+    if not 1 <= seconds <= maximum:
+        raise ParameterProblem(message)
+    return text
+
+
+def check_timestamp(value: str) -> float:
+    """Unix seconds (ASCII digits, optional fraction) or an RFC 3339 time."""
+    text = value.strip()
+    message = "must be unix seconds or an RFC 3339 time, such as 1700000000 or 2024-05-01T12:00:00Z"
+    if not text.isascii() or "_" in text:
+        raise ParameterProblem(message)
+    try:
+        stamp = float(text) if _DECIMAL.fullmatch(text) else parse_timestamp(text)
+    except ValueError:
+        raise ParameterProblem(message) from None
+    if not 0 <= stamp < MAX_TIMESTAMP:
+        raise ParameterProblem(message + ", from 1970 to the year 3000")
+    return stamp
+
+
+def check_hours(value: str) -> float:
+    text = value.strip()
+    hours = float(text) if _DECIMAL.fullmatch(text) else math.nan
+    if not (1 / 3600 <= hours <= MAX_HOURS):
+        raise ParameterProblem(
+            f"must be a number of hours from one second (0.0003) to {MAX_HOURS:g}, such as 6 or 0.5"
+        )
+    return hours
+
+
+def check_percentiles(value: str) -> tuple[Percentile, ...]:
+    """``50,95,99.9`` as percentiles strictly between 0 and 100, in order, deduplicated."""
+    parts = [part.strip() for part in value.split(",")]
+    if len(parts) > MAX_PERCENTILES:
+        raise ParameterProblem(f"at most {MAX_PERCENTILES} percentiles, such as 50,95,99")
+    found: dict[float, Percentile] = {}
+    for part in parts:
+        percentile = _percentile(part)
+        found.setdefault(percentile.value, percentile)
+    return tuple(found.values())
+
+
+def _percentile(text: str) -> Percentile:
+    number = float(text) if len(text) <= 20 and _DECIMAL.fullmatch(text) else math.nan
+    if not 0 < number < 100:
+        raise ParameterProblem(
+            "each percentile must be a number strictly between 0 and 100, such as 99.9"
+        )
+    whole, _, fraction = text.partition(".")
+    label = (whole.lstrip("0") or "0") + ("." + fraction if fraction.rstrip("0") else "")
+    return Percentile(label.rstrip("0").rstrip(".") if "." in label else label, number)
 
 
 def check_points(start: float, end: float, step: float) -> None:
-    if start >= end:
-        raise InvalidParameter("start must be before end", parameter="start", value=start)
+    """At most ``MAX_POINTS`` evaluations per series."""
     points = int((end - start) // step) + 1
     if points > MAX_POINTS:
-        raise InvalidParameter(
-            f"{points} points per series exceed the limit of {MAX_POINTS}; raise the step",
+        raise ParameterProblem(
+            f"gives {points} points per series, more than the limit of {MAX_POINTS}; "
+            "use a larger step such as 5m, or a shorter range",
             parameter="step",
         )

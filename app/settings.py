@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from typing import Annotated
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -27,6 +28,17 @@ def normalize_url(url: str) -> str:
     return url.strip().rstrip("/")
 
 
+def public_url(url: str) -> str:
+    """``url`` without credentials: how an upstream is named in logs, metrics and answers.
+
+    >>> public_url("http://admin:secret@127.0.0.1:9090/prometheus")
+    'http://127.0.0.1:9090/prometheus'
+    """
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
 class Settings(BaseSettings):
     """Every knob of the service; see the README's configuration table."""
 
@@ -39,12 +51,25 @@ class Settings(BaseSettings):
     prometheus_username: str | None = Field(default=None, max_length=200)
     prometheus_password: SecretStr | None = None
     prometheus_headers: dict[str, SecretStr] = Field(default_factory=dict)
+    # Engines without `/-/ready` under their path prefix are checked with a trivial query;
+    # this names a readiness URL to GET instead.
+    prometheus_ready_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    # Whether error bodies and /health/ready name the upstream (never with credentials).
+    expose_upstream: bool = False
+
+    # The path prefix a reverse proxy strips (uvicorn's --root-path; scripts/serve.sh).
+    root_path: str = Field(default="", pattern=r"^(/[A-Za-z0-9._~-]+)*$", max_length=200)
+
+    # A response cache shared by replicas (Redis or Valkey); unset: each process its own.
+    shared_cache_url: SecretStr | None = None
+    shared_cache_prefix: str = Field(default="mla:", max_length=100)
+    shared_cache_timeout_seconds: float = Field(default=0.25, gt=0, le=10)
 
     cache_ttl_seconds: float = Field(default=5.0, ge=0, le=3600)
     cache_max_entries: int = Field(default=10_000, ge=1, le=1_000_000)
     cache_stale_seconds: float = Field(default=300.0, ge=0, le=86_400)
     cache_max_bytes: int = Field(default=64 << 20, ge=1 << 20, le=16 << 30)
-    # Range results kept per step (app/services/range_cache.py), per Prometheus server.
+    # Range results kept per step (app/promql/range_cache.py), per Prometheus server.
     range_cache_max_bytes: int = Field(default=32 << 20, ge=0, le=16 << 30)
     range_cache_settle_seconds: float = Field(default=60.0, ge=0, le=3600)
     # gzip from Prometheus costs both sides CPU (a few ms per bucket-rate answer); it pays

@@ -7,21 +7,26 @@ from dataclasses import dataclass
 import httpx
 from starlette.requests import HTTPConnection
 
-from app.cache import ResponseCache
-from app.promql.client import PrometheusClient
+from app.cache.core import ResponseCache
+from app.promql.upstream import Upstream
 from app.services.health import HealthMonitor
+from app.settings import Settings
 
 
 @dataclass(slots=True)
 class AppState:
-    """The shared HTTP client, one Prometheus client per allowed URL, and the cache."""
+    """Everything the request path needs, opened and closed by the lifespan.
 
+    ``upstreams``: one per allowed Prometheus URL (keyed by its normalised URL),
+    ``cache``: the response cache the HTTP cache layer answers from.
+    """
+
+    settings: Settings
     http: httpx.AsyncClient
-    prometheus: dict[str, PrometheusClient]
-    default_prometheus: PrometheusClient
+    upstreams: dict[str, Upstream]
+    default_upstream: Upstream
     cache: ResponseCache
-    # The health checks' cached results and the last successful P95 probe.
-    health: HealthMonitor | None = None
+    health: HealthMonitor
 
     @staticmethod
     def of(connection: HTTPConnection) -> AppState:

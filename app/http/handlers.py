@@ -1,4 +1,12 @@
-"""Where every error becomes the JSON error body; the only place that does."""
+"""Where every error becomes the JSON error body; the only place that does.
+
+A 400 always has one shape, however many parameters are bad and whichever check
+found them (a query model's validator, or a dependency such as the allowed
+Prometheus URLs):
+
+    {"status": "error", "error": "Invalid parameters: metric_name, percentiles",
+     "details": {"errors": [{"parameter": "percentiles", "message": "...", "value": "100"}]}}
+"""
 
 from __future__ import annotations
 
@@ -10,7 +18,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.errors import ServiceError, UpstreamError
+from app.cache.layer import ERRORS_SLOT
+from app.errors import InvalidParameter, ServiceError, UpstreamError
+from app.params import ParameterProblem, echoed
 
 log = logging.getLogger("app.errors")
 
@@ -23,25 +33,59 @@ def _json(status: int, message: str, details: dict[str, Any] | None = None) -> J
     return JSONResponse(error_body(message, details), status_code=status)
 
 
+def invalid_parameters(errors: list[dict[str, Any]]) -> JSONResponse:
+    """The one 400: every bad parameter named, each with a message in words."""
+    names = sorted({error["parameter"] for error in errors})
+    noun = "parameters" if len(names) > 1 else "parameter"
+    return _json(400, f"Invalid {noun}: {', '.join(names)}", {"errors": errors})
+
+
 async def service_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
+    noted = request.scope.get(ERRORS_SLOT)
+    if isinstance(noted, list):
+        noted.append(exc)  # the cache layer serves a stale answer on upstream errors
+    if isinstance(exc, InvalidParameter):
+        return invalid_parameters([exc.details])
+    details = dict(exc.details)
     if isinstance(exc, UpstreamError):
-        log.warning("upstream error on %s: %s %s", request.url.path, exc.message, exc.details)
-    response = _json(exc.status_code, exc.message, exc.details)
-    if "retry_after" in exc.details:
-        response.headers["Retry-After"] = str(exc.details["retry_after"])
+        log.warning("upstream error on %s: %s %s", request.url.path, exc.message, details)
+        if not request.app.state.settings.expose_upstream:
+            details.pop("upstream", None)
+    response = _json(exc.status_code, exc.message, details)
+    if "retry_after" in details:
+        response.headers["Retry-After"] = str(details["retry_after"])
     return response
 
 
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:
-    """FastAPI's 422 becomes our 400, naming each parameter."""
+    """Every failed check of the request's parameters, in the one 400 shape."""
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {"parameter": str(e["loc"][-1]), "message": e["msg"], "location": str(e["loc"][0])}
-        for e in exc.errors()
-    ]
-    names = ", ".join(sorted({e["parameter"] for e in errors}))
-    return _json(400, f"Invalid parameters: {names}", {"errors": errors})
+    return invalid_parameters([_problem(error) for error in exc.errors()])
+
+
+def _problem(error: dict[str, Any]) -> dict[str, Any]:
+    """One pydantic error as ``{"parameter", "message", "value"}``."""
+    cause = error.get("ctx", {}).get("error")
+    location = [part for part in error.get("loc", ()) if isinstance(part, str)]
+    if isinstance(cause, ParameterProblem):
+        parameter = cause.parameter or (location[-1] if len(location) > 1 else "query")
+        message = cause.message
+    else:
+        parameter = location[-1] if len(location) > 1 else "query"
+        message = _words(error)
+    problem: dict[str, Any] = {"parameter": parameter, "message": message}
+    value = error.get("input")
+    if isinstance(value, str | int | float):  # a whole-model check's input is a dict
+        problem["value"] = echoed(value)
+    return problem
+
+
+def _words(error: dict[str, Any]) -> str:
+    """Pydantic's own checks (a list given where one value is expected, and so on)."""
+    if error.get("type") == "missing":
+        return "is required"
+    return str(error.get("msg", "is not allowed"))
 
 
 async def http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -70,6 +70,7 @@ class ServiceMetrics:
         self._http_metrics()
         self._upstream_metrics()
         self._cache_metrics()
+        self._shared_cache_metrics()
         build = Gauge(
             "model_latency_build_info",
             "Always 1; the version label names the running build.",
@@ -144,6 +145,27 @@ class ServiceMetrics:
             registry=self.registry,
             multiprocess_mode="livesum",
         )
+
+    def _shared_cache_metrics(self) -> None:
+        self.shared_cache_calls = Counter(
+            "model_latency_shared_cache_calls_total",
+            "Calls to the shared cache (Redis) by operation and outcome "
+            "(hit, miss, ok, error, skipped while its breaker is open).",
+            ["operation", "outcome"],
+            registry=self.registry,
+        )
+        self.shared_cache_duration = Histogram(
+            "model_latency_shared_cache_duration_seconds",
+            "Time spent in calls to the shared cache, by operation.",
+            ["operation"],
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+            registry=self.registry,
+        )
+
+    def observe_shared_cache(self, operation: str, outcome: str, seconds: float) -> None:
+        """``RedisStore``'s observer hook."""
+        self._child(self.shared_cache_calls, operation, outcome).inc()
+        self._child(self.shared_cache_duration, operation).observe(max(0.0, seconds))
 
     def observe_upstream(self, outcome: str, seconds: float) -> None:
         """``PrometheusClient``'s observer hook; unknown outcomes count as ``error``."""

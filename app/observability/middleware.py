@@ -1,10 +1,9 @@
 """Pure-ASGI request metrics: count, duration and in-flight requests per route template.
 
-It sits inside ``TrailingSlashMiddleware`` (so ``/api/metrics/p95`` and
-``/api/metrics/p95/`` share a label) and outside ``CacheMiddleware`` (so cache hits,
-answered before FastAPI routing, are counted too). That is also why the ``handler``
-label comes from matching the path against the app's routes, not from
-``scope["route"]``, which a cache hit never sets.
+The ``handler`` label is the route template the path matches (``route_path``, so
+``/api/metrics/p95`` and ``/api/metrics/p95/`` and any proxy prefix share a label),
+never the raw path. Answers of the HTTP cache layer (``app/cache/layer.py``) are
+counted there, with the same labels; its renders pass through here uncounted.
 """
 
 from __future__ import annotations
@@ -13,10 +12,11 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import fastapi.routing
 from starlette.routing import BaseRoute, Mount, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.cache.layer import RENDER_SLOT
+from app.http.paths import flat_routes, route_path
 from app.observability.metrics import ServiceMetrics
 
 UNMATCHED = "unmatched"
@@ -50,7 +50,7 @@ class HandlerLabels:
     def of_routes(cls, routes: Sequence[BaseRoute]) -> HandlerLabels:
         templates: list[str] = []
         mounts: list[str] = []
-        for route in _flat_routes(routes):
+        for route in flat_routes(routes):
             path = getattr(route, "path", None)
             if isinstance(path, str):
                 is_mount = isinstance(getattr(route, "original_route", route), Mount)
@@ -69,25 +69,6 @@ class HandlerLabels:
         return UNMATCHED
 
 
-def _flat_routes(routes: Sequence[BaseRoute]) -> Iterable[Any]:
-    """Every route with its full path, through FastAPI's included routers.
-
-    Recent FastAPI keeps an included router as one entry of ``app.routes`` and offers
-    ``iter_route_contexts`` to walk it; older versions list every route flat.
-    """
-    walk = getattr(fastapi.routing, "iter_route_contexts", None)
-    return walk(routes) if walk is not None else routes
-
-
-def route_path(scope: Scope) -> str:
-    """The path the router sees: without the ``root_path`` a proxy may have mounted us on."""
-    path: str = scope["path"]
-    root: str = scope.get("root_path", "")
-    if root and path.startswith(root):
-        return path[len(root) :] or "/"
-    return path
-
-
 class MetricsMiddleware:
     """Count and time every HTTP request; lifespan and websocket scopes pass through."""
 
@@ -97,7 +78,8 @@ class MetricsMiddleware:
         self._labels: HandlerLabels | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get(RENDER_SLOT):
+            # A render of the cache layer is counted there, with the status the client got.
             await self.app(scope, receive, send)
             return
         handler = self._handler_labels(scope).label(route_path(scope))
@@ -118,7 +100,6 @@ class MetricsMiddleware:
         finally:
             in_progress.dec()
             self.metrics.observe_request(handler, method, status, time.perf_counter() - started)
-            _refresh_cache_entries(self.metrics, scope)
 
     def _handler_labels(self, scope: Scope) -> HandlerLabels:
         # Built on the first request: by then every router has been included.
@@ -126,11 +107,3 @@ class MetricsMiddleware:
             app: Any = scope.get("app")
             self._labels = HandlerLabels.of_routes(getattr(app, "routes", []))
         return self._labels
-
-
-def _refresh_cache_entries(metrics: ServiceMetrics, scope: Scope) -> None:
-    """After the request, so an entry a miss just stored is already counted."""
-    state = scope.get("state", {}).get("app")
-    cache = getattr(state, "cache", None)
-    if cache is not None:
-        metrics.cache_entries.set(len(cache))

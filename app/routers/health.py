@@ -22,9 +22,7 @@ UNAVAILABLE = 503
 BodyT = TypeVar("BodyT")
 
 
-async def get_monitor(state: StateDep, settings: SettingsDep) -> HealthMonitor:
-    if state.health is None:  # an AppState built without build_state (tests of other parts)
-        state.health = HealthMonitor.for_settings(settings, state.http)
+async def get_monitor(state: StateDep) -> HealthMonitor:
     return state.health
 
 
@@ -78,7 +76,7 @@ async def overall(
 
     `curl -i http://localhost:8000/health`
     """
-    body = await health.health_report(monitor, settings, state.default_prometheus.breaker)
+    body = await health.health_report(monitor, settings, state.default_upstream.breaker)
     return _unavailable_unless(body.status == "healthy", body, response)
 
 

@@ -44,7 +44,10 @@ class LivenessResponse(BaseModel):
 class ReadinessResponse(BaseModel):
     status: Literal["ready", "not_ready"]
     reason: str | None = Field(description="Why not ready; null when ready.")
-    upstream: str = Field(description="The Prometheus asked.")
+    upstream: str | None = Field(
+        default=None,
+        description="The Prometheus asked, without credentials; only with EXPOSE_UPSTREAM=true.",
+    )
     latency_ms: float | None
     checked_at: str = Field(
         description="When Prometheus was last asked (ISO 8601); answers are reused briefly."

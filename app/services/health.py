@@ -23,9 +23,9 @@ from app import __version__
 from app.errors import UpstreamError
 from app.observability.system import SystemSampler
 from app.promql.breaker import BreakerState, CircuitBreaker
-from app.promql.builder import SeriesSelector
 from app.promql.client import PrometheusClient
 from app.promql.durations import iso8601
+from app.promql.upstream import Upstream
 from app.schemas.health import (
     CheckResult,
     CollectionHealthResponse,
@@ -35,15 +35,12 @@ from app.schemas.health import (
     LivenessResponse,
     ReadinessResponse,
 )
-from app.services.latency import InstantParams, current_p95
-from app.settings import Settings
+from app.schemas.queries import InstantQuery
+from app.services.latency import Source, current_p95
+from app.settings import Settings, public_url
 
 log = logging.getLogger("app.health")
 
-# The defaults of GET /api/metrics/p95/, so the probe counts the models that page shows.
-DEFAULT_METRIC = "request_duration_seconds"
-DEFAULT_MODEL_LABEL = "model"
-DEFAULT_TIME_RANGE = ("5m", 300.0)
 NEVER = 2**62
 _SEVERITY: dict[HealthStatus, int] = {"healthy": 0, "degraded": 1, "unhealthy": 2}
 
@@ -106,16 +103,18 @@ class HealthMonitor:
 
     def __init__(
         self,
-        prometheus: PrometheusClient,
-        selector: SeriesSelector,
+        prometheus: Upstream,
+        fixed_matchers: tuple[str, ...] = (),
         *,
+        public_name: str | None = None,
         ttl: float = 5.0,
         timeout: float = 2.0,
         slow_seconds: float = 1.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.prometheus = prometheus
-        self.selector = selector
+        self.source = Source(prometheus, fixed_matchers)
+        self.public_name = public_name
         self.timeout = timeout
         self.slow_seconds = slow_seconds
         self.clock = clock
@@ -138,17 +137,15 @@ class HealthMonitor:
         client = PrometheusClient(
             http,
             settings.prometheus_url,
+            name=public_url(settings.prometheus_url),
+            ready_url=settings.prometheus_ready_url,
             semaphore=asyncio.Semaphore(2),
             breaker=CircuitBreaker(threshold=NEVER),
         )
-        selector = SeriesSelector(
-            DEFAULT_METRIC,
-            DEFAULT_MODEL_LABEL,
-            fixed_matchers=settings.fixed_matchers,
-        )
         return cls(
             client,
-            selector,
+            settings.fixed_matchers,
+            public_name=client.name if settings.expose_upstream else None,
             ttl=settings.health_cache_seconds,
             timeout=settings.health_timeout_seconds,
             slow_seconds=settings.health_slow_seconds,
@@ -162,9 +159,9 @@ class HealthMonitor:
 
     async def _collect(self) -> UpstreamCheck:
         async def count_models() -> int:
-            window_text, window = DEFAULT_TIME_RANGE
-            params = InstantParams(self.selector, window, window_text, round(self.clock(), 3))
-            return (await current_p95(self.prometheus, params)).count
+            # The defaults of GET /api/metrics/p95/: the probe counts the models it shows.
+            query = InstantQuery(time=f"{self.clock():.3f}")
+            return (await current_p95(self.source, query)).count
 
         result = await self._attempt(count_models, "Prometheus answered the P95 query")
         if result.ok and result.model_count is not None:
@@ -254,7 +251,7 @@ async def readiness(monitor: HealthMonitor) -> ReadinessResponse:
     return ReadinessResponse(
         status="ready" if check.ok else "not_ready",
         reason=None if check.ok else check.message,
-        upstream=monitor.prometheus.base_url,
+        upstream=monitor.public_name,
         latency_ms=check.latency_ms,
         checked_at=iso8601(check.checked_at),
     )

@@ -7,19 +7,21 @@ parameters and returns the response schema.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypedDict
 
+from app.params import Percentile
 from app.promql.builder import (
     SeriesSelector,
     bucket_rates,
     milliseconds_factor,
     quantile_query,
 )
-from app.promql.client import PrometheusClient, Series
 from app.promql.durations import format_duration, iso8601
 from app.promql.quantile import bucket_quantile, group_buckets
+from app.promql.upstream import Series, Upstream
 from app.schemas.metrics import (
     HistoryPoint,
     HistoryResponse,
@@ -35,45 +37,43 @@ from app.schemas.metrics import (
     SummaryItem,
     SummaryResponse,
 )
-from app.services import range_cache
+from app.schemas.queries import (
+    HistoryQuery,
+    InstantQuery,
+    LatencyQuery,
+    PercentilesQuery,
+    RangeQuery,
+)
 
-SUMMARY_PERCENTILES = (50.0, 95.0, 99.0)
-
-
-@dataclass(frozen=True, slots=True)
-class InstantParams:
-    selector: SeriesSelector
-    window: float
-    time_range: str
-    at: float
-
-
-@dataclass(frozen=True, slots=True)
-class RangeParams:
-    selector: SeriesSelector
-    window: float
-    start: float
-    end: float
-    step: float
+SUMMARY_PERCENTILES = (Percentile("50", 50.0), Percentile("95", 95.0), Percentile("99", 99.0))
+P95 = (Percentile("95", 95.0),)
 
 
 @dataclass(frozen=True, slots=True)
-class HistoryParams:
-    range: RangeParams
-    hours: float
+class Source:
+    """Where answers come from: an upstream, and the matchers every query carries
+    (``LABEL_SELECTOR``)."""
+
+    upstream: Upstream
+    fixed_matchers: tuple[str, ...] = ()
+
+    def selector(self, query: LatencyQuery) -> SeriesSelector:
+        return SeriesSelector(
+            query.metric_name, query.model_label, query.models, self.fixed_matchers
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class Quantiles:
-    """Per model, per percentile, milliseconds; plus Prometheus's warnings."""
+    """Per model, per percentile label, milliseconds; plus the upstream's warnings."""
 
-    by_model: dict[str, dict[float, float | None]]
+    by_model: dict[str, dict[str, float | None]]
     warnings: list[str]
 
 
-def percentile_key(percentile: float) -> str:
-    """``p50``, ``p95``, ``p99.9``: the seeds' keys for a percentile."""
-    return f"p{percentile:.10g}"
+def percentile_key(percentile: Percentile) -> str:
+    """``p50``, ``p95``, ``p99.9``: the seeds' keys for a percentile, as it was asked."""
+    return f"p{percentile.label}"
 
 
 def to_milliseconds(value: float | None, factor: float) -> float | None:
@@ -85,23 +85,26 @@ def to_milliseconds(value: float | None, factor: float) -> float | None:
 
 
 async def fetch_quantiles(
-    prom: PrometheusClient, params: InstantParams, percentiles: Iterable[float]
+    source: Source, query: LatencyQuery, at: float, percentiles: Iterable[Percentile]
 ) -> Quantiles:
     """Every percentile of every model from one bucket-rate query.
 
-    Prometheus evaluates ``sum by (model, le) (rate(..._bucket[w]))`` once and the
-    quantiles are computed here with its own ``histogram_quantile`` rules
+    The upstream evaluates ``sum by (model, le) (rate(..._bucket[w]))`` once and the
+    quantiles are computed here with Prometheus's own ``histogram_quantile`` rules
     (app/promql/quantile.py), so three percentiles cost one upstream query, not three.
     """
     wanted = list(percentiles)
-    sel = params.selector
-    result = await prom.query(bucket_rates(sel, params.window), at=params.at)
+    sel = source.selector(query)
+    result = await source.upstream.query(bucket_rates(sel, query.window), at=at)
     factor = milliseconds_factor(sel.metric_name)
     # The client reports NaN and infinite samples as None; a rate is neither in practice.
     samples = ((s.labels, math.nan if s.value is None else s.value) for s in result.items)
     groups = group_buckets(samples, sel.model_label)
     by_model = {
-        model: {p: to_milliseconds(bucket_quantile(p / 100, buckets), factor) for p in wanted}
+        model: {
+            p.label: to_milliseconds(bucket_quantile(p.value / 100, buckets), factor)
+            for p in wanted
+        }
         for model, buckets in sorted(groups.items())
     }
     return Quantiles(by_model, result.warnings)
@@ -116,20 +119,21 @@ class Evaluation(TypedDict):
     time_range: str
 
 
-def evaluation(params: InstantParams) -> Evaluation:
+def evaluation(query: LatencyQuery, at: float) -> Evaluation:
     return Evaluation(
-        timestamp=params.at,
-        collected_at=iso8601(params.at),
-        metric_name=params.selector.metric_name,
-        time_range=params.time_range,
+        timestamp=at,
+        collected_at=iso8601(at),
+        metric_name=query.metric_name,
+        time_range=query.time_range,
     )
 
 
-async def current_p95(prom: PrometheusClient, params: InstantParams) -> P95Response:
-    found = await fetch_quantiles(prom, params, [95.0])
-    stamp = evaluation(params)
+async def current_p95(source: Source, query: InstantQuery) -> P95Response:
+    at = query.at()
+    found = await fetch_quantiles(source, query, at, P95)
+    stamp = evaluation(query, at)
     data = [
-        P95Item(model=model, p95_latency_ms=values[95.0], **stamp)
+        P95Item(model=model, p95_latency_ms=values["95"], **stamp)
         for model, values in found.by_model.items()
     ]
     return P95Response(
@@ -137,36 +141,37 @@ async def current_p95(prom: PrometheusClient, params: InstantParams) -> P95Respo
     )
 
 
-async def current_percentiles(
-    prom: PrometheusClient, params: InstantParams, percentiles: tuple[float, ...]
-) -> PercentilesResponse:
-    found = await fetch_quantiles(prom, params, percentiles)
+async def current_percentiles(source: Source, query: PercentilesQuery) -> PercentilesResponse:
+    at = query.at()
+    wanted = query.wanted
+    found = await fetch_quantiles(source, query, at, wanted)
     data = [
         PercentileItem(
             model=model,
-            percentiles={percentile_key(p): values[p] for p in percentiles},
-            timestamp=params.at,
+            percentiles={percentile_key(p): values[p.label] for p in wanted},
+            timestamp=at,
         )
         for model, values in found.by_model.items()
     ]
     return PercentilesResponse(
         data=data,
         count=len(data),
-        metric_name=params.selector.metric_name,
-        time_range=params.time_range,
+        metric_name=query.metric_name,
+        time_range=query.time_range,
         warnings=found.warnings,
     )
 
 
-async def current_summary(prom: PrometheusClient, params: InstantParams) -> SummaryResponse:
-    found = await fetch_quantiles(prom, params, SUMMARY_PERCENTILES)
-    stamp = evaluation(params)
+async def current_summary(source: Source, query: InstantQuery) -> SummaryResponse:
+    at = query.at()
+    found = await fetch_quantiles(source, query, at, SUMMARY_PERCENTILES)
+    stamp = evaluation(query, at)
     data = [
         SummaryItem(
             model=model,
-            p50_latency_ms=values[50.0],
-            p95_latency_ms=values[95.0],
-            p99_latency_ms=values[99.0],
+            p50_latency_ms=values["50"],
+            p95_latency_ms=values["95"],
+            p99_latency_ms=values["99"],
             **stamp,
         )
         for model, values in found.by_model.items()
@@ -177,25 +182,25 @@ async def current_summary(prom: PrometheusClient, params: InstantParams) -> Summ
 
 
 async def fetch_p95_series(
-    prom: PrometheusClient, params: RangeParams
+    source: Source, query: LatencyQuery, start: float, end: float, step: float
 ) -> tuple[list[tuple[str, Series]], list[str]]:
     """The p95 of every model over time, sorted by model name."""
-    sel = params.selector
-    result = await range_cache.for_client(prom).query_range(
-        prom,
-        quantile_query(0.95, sel, params.window),
-        start=params.start,
-        end=params.end,
-        step=params.step,
-        window=params.window,
+    sel = source.selector(query)
+    result = await source.upstream.query_range(
+        quantile_query(0.95, sel, query.window),
+        start=start,
+        end=end,
+        step=step,
+        lookback=query.window,
     )
     named = [(s.labels[sel.model_label], s) for s in result.items if sel.model_label in s.labels]
     return sorted(named, key=lambda pair: pair[0]), result.warnings
 
 
-async def p95_range(prom: PrometheusClient, params: RangeParams) -> RangeResponse:
-    series, warnings = await fetch_p95_series(prom, params)
-    factor = milliseconds_factor(params.selector.metric_name)
+async def p95_range(source: Source, query: RangeQuery) -> RangeResponse:
+    start, end, step = query.span(time.time())
+    series, warnings = await fetch_p95_series(source, query, start, end, step)
+    factor = milliseconds_factor(query.metric_name)
     data = [
         RangeSeriesItem(
             model=model,
@@ -203,21 +208,19 @@ async def p95_range(prom: PrometheusClient, params: RangeParams) -> RangeRespons
                 RangePoint(timestamp=ts, p95_latency_ms=to_milliseconds(v, factor))
                 for ts, v in s.points
             ],
-            metric_name=params.selector.metric_name,
-            duration=format_duration(params.end - params.start),
-            step=format_duration(params.step),
+            metric_name=query.metric_name,
+            duration=format_duration(end - start),
+            step=format_duration(step),
         )
         for model, s in series
     ]
-    return RangeResponse(
-        data=data, count=len(data), start=params.start, end=params.end, warnings=warnings
-    )
+    return RangeResponse(data=data, count=len(data), start=start, end=end, warnings=warnings)
 
 
-async def p95_history(prom: PrometheusClient, history: HistoryParams) -> HistoryResponse:
-    params = history.range
-    series, warnings = await fetch_p95_series(prom, params)
-    factor = milliseconds_factor(params.selector.metric_name)
+async def p95_history(source: Source, query: HistoryQuery) -> HistoryResponse:
+    start, end, step = query.span(time.time())
+    series, warnings = await fetch_p95_series(source, query, start, end, step)
+    factor = milliseconds_factor(query.metric_name)
     data = [
         HistorySeriesItem(
             model=model,
@@ -229,9 +232,9 @@ async def p95_history(prom: PrometheusClient, history: HistoryParams) -> History
         for model, s in series
     ]
     window = HistoryWindow(
-        start=iso8601(params.start),
-        end=iso8601(params.end),
-        hours=history.hours,
-        step=format_duration(params.step),
+        start=iso8601(start),
+        end=iso8601(end),
+        hours=query.hours_number,
+        step=format_duration(step),
     )
     return HistoryResponse(data=data, count=len(data), time_range=window, warnings=warnings)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.promql.client import Series
-from app.services import range_cache
-from app.services.range_cache import Grid, RangeCache, store
+from app.promql.range_cache import Grid, RangeCache, RangeCachedUpstream, store
+from app.promql.upstream import Series
 from app.settings import Settings
 from tests.performance.conftest import CountingTransport, FakeClock, Running, running
 from tests.support.dataset import END
@@ -54,7 +53,9 @@ async def fresh_answer(prometheus, path: str, params: dict[str, object]) -> dict
 
 def with_clock(service: Running, clock: FakeClock) -> RangeCache:
     cache = RangeCache(clock=clock)
-    range_cache.attach(service.state.default_prometheus, cache)
+    upstream = service.state.default_upstream
+    assert isinstance(upstream, RangeCachedUpstream)
+    upstream.cache = cache
     return cache
 
 

@@ -12,7 +12,8 @@ from collections import Counter
 
 import pytest
 
-from app.cache import ResponseCache
+from app.cache.core import ResponseCache
+from app.cache.store import LocalStore
 from app.settings import Settings
 from tests.performance.conftest import CountingTransport, FakeClock, running
 from tests.support.dataset import END
@@ -73,7 +74,7 @@ async def poll(prometheus, clients: int, *, seconds: float = 60, every: float = 
     clock = FakeClock()
     transport = CountingTransport()
     async with running(settings_for(prometheus), transport) as service:
-        service.state.cache = ResponseCache(ttl=5.0, max_entries=1000, clock=clock)
+        service.state.cache = ResponseCache(LocalStore(ttl=5.0, max_entries=1000, clock=clock))
         transport.clear()
         rng = random.Random(clients)
         offsets = [rng.uniform(0, every) for _ in range(clients)]

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
 import httpx
 import pytest
 
 from app.errors import UpstreamBadResponse, UpstreamTimeout, UpstreamUnavailable
-from app.promql.client import PrometheusClient, to_number
+from app.promql.client import Malformed, PrometheusClient, to_number
 
 URL = "http://prometheus.test"
 
@@ -142,5 +141,6 @@ async def test_in_flight_queries_are_bounded():
 
 def test_to_number_rejects_non_numbers():
     assert to_number("1e3") == 1000.0
-    with pytest.raises(UpstreamBadResponse):
-        to_number(json.loads("null"))
+    for value in (None, True, [1], {"a": 1}):
+        with pytest.raises(Malformed):
+            to_number(value)

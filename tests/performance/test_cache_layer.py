@@ -1,8 +1,8 @@
-"""The hit fast path (app/http/cache_front.py) answers exactly as the full stack would.
+"""The HTTP cache layer (app/cache/layer.py) answers hits as the first answer was sent.
 
-It must count hits in the request metrics, send the same headers as the inner cache
-layer, treat /api/x and /api/x/ as one resource, and leave requests a CORS layer has
-to answer (those with an Origin header) to the full stack.
+It must count hits in the request metrics, treat /api/x and /api/x/ as one resource,
+send `Vary: Origin` on every cacheable answer when CORS is on (hits included), and
+answer HEAD like GET without a body.
 """
 
 from __future__ import annotations
@@ -49,31 +49,42 @@ async def test_hits_are_counted_and_equal_to_the_first_answer(prometheus, make_c
         assert int(hit.headers["age"]) >= 0
 
 
-async def test_front_and_inner_layer_send_the_same_headers(prometheus, make_client):
-    """With CORS on, an Origin request takes the full stack; its hit carries CORS headers."""
+async def test_with_cors_every_answer_varies_on_origin(prometheus, make_client):
+    """A shared HTTP cache must never keep one copy for every origin."""
     origin = "http://dashboard.example"
     settings = Settings(
         prometheus_url=prometheus.url, cache_ttl_seconds=600, cors_allowed_origins=[origin]
     )
     async with make_client(settings) as client:
-        await client.get(P95, params={"time": END})
-        front = await client.get(P95, params={"time": END})
-        inner = await client.get(P95, params={"time": END}, headers={"Origin": origin})
-    assert inner.headers["access-control-allow-origin"] == origin
-    assert "access-control-allow-origin" not in front.headers
-    shared = {k: v for k, v in inner.headers.items() if not k.startswith("access-control")}
-    shared.pop("vary", None)
-    assert {k: v for k, v in front.headers.items() if k != "age"} == {
-        k: v for k, v in shared.items() if k != "age"
-    }
-    assert front.content == inner.content
+        miss = await client.get(P95, params={"time": END})
+        plain = await client.get(P95, params={"time": END})
+        with_origin = await client.get(P95, params={"time": END}, headers={"Origin": origin})
+    assert [r.headers["x-cache"] for r in (miss, plain, with_origin)] == ["MISS", "HIT", "HIT"]
+    for answer in (miss, plain, with_origin):
+        assert "Origin" in answer.headers["vary"]
+    assert with_origin.headers["access-control-allow-origin"] == origin
+    assert "access-control-allow-origin" not in plain.headers
+    assert plain.content == with_origin.content == miss.content
 
 
-async def test_other_paths_and_methods_pass_through(prometheus, make_client):
+async def test_head_is_get_without_a_body_and_other_methods_are_json_errors(
+    prometheus, make_client
+):
     settings = Settings(prometheus_url=prometheus.url, cache_ttl_seconds=600)
     async with make_client(settings) as client:
-        await client.get(P95, params={"time": END})
+        get = await client.get(P95, params={"time": END})
         head = await client.head(P95, params={"time": END})
+        health = await client.head("/health/live")
+        post = await client.post(P95)
         missing = await client.get("/api/metrics/nope/")
-    assert "x-cache" not in head.headers or head.headers["x-cache"] != "HIT"
+    assert (head.status_code, head.content) == (200, b"")
+    assert head.headers["content-length"] == get.headers["content-length"]
+    assert head.headers["x-cache"] == "HIT"
+    assert (health.status_code, health.content) == (200, b"")
+    assert post.status_code == 405
+    assert post.json()["status"] == "error"
     assert missing.status_code == 404
+    assert missing.json()["status"] == "error"
+    for answer in (get, head, post, missing):
+        assert answer.headers["x-content-type-options"] == "nosniff"
+    assert missing.headers["cache-control"] == "no-store"

@@ -7,8 +7,8 @@ plus a settling margin can no longer change, so they are kept here per
 newest, still-settling steps are fetched again. The merged answer is exactly what
 one full query would return: the same series, the same points, the same order.
 
-    cache = RangeCache(max_bytes=32 << 20)
-    result = await cache.query_range(prom, promql, start=s, end=e, step=60, window=300)
+    upstream = RangeCachedUpstream(client, RangeCache(max_bytes=32 << 20))
+    result = await upstream.query_range(promql, start=s, end=e, step=60, lookback=300)
 
 Memory: each kept point costs 9 bytes (a float64 and a presence byte); keys are
 evicted least recently used beyond ``max_keys`` or ``max_bytes``.
@@ -19,17 +19,17 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-import weakref
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from app.promql.client import PrometheusClient, QueryResult, Series
+from app.promql.breaker import CircuitBreaker
+from app.promql.upstream import QueryResult, Sample, Series, Upstream
 
 LabelKey = tuple[tuple[str, str], ...]
-RangeKey = tuple[str, str, int, int]
-"""Prometheus URL, PromQL, step and grid phase (both in milliseconds)."""
+RangeKey = tuple[str, int, int]
+"""PromQL, step and grid phase (both in milliseconds)."""
 
 MAX_KEPT_POINTS = 11_000  # Prometheus's own per-series limit for one range query
 KEY_OVERHEAD_BYTES = 1024
@@ -206,25 +206,25 @@ class RangeCache:
 
     async def query_range(
         self,
-        prom: PrometheusClient,
+        upstream: Upstream,
         promql: str,
         *,
         start: float,
         end: float,
         step: float,
-        window: float,
+        lookback: float,
     ) -> QueryResult[Series]:
-        """What ``prom.query_range(promql, start=, end=, step=)`` returns, mostly from here."""
+        """What ``upstream.query_range(promql, ...)`` returns, mostly from here."""
         grid = Grid.of(start, end, step)
-        key = (prom.base_url, promql, grid.step_ms, grid.phase_ms)
+        key = (promql, grid.step_ms, grid.phase_ms)
         todo = plan(self._entries.get(key), grid)
         results = await asyncio.gather(
             *(
-                prom.query_range(promql, start=grid.seconds(a), end=grid.seconds(b), step=step)
+                upstream.query_range(promql, start=grid.seconds(a), end=grid.seconds(b), step=step)
                 for a, b in todo.fetch
             )
         )
-        settled = grid.settled_until(self._clock(), window + self.settle_seconds)
+        settled = grid.settled_until(self._clock(), lookback + self.settle_seconds)
         answer = todo.cached
         for (a, b), result in zip(todo.fetch, results, strict=True):
             fetched = store(result.items, grid, a, b)
@@ -257,17 +257,34 @@ def _series(answer: Stored, grid: Grid) -> list[Series]:
     return [Series(dict(key), points) for key, points in sorted(found.items())]
 
 
-_CACHES: weakref.WeakKeyDictionary[PrometheusClient, RangeCache] = weakref.WeakKeyDictionary()
+class RangeCachedUpstream:
+    """An ``Upstream`` whose range queries are answered from a ``RangeCache`` where they can.
 
+    Instant queries and readiness go straight to ``inner``; one cache per upstream, so
+    keys need not name the engine.
+    """
 
-def attach(prom: PrometheusClient, cache: RangeCache) -> None:
-    """Give ``prom`` its range cache; the lifespan does this for every client it opens."""
-    _CACHES[prom] = cache
+    def __init__(self, inner: Upstream, cache: RangeCache) -> None:
+        self.inner = inner
+        self.cache = cache
 
+    @property
+    def name(self) -> str:
+        return self.inner.name
 
-def for_client(prom: PrometheusClient) -> RangeCache:
-    """The range cache of ``prom``; a default one if the lifespan attached none."""
-    cache = _CACHES.get(prom)
-    if cache is None:
-        cache = _CACHES[prom] = RangeCache()
-    return cache
+    @property
+    def breaker(self) -> CircuitBreaker:
+        return self.inner.breaker
+
+    async def query(self, promql: str, *, at: float) -> QueryResult[Sample]:
+        return await self.inner.query(promql, at=at)
+
+    async def query_range(
+        self, promql: str, *, start: float, end: float, step: float, lookback: float = 0.0
+    ) -> QueryResult[Series]:
+        return await self.cache.query_range(
+            self.inner, promql, start=start, end=end, step=step, lookback=lookback
+        )
+
+    async def ready(self) -> None:
+        await self.inner.ready()

@@ -1,0 +1,173 @@
+"""The response cache: a near in-process store, an optional shared store, single-flight.
+
+``ResponseCache`` is what the lifespan builds and the HTTP layer
+(``app/cache/layer.py``) uses. It answers fresh entries from the near store
+(``LocalStore``, no await on the hit path), then from the shared store if there is
+one; a miss is rendered once per key in this process (waiters
+``await asyncio.shield(task)``, so a client that disconnects cancels only its own wait)
+and, with a shared store, once per key across the fleet (``claim``/``wait``).
+
+    cache = ResponseCache(LocalStore(ttl=5, stale_seconds=300), shared=None)
+    rendered, joined = await cache.load(key, render)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from app.cache.store import Entry, LocalStore, ResponseStore
+
+Header = tuple[bytes, bytes]
+Event = Callable[[str], None]
+"""Told ``hit``, ``miss``, ``coalesced`` or ``stale`` as they happen (for the metrics)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """What rendering a request gave: its status, headers, body and error, if any."""
+
+    status: int
+    headers: tuple[Header, ...]
+    body: bytes
+    error: Exception | None = None
+
+    @staticmethod
+    def of(entry: Entry) -> Rendered:
+        return Rendered(200, entry.headers, entry.body)
+
+
+Render = Callable[[], Awaitable[Rendered]]
+MEMO_ENTRY_OVERHEAD = 160
+
+
+class KeyMemo:
+    """Cache keys of raw queries, bounded by bytes (emptied when full)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size_bytes = 0
+        self._keys: dict[tuple[str, bytes], str | None] = {}
+
+    def get(self, path: str, query: bytes) -> str | bool | None:
+        """The memoised key (None: the parameters are invalid), or False if not known."""
+        return self._keys.get((path, query), False)
+
+    def put(self, path: str, query: bytes, key: str | None) -> None:
+        size = len(path) + len(query) + len(key or "") + MEMO_ENTRY_OVERHEAD
+        if size > self.max_bytes:
+            return
+        if self.size_bytes + size > self.max_bytes:
+            self._keys.clear()
+            self.size_bytes = 0
+        self._keys[(path, query)] = key
+        self.size_bytes += size
+
+
+class ResponseCache:
+    """Fresh answers by key from ``near`` (and ``shared``), rendered once when missing.
+
+    ``claim_seconds``: how long a fleet-wide claim on a key lasts (the upstream timeout);
+    ``wait_seconds``: how long to wait for another replica's answer before rendering.
+    """
+
+    def __init__(
+        self,
+        near: LocalStore,
+        shared: ResponseStore | None = None,
+        *,
+        claim_seconds: float = 10.0,
+        wait_seconds: float = 10.0,
+        memo_bytes: int = 1 << 20,
+        on_event: Event | None = None,
+        on_size: Callable[[int], None] | None = None,
+    ) -> None:
+        self.near = near
+        self.memo = KeyMemo(memo_bytes)
+        self.shared = shared
+        self.slots = near.slots
+        self.claim_seconds = claim_seconds
+        self.wait_seconds = wait_seconds
+        self._event = on_event or (lambda name: None)
+        self._size = on_size or (lambda entries: None)
+        self._inflight: dict[str, asyncio.Future[Rendered]] = {}
+
+    def __len__(self) -> int:
+        return len(self.near)
+
+    def now(self) -> float:
+        return self.near.clock()
+
+    @property
+    def size_bytes(self) -> int:
+        """Every byte the cache holds in this process: entries, their keys and the memo."""
+        return self.near.size_bytes + self.memo.size_bytes
+
+    def count_hit(self) -> None:
+        self._event("hit")
+
+    def peek(self, key: str) -> Entry | None:
+        """A fresh entry from the near store: the hit path, no await."""
+        return self.near.peek(key)
+
+    async def fresh(self, key: str) -> Entry | None:
+        """A fresh entry from the near store, else from the shared store (kept near)."""
+        entry = self.near.peek(key)
+        if entry is None and self.shared is not None:
+            entry = await self.shared.fresh(key)
+            if entry is not None:
+                self.near.keep(key, entry)
+        return entry
+
+    async def stale(self, key: str) -> Entry | None:
+        """The last good answer for ``key`` while it is kept, from either store."""
+        entry = self.near.last(key)
+        if entry is None and self.shared is not None:
+            entry = await self.shared.stale(key)
+        if entry is not None:
+            self._event("stale")
+        return entry
+
+    async def load(self, key: str, render: Render) -> tuple[Rendered, bool]:
+        """Render once per key however many callers ask at once; True if this one joined."""
+        task = self._inflight.get(key)
+        joined = task is not None
+        if task is None:
+            self._event("miss")
+            task = asyncio.ensure_future(self._fill(key, render))
+            self._inflight[key] = task
+            task.add_done_callback(lambda done: self._forget(key, done))
+        else:
+            self._event("coalesced")
+        return await asyncio.shield(task), joined
+
+    async def _fill(self, key: str, render: Render) -> Rendered:
+        if self.shared is None:
+            return await self._render_and_keep(key, render)
+        entry = await self.shared.fresh(key)
+        if entry is None and not await self.shared.claim(key, self.claim_seconds):
+            entry = await self.shared.wait(key, self.wait_seconds)
+        if entry is not None:
+            self.near.keep(key, entry)
+            return Rendered.of(entry)
+        try:
+            return await self._render_and_keep(key, render)
+        finally:
+            await self.shared.release(key)
+
+    async def _render_and_keep(self, key: str, render: Render) -> Rendered:
+        rendered = await render()
+        if rendered.status == 200:
+            entry = Entry(rendered.body, rendered.headers, self.now())
+            self.near.keep(key, entry)
+            self._size(len(self.near))
+            if self.shared is not None:
+                await self.shared.put(key, entry)
+        return rendered
+
+    def _forget(self, key: str, done: asyncio.Future[Rendered]) -> None:
+        if self._inflight.get(key) is done:
+            del self._inflight[key]
+        if not done.cancelled():
+            done.exception()  # retrieved, so an error nobody awaited is not logged as lost

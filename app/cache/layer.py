@@ -1,0 +1,225 @@
+"""The HTTP cache layer: the one place where cacheable requests are keyed and answered.
+
+For a GET of a cacheable route (``routes``: route path -> the endpoint's query model)
+the key is the route path plus the parameters the endpoint knows, normalised by its
+query model (``?_=1700000000`` and parameter order do not split the cache; bad
+parameters are not cached and go on to FastAPI for their 400). Then:
+
+- a fresh entry in the near store is answered here: no FastAPI, no routing;
+- otherwise the shared store is asked, and a miss is rendered once (single-flight, see
+  ``app/cache/core.py``) by running ``app`` with no client attached;
+- when rendering fails with an ``UpstreamError`` (the error handler notes the exception
+  in the scope), the last good answer is served marked ``"stale": true``.
+
+Every answer given here is counted by ``record`` (route, status, seconds), since the
+request-metrics layer inside sees only the render. Everything else goes on to ``app``.
+
+    layer = HttpCache(inner, routes={"/api/metrics/p95/": InstantQuery}, record=...)
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import orjson
+from pydantic import BaseModel, ValidationError
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.cache.core import Header, Rendered, ResponseCache
+from app.errors import UpstreamError
+from app.http.paths import flat_routes, route_path
+from app.schemas.queries import canonical, query_input
+
+Recorder = Callable[[str, int, float], None]
+"""Told the route path, status and seconds of every answer the layer gives itself."""
+InFlight = Callable[[str], AbstractContextManager[object]]
+"""Held while a request of the route waits for the shared store or the upstream."""
+
+ERRORS_SLOT = "mla.errors"
+"""A list in the scope of a render; the error handler appends the ``ServiceError`` it saw."""
+RENDER_SLOT = "mla.render"
+"""Set in the scope of a render, so the request-metrics layer leaves it to this one."""
+
+OWN_HEADERS = frozenset({b"cache-control", b"x-cache", b"age", b"vary", b"content-length"})
+
+
+def query_models(routes: Sequence[BaseRoute], base: type[BaseModel]) -> dict[str, type[BaseModel]]:
+    """Route path -> query model, for every GET route whose endpoint takes a ``base`` model."""
+    found: dict[str, type[BaseModel]] = {}
+    for route in flat_routes(routes):
+        dependant = getattr(route, "dependant", None)
+        if dependant is None or "GET" not in (getattr(route, "methods", None) or ()):
+            continue
+        for param in dependant.query_params:
+            model = param.field_info.annotation
+            if isinstance(model, type) and issubclass(model, base):
+                found[route.path] = model
+    return found
+
+
+def cache_key(path: str, model: type[BaseModel], query: bytes) -> str | None:
+    """The route path and the normalised known parameters; None if a parameter is bad."""
+    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+    decoded = [(name, _utf8(value)) for name, value in pairs]
+    try:
+        parsed = model.model_validate(query_input(model, decoded))
+    except ValidationError:
+        return None
+    return f"{path}?{urlencode(canonical(parsed))}"
+
+
+def _utf8(value: str) -> str:
+    """Query text as Starlette decodes it (UTF-8, invalid bytes replaced)."""
+    return value.encode("latin-1").decode("utf-8", "replace")
+
+
+def answer_headers(
+    headers: tuple[Header, ...], status: bytes, max_age: int, age: int | None, vary: bytes | None
+) -> list[Header]:
+    """The stored headers, then this layer's: ``x-cache``, ``cache-control``, ``age``, ``vary``."""
+    out = [(k, v) for k, v in headers if k.lower() not in OWN_HEADERS]
+    control = b"max-age=%d" % max_age if max_age > 0 else b"no-store"
+    out += [(b"x-cache", status), (b"cache-control", control)]
+    if age is not None:
+        out.append((b"age", b"%d" % age))
+    if vary is not None:
+        out.append((b"vary", vary))
+    return out
+
+
+async def send_body(send: Send, status: int, headers: list[Header], body: bytes) -> None:
+    headers.append((b"content-length", b"%d" % len(body)))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def mark_stale(body: bytes) -> bytes:
+    document = orjson.loads(body)
+    document["stale"] = True
+    return orjson.dumps(document)
+
+
+class HttpCache:
+    """Answer cacheable GETs from the response cache; pass everything else to ``app``.
+
+    ``record`` counts every answer given here, ``in_flight`` tracks the requests that
+    wait (hits are answered at once and not tracked). ``vary``: the ``Vary`` value every cacheable answer carries (``Origin`` when CORS is
+    on, so a shared HTTP cache keeps one copy per origin).
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        routes: Mapping[str, type[BaseModel]],
+        record: Recorder,
+        in_flight: InFlight = lambda path: nullcontext(),
+        vary: bytes | None = None,
+    ) -> None:
+        self.app = app
+        self.routes = dict(routes)
+        self.record = record
+        self.in_flight = in_flight
+        self.vary = vary
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        if scope["type"] == "http" and scope["method"] == "GET":
+            path = route_path(scope)
+            model = self.routes.get(path)
+            state = scope.get("state")
+            if model is not None and state and "app" in state:
+                cache: ResponseCache = state["app"].cache
+                key = self._key(cache, path, model, scope.get("query_string", b""))
+                if key is not None:
+                    status = await self._answer(scope, send, cache, key, path)
+                    self.record(path, status, time.perf_counter() - started)
+                    return
+        await self.app(scope, receive, send)
+
+    def _key(
+        self, cache: ResponseCache, path: str, model: type[BaseModel], query: bytes
+    ) -> str | None:
+        key = cache.memo.get(path, query)
+        if key is False:
+            key = cache_key(path, model, query)
+            cache.memo.put(path, query, key)
+        return key if isinstance(key, str) else None
+
+    async def _answer(
+        self, scope: Scope, send: Send, cache: ResponseCache, key: str, path: str
+    ) -> int:
+        entry = cache.peek(key)
+        if entry is None:
+            with self.in_flight(path):
+                return await self._slow_answer(scope, send, cache, key)
+        cache.count_hit()
+        await self._send_fresh(send, cache, entry.headers, entry.body, entry.stored_at, b"HIT")
+        return 200
+
+    async def _slow_answer(self, scope: Scope, send: Send, cache: ResponseCache, key: str) -> int:
+        """A hit in the shared store, a rendered miss, or the stale answer for an error."""
+        entry = await cache.fresh(key)
+        if entry is not None:
+            cache.count_hit()
+            await self._send_fresh(send, cache, entry.headers, entry.body, entry.stored_at, b"HIT")
+            return 200
+        rendered, _ = await cache.load(key, lambda: self._render(scope))
+        if isinstance(rendered.error, UpstreamError):
+            stale = await cache.stale(key)
+            if stale is not None:
+                age = int(max(0.0, cache.now() - stale.stored_at))
+                headers = answer_headers(stale.headers, b"STALE", 0, age, self.vary)
+                await send_body(send, 200, headers, mark_stale(stale.body))
+                return 200
+        if rendered.status == 200:
+            await self._send_fresh(
+                send, cache, rendered.headers, rendered.body, cache.now(), b"MISS"
+            )
+            return 200
+        headers = answer_headers(rendered.headers, b"MISS", 0, None, self.vary)
+        await send_body(send, rendered.status, headers, rendered.body)
+        return rendered.status
+
+    async def _send_fresh(
+        self,
+        send: Send,
+        cache: ResponseCache,
+        stored: tuple[Header, ...],
+        body: bytes,
+        stored_at: float,
+        status: bytes,
+    ) -> None:
+        now = cache.now()
+        # Seconds left in the TTL slot, for a HIT and a MISS alike; rounded up.
+        max_age = math.ceil(cache.slots.fresh_until(stored_at) - now)
+        age = int(max(0.0, now - stored_at)) if status == b"HIT" else None
+        headers = answer_headers(stored, status, max_age, age, self.vary)
+        await send_body(send, 200, headers, body)
+
+    async def _render(self, scope: Scope) -> Rendered:
+        """Run ``app`` for ``scope`` with no client attached and keep what it sends."""
+        errors: list[Exception] = []
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def receive() -> Message:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        inner = {**scope, ERRORS_SLOT: errors, RENDER_SLOT: True}
+        await self.app(inner, receive, capture)
+        headers = tuple((bytes(k), bytes(v)) for k, v in start.get("headers", []))
+        error = errors[-1] if errors else None
+        return Rendered(start.get("status", 500), headers, b"".join(chunks), error)

@@ -1,0 +1,359 @@
+"""The shared response store: Redis, with a fleet-wide single-flight.
+
+``RedisStore`` implements ``ResponseStore`` (``app/cache/store.py``) with the local
+store's TTL-slot semantics, so every replica answers from one cache and renders each
+question at most once per slot:
+
+- ``<prefix>entry:<key>`` holds an entry (``encode_entry``) until the end of its slot
+  plus ``stale_seconds`` (``SET ... PX``);
+- ``<prefix>lock:<key>`` is the render claim (``SET NX PX``, released only by its owner);
+- ``<prefix>done:<key>`` is a pub/sub channel: ``put`` publishes the entry there and a
+  ``release`` publishes an empty message, so waiters wake at once.
+
+The cache is never why a request fails. Every Redis call is bounded by ``op_timeout``
+and passes a circuit breaker (``Breaker``); on any failure, or while the breaker is
+open, reads answer ``None``, writes do nothing and ``claim`` answers ``True`` (render
+it yourself). No Redis exception leaves the store.
+
+    store = RedisStore("redis://:secret@cache:6379/0", slots=Slots(5, 300),
+                       max_entry_bytes=1 << 20, observer=metrics.observe)
+    if await store.claim(key, seconds=10):
+        try: await store.put(key, await render())
+        finally: await store.release(key)
+    else:
+        entry = await store.wait(key, seconds=10)
+    await store.close()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import secrets
+import struct
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Final, Literal, TypeVar
+
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from app.cache.store import Entry, Header, Slots
+
+logger = logging.getLogger(__name__)
+
+Observer = Callable[[str, str, float], None]
+"""``observer(operation, outcome, seconds)``: operation in get/put/claim/wait/release,
+outcome in hit/miss/ok/error/skipped. Called once per Redis call; it must not raise."""
+
+T = TypeVar("T")
+
+# --- entry encoding -------------------------------------------------------------------
+# version (u8) | stored_at (f64) | header count (u16) | per header: name length (u16),
+# value length (u32), name, value | body. Big-endian; floats round-trip exactly.
+VERSION: Final = 1
+_FIXED = struct.Struct(">BdH")
+_HEADER = struct.Struct(">HI")
+
+
+def encode_entry(entry: Entry) -> bytes:
+    """The bytes kept in Redis for ``entry``; ``decode_entry`` reverses it exactly."""
+    parts = [_FIXED.pack(VERSION, entry.stored_at, len(entry.headers))]
+    for name, value in entry.headers:
+        parts += [_HEADER.pack(len(name), len(value)), name, value]
+    parts.append(entry.body)
+    return b"".join(parts)
+
+
+def decode_entry(data: bytes) -> Entry | None:
+    """The entry ``encode_entry`` wrote, or None for anything else (another version)."""
+    try:
+        version, stored_at, count = _FIXED.unpack_from(data)
+        if version != VERSION:
+            return None
+        offset = _FIXED.size
+        headers: list[Header] = []
+        for _ in range(count):
+            name_length, value_length = _HEADER.unpack_from(data, offset)
+            offset += _HEADER.size
+            name = data[offset : offset + name_length]
+            value = data[offset + name_length : offset + name_length + value_length]
+            offset += name_length + value_length
+            headers.append((name, value))
+    except struct.error:
+        return None
+    if offset > len(data):
+        return None
+    return Entry(bytes(data[offset:]), tuple(headers), stored_at)
+
+
+# --- circuit breaker ------------------------------------------------------------------
+class Breaker:
+    """Closed until ``threshold`` consecutive failures, then open for ``cooldown`` seconds;
+    after that one call per cooldown goes through as a probe, and a success closes it."""
+
+    def __init__(
+        self, *, threshold: int, cooldown: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.threshold = threshold
+        self.cooldown = cooldown
+        self.clock = clock
+        self.failures = 0
+        self._open_until = 0.0
+
+    @property
+    def is_open(self) -> bool:
+        return self.failures >= self.threshold
+
+    def allow(self) -> bool:
+        if not self.is_open:
+            return True
+        now = self.clock()
+        if now < self._open_until:
+            return False
+        self._open_until = now + self.cooldown  # this call is the probe; the rest wait
+        return True
+
+    def record(self, ok: bool) -> None:
+        if ok:
+            self.failures = 0
+            return
+        self.failures += 1
+        if self.is_open:
+            self._open_until = self.clock() + self.cooldown
+
+
+# --- the store ------------------------------------------------------------------------
+class _Failed(Enum):
+    FAILED = "failed"
+
+
+FAILED: Final = _Failed.FAILED
+
+# Delete the claim only while it is still ours, and wake the waiters.
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  redis.call('del', KEYS[1])
+  redis.call('publish', ARGV[2], '')
+  return 1
+end
+return 0
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """What ``RedisStore.health`` found: reachable or not, why, and how long PING took."""
+
+    ok: bool
+    message: str
+    latency_ms: float
+
+
+class RedisStore:
+    """A ``ResponseStore`` in Redis, shared by every replica (see the module docstring).
+
+    ``url`` is anything ``redis.asyncio.Redis.from_url`` takes: ``redis://``, ``rediss://``
+    (TLS), ``unix://``, with a password and database in it. Call ``close()`` at shutdown.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        slots: Slots,
+        max_entry_bytes: int,
+        prefix: str = "mla:",
+        op_timeout: float = 0.25,
+        failure_threshold: int = 3,
+        cooldown: float = 2.0,
+        observer: Observer | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.slots = slots
+        self.max_entry_bytes = max_entry_bytes
+        self.prefix = prefix
+        self.op_timeout = op_timeout
+        self.observer = observer
+        self.clock = clock
+        self.breaker = Breaker(threshold=failure_threshold, cooldown=cooldown)
+        # No retries inside redis-py: op_timeout is the whole budget of a call.
+        self._redis: Redis = Redis.from_url(
+            url,
+            socket_timeout=op_timeout,
+            socket_connect_timeout=op_timeout,
+            retry=Retry(NoBackoff(), 0),
+        )
+        self._release = self._redis.register_script(_RELEASE)
+        self._tokens: dict[str, str] = {}
+
+    async def close(self) -> None:
+        """Close the connection pool."""
+        await self._redis.aclose()
+
+    # ResponseStore --------------------------------------------------------------------
+    async def fresh(self, key: str) -> Entry | None:
+        result = await self._run("get", lambda: self._get_fresh(key), _found)
+        return None if result is FAILED else result
+
+    async def stale(self, key: str) -> Entry | None:
+        result = await self._run("get", lambda: self._get(key), _found)
+        return None if result is FAILED else result
+
+    async def put(self, key: str, entry: Entry) -> None:
+        milliseconds = math.ceil((self.slots.kept_until(entry.stored_at) - self.clock()) * 1000)
+        if milliseconds <= 0 or entry.size(key) > self.max_entry_bytes:
+            return
+        await self._run("put", lambda: self._set(key, encode_entry(entry), milliseconds), _ok)
+
+    async def claim(self, key: str, seconds: float) -> bool:
+        token = secrets.token_hex(16)
+        milliseconds = max(1, math.ceil(seconds * 1000))
+        won = await self._run(
+            "claim",
+            lambda: self._redis.set(self._lock(key), token, nx=True, px=milliseconds),
+            lambda won: "ok" if won else "miss",
+        )
+        if won is FAILED:
+            return True
+        if won:
+            self._tokens[key] = token
+        return bool(won)
+
+    async def wait(self, key: str, seconds: float) -> Entry | None:
+        result = await self._run(
+            "wait", lambda: self._wait(key, seconds), _found, budget=seconds + self.op_timeout
+        )
+        return None if result is FAILED else result
+
+    async def release(self, key: str) -> None:
+        token = self._tokens.pop(key, None)
+        if token is None:  # not claimed through Redis (or Redis was down): nothing to free
+            return
+        await self._run(
+            "release",
+            lambda: self._release(keys=[self._lock(key)], args=[token, self._channel(key)]),
+            lambda freed: "ok" if freed else "miss",
+        )
+
+    async def health(self) -> Health:
+        """PING within ``op_timeout``; never raises. Does not touch the breaker."""
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.op_timeout):
+                await self._redis.ping()
+        except Exception as error:
+            return Health(False, _describe(error), _elapsed_ms(started))
+        message = "breaker open, probing" if self.breaker.is_open else "ok"
+        return Health(True, message, _elapsed_ms(started))
+
+    # Redis calls ----------------------------------------------------------------------
+    async def _run(
+        self,
+        operation: str,
+        call: Callable[[], Awaitable[T]],
+        outcome: Callable[[T], str],
+        *,
+        budget: float | None = None,
+    ) -> T | Literal[_Failed.FAILED]:
+        """One Redis call through the breaker, bounded, observed; FAILED instead of raising."""
+        if not self.breaker.allow():
+            self._observe(operation, "skipped", 0.0)
+            return FAILED
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(budget or self.op_timeout):
+                result = await call()
+        except Exception as error:  # the cache is never why a request fails
+            self.breaker.record(False)
+            self._observe(operation, "error", time.perf_counter() - started)
+            logger.warning("redis %s failed: %s", operation, _describe(error))
+            return FAILED
+        self.breaker.record(True)
+        self._observe(operation, outcome(result), time.perf_counter() - started)
+        return result
+
+    async def _get(self, key: str) -> Entry | None:
+        data = await self._redis.get(self._entry(key))
+        return decode_entry(data) if isinstance(data, bytes) else None
+
+    async def _get_fresh(self, key: str) -> Entry | None:
+        return self._fresh_only(await self._get(key))
+
+    async def _set(self, key: str, data: bytes, milliseconds: int) -> None:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.set(self._entry(key), data, px=milliseconds)
+            pipe.publish(self._channel(key), data)
+            await pipe.execute()
+
+    async def _wait(self, key: str, seconds: float) -> Entry | None:
+        """Subscribe, look once, then take messages until a fresh entry, a release, or
+        the deadline. The subscription is confirmed before the look, so a ``put`` that
+        lands in between is seen by one or the other."""
+        deadline = asyncio.get_running_loop().time() + seconds
+        pubsub = self._redis.pubsub()
+        try:
+            async with asyncio.timeout(self.op_timeout):
+                await pubsub.subscribe(self._channel(key))
+                if await pubsub.get_message(timeout=self.op_timeout) is None:
+                    raise TimeoutError("no confirmation of SUBSCRIBE")
+                entry = await self._get_fresh(key)
+            while entry is None:
+                remaining = deadline - asyncio.get_running_loop().time()
+                if remaining <= 0:
+                    return None
+                message = await pubsub.get_message(
+                    ignore_subscribe_messages=True, timeout=remaining
+                )
+                if message is not None:
+                    if not message["data"]:  # released without a fresh answer
+                        return None
+                    entry = self._fresh_only(decode_entry(message["data"]))
+            return entry
+        finally:
+            await asyncio.shield(_close_pubsub(pubsub))
+
+    # helpers --------------------------------------------------------------------------
+    def _fresh_only(self, entry: Entry | None) -> Entry | None:
+        return entry if entry is not None and self.slots.is_fresh(entry, self.clock()) else None
+
+    def _entry(self, key: str) -> str:
+        return f"{self.prefix}entry:{key}"
+
+    def _lock(self, key: str) -> str:
+        return f"{self.prefix}lock:{key}"
+
+    def _channel(self, key: str) -> str:
+        return f"{self.prefix}done:{key}"
+
+    def _observe(self, operation: str, outcome: str, seconds: float) -> None:
+        if self.observer is not None:
+            self.observer(operation, outcome, seconds)
+
+
+def _found(entry: Entry | None) -> str:
+    return "miss" if entry is None else "hit"
+
+
+def _ok(_: Any) -> str:
+    return "ok"
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+def _elapsed_ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+async def _close_pubsub(pubsub: PubSub) -> None:
+    try:
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
+    except Exception as error:  # a dead connection is closed already
+        logger.debug("closing a redis subscription failed: %s", _describe(error))

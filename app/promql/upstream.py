@@ -1,0 +1,64 @@
+"""What the services need from a query engine: the ``Upstream`` protocol and its results.
+
+``PrometheusClient`` (app/promql/client.py) speaks Prometheus's HTTP API, which
+Thanos, Mimir, Cortex and VictoriaMetrics speak too; ``RangeCachedUpstream``
+(app/promql/range_cache.py) wraps any upstream to keep settled range points. A new
+engine that does not speak that API implements this protocol and is given to the
+lifespan; services and routers do not change.
+
+    upstream: Upstream = RangeCachedUpstream(PrometheusClient(http, url), RangeCache())
+    result = await upstream.query("up", at=time.time())
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Generic, Protocol, TypeVar
+
+from app.promql.breaker import CircuitBreaker
+
+Labels = Mapping[str, str]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    labels: Labels
+    timestamp: float
+    value: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    labels: Labels
+    points: list[tuple[float, float | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class QueryResult(Generic[T]):
+    items: list[T]
+    warnings: list[str] = field(default_factory=list)
+
+
+class Upstream(Protocol):
+    """A PromQL engine. Every failure is raised as an ``app.errors.UpstreamError``."""
+
+    @property
+    def name(self) -> str:
+        """How the engine is named in logs and, if allowed, in answers (no credentials)."""
+
+    @property
+    def breaker(self) -> CircuitBreaker:
+        """The circuit breaker guarding the engine (reported by ``/health``)."""
+
+    async def query(self, promql: str, *, at: float) -> QueryResult[Sample]:
+        """Evaluate an instant query at unix time ``at``."""
+
+    async def query_range(
+        self, promql: str, *, start: float, end: float, step: float, lookback: float = 0.0
+    ) -> QueryResult[Series]:
+        """Evaluate a range query; ``lookback``: how far back points may still change."""
+
+    async def ready(self) -> None:
+        """Return when the engine can answer queries; raise an ``UpstreamError`` if not."""

@@ -1,0 +1,304 @@
+"""The query parameters of each latency endpoint, parsed and checked once.
+
+Each endpoint takes one of these models (``Annotated[InstantQuery, Query()]``), so the
+OpenAPI page shows every parameter with its default, bounds and examples, and the
+HTTP cache layer builds its key from the same model: only parameters an endpoint
+knows, with their normalised values. The validators call the pure checks in
+``app/params.py``; every failure of a request is reported at once, in the one 400
+shape (``app/http/handlers.py``).
+"""
+
+from __future__ import annotations
+
+import time as clock
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any, Self, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from app import params
+from app.params import ParameterProblem, Percentile
+from app.promql.durations import parse_duration
+from app.settings import normalize_url
+
+T = TypeVar("T")
+
+DEFAULT_METRIC = "request_duration_seconds"
+DEFAULT_MODEL_LABEL = "model"
+DEFAULT_TIME_RANGE = "5m"
+
+
+def _checked(check: Callable[[str], object]) -> AfterValidator:
+    """Run ``check`` for its verdict, keep the text (stripped) as the normalised value."""
+
+    def validate(value: str) -> str:
+        check(value)
+        return value.strip()
+
+    return AfterValidator(validate)
+
+
+def _timestamp(value: str) -> str:
+    return f"{params.check_timestamp(value):.3f}"
+
+
+def _percentiles(value: str) -> str:
+    return ",".join(p.label for p in params.check_percentiles(value))
+
+
+def _prometheus_url(value: str) -> str:
+    url = normalize_url(value)
+    if len(url) > 500 or not url.startswith(("http://", "https://")):
+        raise ParameterProblem(
+            "must be one of the Prometheus URLs this server allows, such as http://localhost:9090"
+        )
+    return url
+
+
+def _duration(maximum: float, example: str) -> AfterValidator:
+    return AfterValidator(
+        lambda value: params.check_duration(value, maximum=maximum, example=example)
+    )
+
+
+def _text(description: str, example: str, max_length: int = 32) -> Any:
+    return Field(
+        description=description, examples=[example], json_schema_extra={"maxLength": max_length}
+    )
+
+
+MetricName = Annotated[
+    str,
+    AfterValidator(params.check_metric_name),
+    _text(
+        "Histogram metric; the service reads `<metric_name>_bucket`. Names ending in "
+        "`_milliseconds` or `_ms` are taken as milliseconds, others as seconds.",
+        DEFAULT_METRIC,
+        210,
+    ),
+]
+TimeRange = Annotated[
+    str,
+    _duration(params.MAX_TIME_RANGE_SECONDS, "5m"),
+    _text("Rate window, a Prometheus duration from 1s to 30d.", "5m"),
+]
+ModelLabel = Annotated[
+    str,
+    AfterValidator(params.check_label_name),
+    _text("Label that names the model.", DEFAULT_MODEL_LABEL, 200),
+]
+ModelValue = Annotated[str, AfterValidator(params.check_model)]
+Models = Annotated[
+    list[ModelValue],
+    AfterValidator(params.check_model_count),
+    Field(
+        description="Only these models (repeatable, at most 50, each at most 200 characters).",
+        examples=[["gpt-4"]],
+        json_schema_extra={"maxItems": params.MAX_MODELS_PER_PARAMETER},
+    ),
+]
+PrometheusUrl = Annotated[
+    str | None,
+    AfterValidator(lambda value: None if value is None else _prometheus_url(value)),
+    Field(
+        description="Which configured Prometheus to ask; only URLs the server allows "
+        "(by default only `PROMETHEUS_URL`).",
+        json_schema_extra={"maxLength": 500},
+    ),
+]
+Timestamp = Annotated[str | None, AfterValidator(lambda v: None if v is None else _timestamp(v))]
+
+
+class LatencyQuery(BaseModel):
+    """What every latency endpoint takes: which histogram, which window, which models."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    metric_name: MetricName = DEFAULT_METRIC
+    time_range: TimeRange = DEFAULT_TIME_RANGE
+    model_label: ModelLabel = DEFAULT_MODEL_LABEL
+    model: Models = []
+    model_name: Annotated[
+        list[ModelValue],
+        AfterValidator(params.check_model_count),
+        Field(description="Alias of `model`, as in the collector API."),
+    ] = []
+    prometheus_url: PrometheusUrl = None
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return tuple(sorted({*self.model, *self.model_name}))
+
+    @property
+    def window(self) -> float:
+        return parse_duration(self.time_range)
+
+
+class InstantQuery(LatencyQuery):
+    time: Annotated[
+        Timestamp,
+        Field(
+            description="Evaluation time, unix seconds or RFC 3339; default now.",
+            examples=["1700000000"],
+            json_schema_extra={"maxLength": 40},
+        ),
+    ] = None
+
+    def at(self) -> float:
+        return float(self.time) if self.time is not None else round(clock.time(), 3)
+
+
+class PercentilesQuery(InstantQuery):
+    percentiles: Annotated[
+        str,
+        AfterValidator(_percentiles),
+        Field(
+            description="Comma-separated percentiles, each strictly between 0 and 100, at most 10.",
+            examples=["50,95,99.9"],
+            json_schema_extra={"maxLength": 200},
+        ),
+    ] = "50,95,99"
+
+    @property
+    def wanted(self) -> tuple[Percentile, ...]:
+        return params.check_percentiles(self.percentiles)
+
+
+class RangeQuery(LatencyQuery):
+    duration: Annotated[
+        str,
+        _duration(params.MAX_RANGE_SECONDS, "1h"),
+        _text("Length of the range, from 1s to 31d.", "1h"),
+    ] = "1h"
+    step: Annotated[
+        str,
+        _duration(params.MAX_RANGE_SECONDS, "1m"),
+        _text("Distance between points; at most 11,000 points.", "1m"),
+    ] = "1m"
+    start: Annotated[
+        Timestamp,
+        Field(description="Start, unix seconds or RFC 3339.", json_schema_extra={"maxLength": 40}),
+    ] = None
+    end: Annotated[
+        Timestamp,
+        Field(
+            description="End, unix seconds or RFC 3339; default now.",
+            json_schema_extra={"maxLength": 40},
+        ),
+    ] = None
+
+    @model_validator(mode="after")
+    def _fits(self) -> Self:
+        self.span(clock.time())
+        return self
+
+    def span(self, now: float) -> tuple[float, float, float]:
+        """Start, end and step in seconds; a missing end is now, aligned down to the step."""
+        step = parse_duration(self.step)
+        length = parse_duration(self.duration)
+        start = None if self.start is None else float(self.start)
+        end = None if self.end is None else float(self.end)
+        first, last = resolve_range(start, end, length, step, now)
+        check_span(first, last, step, start_given=start is not None)
+        return first, last, step
+
+
+class HistoryQuery(LatencyQuery):
+    hours: Annotated[
+        str,
+        _checked(params.check_hours),
+        Field(
+            description="How many hours back, up to 744 (31 days).",
+            examples=["6"],
+            json_schema_extra={"type": "number", "exclusiveMinimum": 0, "maximum": 744},
+        ),
+    ] = "1"
+    step: Annotated[
+        str | None,
+        AfterValidator(
+            lambda v: (
+                None
+                if v is None
+                else params.check_duration(v, maximum=params.MAX_RANGE_SECONDS, example="1m")
+            )
+        ),
+        _text("Distance between points; default gives ~120 points.", "1m"),
+    ] = None
+
+    @model_validator(mode="after")
+    def _fits(self) -> Self:
+        self.span(clock.time())
+        return self
+
+    @property
+    def hours_number(self) -> float:
+        return params.check_hours(self.hours)
+
+    def span(self, now: float) -> tuple[float, float, float]:
+        length = self.hours_number * 3600
+        step = parse_duration(self.step) if self.step else history_step(length)
+        first, last = resolve_range(None, None, length, step, now)
+        check_span(first, last, step, start_given=False)
+        return first, last, step
+
+
+HISTORY_STEPS = (15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
+HISTORY_TARGET_POINTS = 120
+
+
+def history_step(seconds: float) -> float:
+    """A round step that gives a chart about 120 points over ``seconds``."""
+    wanted = seconds / HISTORY_TARGET_POINTS
+    return float(next((s for s in HISTORY_STEPS if s >= wanted), HISTORY_STEPS[-1]))
+
+
+def resolve_range(
+    start: float | None, end: float | None, length: float, step: float, now: float
+) -> tuple[float, float]:
+    """Fill in a missing end (now, aligned down to the step) and start (end - duration)."""
+    if end is None:
+        end = start + length if start is not None else (now // step) * step
+    if start is None:
+        start = end - length
+    return start, end
+
+
+def check_span(start: float, end: float, step: float, *, start_given: bool) -> None:
+    if start < 0:
+        raise ParameterProblem(
+            "end minus duration is before 1970; give a later end or a shorter duration",
+            parameter="start" if start_given else "end",
+        )
+    if start >= end:
+        raise ParameterProblem("start must be before end", parameter="start")
+    params.check_points(start, end, step)
+
+
+def query_input(model: type[BaseModel], pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """The input FastAPI would give ``model`` for these query pairs (the last value wins,
+    list fields take every value); parameters the model does not know are left out."""
+    fields = model.model_fields
+    found: dict[str, Any] = {}
+    for name, value in pairs:
+        field = fields.get(name)
+        if field is None:
+            continue
+        if _is_list(field.annotation):
+            found.setdefault(name, []).append(value)
+        else:
+            found[name] = value
+    return found
+
+
+def _is_list(annotation: object) -> bool:
+    return getattr(annotation, "__origin__", None) is list
+
+
+def canonical(query: BaseModel) -> tuple[tuple[str, str], ...]:
+    """The normalised parameters of ``query`` that differ from their defaults, sorted."""
+    dumped: Mapping[str, Any] = query.model_dump(exclude_defaults=True)
+    pairs: list[tuple[str, str]] = []
+    for name, value in sorted(dumped.items()):
+        values = sorted(value) if isinstance(value, list) else [value]
+        pairs.extend((name, str(item)) for item in values)
+    return tuple(pairs)
