@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import math
 import time
-from contextlib import AbstractContextManager, nullcontext
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -109,8 +109,9 @@ class HttpCache:
     """Answer cacheable GETs from the response cache; pass everything else to ``app``.
 
     ``record`` counts every answer given here, ``in_flight`` tracks the requests that
-    wait (hits are answered at once and not tracked). ``vary``: the ``Vary`` value every cacheable answer carries (``Origin`` when CORS is
-    on, so a shared HTTP cache keeps one copy per origin).
+    wait (hits are answered at once and not tracked). ``vary``: the ``Vary`` value every
+    cacheable answer carries (``Origin`` when CORS is on, so a shared HTTP cache keeps
+    one copy per origin).
     """
 
     def __init__(

@@ -42,8 +42,27 @@ def test_percentile_labels_are_the_decimal_as_asked_never_an_exponent(text, labe
     assert percentile.value == float(text)
 
 
+ARABIC_50 = "\u0665\u0660"
+FULLWIDTH_50 = "\uff15\uff10"
+ARABIC_1700000000 = "\u0661\u0667" + "\u0660" * 8
+
+
 @pytest.mark.parametrize(
-    "bad", ["", "0", "100", "-1", "abc", "50,,x", "1," * 11, "nan", "1e400", "1e1", "\u0665\u0660", "\uff15\uff10"]
+    "bad",
+    [
+        "",
+        "0",
+        "100",
+        "-1",
+        "abc",
+        "50,,x",
+        "1," * 11,
+        "nan",
+        "1e400",
+        "1e1",
+        ARABIC_50,
+        FULLWIDTH_50,
+    ],
 )
 def test_percentiles_rejected_in_words_with_an_example(bad):
     with pytest.raises(ParameterProblem, match="such as"):
@@ -70,7 +89,7 @@ def test_timestamps_in_unix_seconds_or_rfc3339(text, seconds):
     assert check_timestamp(text) == seconds
 
 
-@pytest.mark.parametrize("bad", ["1_700_000_000", "\u0661\u0667\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0660", "-1", "1e300", "nan", "soon"])
+@pytest.mark.parametrize("bad", ["1_700_000_000", ARABIC_1700000000, "-1", "1e300", "nan", "soon"])
 def test_timestamps_are_ascii_and_in_range(bad):
     with pytest.raises(ParameterProblem, match="unix seconds or an RFC 3339 time"):
         check_timestamp(bad)
