@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.support.processes import Service, uvicorn_app
-from tests.support.prometheus import PROMTOOL, PrometheusServer
+from harness.processes import Service, uvicorn_app
+from harness.prometheus import PROMTOOL, PrometheusServer
 
 
 def prometheus_config(query_log: Path) -> str:

@@ -21,7 +21,7 @@ from bench.load import burst, paired, paired_ratio, timed_get, wrk_rps
 from bench.processes import uvicorn
 from bench.querylog import QueryLog
 from bench.report import Row, at_least, at_most
-from tests.support.processes import Service
+from harness.processes import Service
 
 P95 = "/api/metrics/p95/"
 PERCENTILES = "/api/metrics/percentiles/"

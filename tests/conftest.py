@@ -19,8 +19,8 @@ from asgi_lifespan import LifespanManager
 
 from app.factory import create_app
 from app.settings import Settings
+from harness.prometheus import PROMETHEUS, PrometheusServer
 from tests.support.dataset import DATASET
-from tests.support.prometheus import PROMETHEUS, PrometheusServer
 
 ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 

@@ -15,10 +15,10 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.async_api import Browser, ConsoleMessage, Page, Route, async_playwright
 
+from harness.processes import Service, free_port, uvicorn_app
+from harness.prometheus import PROMETHEUS, PrometheusServer
 from tests.conftest import require_binary
 from tests.support.dataset import DATASET
-from tests.support.processes import Service, free_port, uvicorn_app
-from tests.support.prometheus import PROMETHEUS, PrometheusServer
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"

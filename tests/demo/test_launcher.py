@@ -18,9 +18,9 @@ import pytest
 
 from demo.launcher import port_is_free
 from demo.traffic import PROFILES
+from harness.processes import free_port, stop_process
+from harness.prometheus import PROMETHEUS
 from tests.conftest import require_binary
-from tests.support.processes import free_port, stop_process
-from tests.support.prometheus import PROMETHEUS
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = {p.name for p in PROFILES}

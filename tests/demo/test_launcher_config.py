@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 
 from demo.launcher import RULES_DIR, prometheus_config
+from harness.prometheus import PROMTOOL
 from tests.conftest import require_binary
-from tests.support.prometheus import PROMTOOL
 
 
 def test_demo_config_passes_promtool_and_loads_every_rule_file(tmp_path):

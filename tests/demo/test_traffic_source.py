@@ -15,10 +15,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from demo.traffic import BUCKETS, PROFILES
+from harness.processes import free_port, stop_process, wait_for_http
+from harness.prometheus import PROMTOOL
 from tests.conftest import require_binary
 from tests.support.histograms import expected_quantile
-from tests.support.processes import free_port, stop_process, wait_for_http
-from tests.support.prometheus import PROMTOOL
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = {p.name for p in PROFILES}

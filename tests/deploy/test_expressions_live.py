@@ -28,10 +28,10 @@ import httpx
 import pytest
 import yaml
 
+from harness.processes import free_port, stop_process, wait_for_http
+from harness.prometheus import PROMETHEUS, PrometheusServer
 from tests.conftest import require_binary
 from tests.deploy import kit
-from tests.support.processes import free_port, stop_process, wait_for_http
-from tests.support.prometheus import PROMETHEUS, PrometheusServer
 
 pytestmark = pytest.mark.prometheus
 

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 import yaml
 
+from harness.prometheus import PROMTOOL
 from tests.conftest import require_binary
 from tests.deploy import kit
-from tests.support.prometheus import PROMTOOL
 
 SEVERITIES = {"critical", "warning"}
 

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
+from harness.processes import Service, uvicorn_app
+from harness.prometheus import PrometheusServer
 from tests.hardening.requests_mix import INVALID, Planned, valid
-from tests.support.processes import Service, uvicorn_app
-from tests.support.prometheus import PrometheusServer
 
 pytestmark = pytest.mark.prometheus
 

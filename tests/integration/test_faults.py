@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import pytest
 
 from app.settings import Settings
+from harness.prometheus import PrometheusServer
 from tests.support.dataset import END
 from tests.support.fake_upstream import FakeUpstream
 from tests.support.histograms import expected_quantile
-from tests.support.prometheus import PrometheusServer
 
 pytestmark = pytest.mark.prometheus
 

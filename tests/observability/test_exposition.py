@@ -12,9 +12,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from app import __version__
 from app.observability import multiprocess
+from harness.prometheus import PROMTOOL
 from tests.conftest import require_binary
 from tests.observability.conftest import fake_settings, serve
-from tests.support.prometheus import PROMTOOL
 
 EXPECTED = {
     # family name as the parser reports it: (type, label names of its main samples)

@@ -15,9 +15,9 @@ from app.promql.durations import iso8601
 from app.services import health
 from app.services.health import HealthMonitor
 from app.settings import Settings
+from harness.prometheus import free_port
 from tests.observability.conftest import MODELS, FakePrometheus, fake_settings, serve
 from tests.support.dataset import DATASET, END
-from tests.support.prometheus import free_port
 
 HEALTH_PATHS = ("/health", "/health/ready", "/health/live", "/api/health/", "/health/metrics")
 

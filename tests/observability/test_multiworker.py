@@ -17,11 +17,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harness.processes import free_port, stop_process, wait_for_http
+from harness.prometheus import PROMETHEUS, PROMTOOL, PrometheusServer
 from tests.conftest import require_binary
 from tests.observability.test_exposition import promtool_check
 from tests.support.dataset import END
-from tests.support.processes import free_port, stop_process, wait_for_http
-from tests.support.prometheus import PROMETHEUS, PROMTOOL, PrometheusServer
 
 pytestmark = pytest.mark.prometheus
 

@@ -19,9 +19,9 @@ from starlette.types import Receive, Scope, Send
 from app.factory import create_app
 from app.settings import Settings
 from app.state import AppState
+from harness.prometheus import PrometheusServer
 from tests.conftest import backfilled_prometheus
 from tests.performance import oddities
-from tests.support.prometheus import PrometheusServer
 
 
 @dataclass

@@ -18,7 +18,7 @@ import struct
 import threading
 from types import TracebackType
 
-from tests.support.prometheus import free_port
+from harness.prometheus import free_port
 
 _VECTOR = {
     "status": "success",
