@@ -65,18 +65,13 @@ def query_models(routes: Sequence[BaseRoute], base: type[BaseModel]) -> dict[str
 
 def cache_key(path: str, model: type[BaseModel], query: bytes) -> str | None:
     """The route path and the normalised known parameters; None if a parameter is bad."""
+    # As Starlette parses it: escapes decoded as UTF-8, invalid bytes replaced.
     pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
-    decoded = [(name, _utf8(value)) for name, value in pairs]
     try:
-        parsed = model.model_validate(query_input(model, decoded))
+        parsed = model.model_validate(query_input(model, pairs))
     except ValidationError:
         return None
     return f"{path}?{urlencode(canonical(parsed))}"
-
-
-def _utf8(value: str) -> str:
-    """Query text as Starlette decodes it (UTF-8, invalid bytes replaced)."""
-    return value.encode("latin-1").decode("utf-8", "replace")
 
 
 def answer_headers(
