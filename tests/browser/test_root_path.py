@@ -77,7 +77,7 @@ async def test_the_status_page_fills_its_table_under_the_prefix(behind_proxy, br
     async for guarded in open_page(browser, viewport={"width": 1280, "height": 900}):
         page = guarded.page
         fetched: list[str] = []
-        page.on("request", lambda request: fetched.append(request.url))
+        page.on("request", lambda request, seen=fetched: seen.append(request.url))
         await page.goto(behind_proxy.url + PREFIX + "/")
         await page.wait_for_selector("#models tbody tr", timeout=15_000)
         rows = await page.locator("#models tbody tr").count()
