@@ -7,12 +7,13 @@ Query parameters are parsed and checked once, by the endpoints' query models
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query, Request, Response
 
 from app.errors import InvalidParameter
 from app.promql.upstream import Upstream
+from app.schemas.metrics import Envelope
 from app.schemas.queries import (
     HistoryQuery,
     InstantQuery,
@@ -60,3 +61,13 @@ def _upstream(state: AppState, query: LatencyQuery) -> Upstream:
             value=query.prometheus_url[:200],
         )
     return upstream
+
+
+Body = TypeVar("Body", bound=Envelope)
+
+
+def not_if_partial(response: Response, body: Body) -> Body:
+    """A partial answer (part of the engine's data) says ``no-store``: no cache keeps it."""
+    if body.partial:
+        response.headers["Cache-Control"] = "no-store"
+    return body

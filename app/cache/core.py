@@ -33,6 +33,14 @@ class Rendered:
     body: bytes
     error: Exception | None = None
 
+    @property
+    def storable(self) -> bool:
+        """Not when the app said ``Cache-Control: no-store`` (a partial answer)."""
+        return all(
+            not (name.lower() == b"cache-control" and b"no-store" in value)
+            for name, value in self.headers
+        )
+
     @staticmethod
     def of(entry: Entry) -> Rendered:
         return Rendered(200, entry.headers, entry.body)
@@ -158,7 +166,7 @@ class ResponseCache:
 
     async def _render_and_keep(self, key: str, render: Render) -> Rendered:
         rendered = await render()
-        if rendered.status == 200:
+        if rendered.status == 200 and rendered.storable:
             entry = Entry(rendered.body, rendered.headers, self.now())
             self.near.keep(key, entry)
             self._size(len(self.near))

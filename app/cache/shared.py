@@ -292,9 +292,11 @@ class RedisStore:
             await pipe.execute()
 
     async def _wait(self, key: str, seconds: float) -> Entry | None:
-        """Subscribe, look once, then take messages until a fresh entry, a release, or
-        the deadline. The subscription is confirmed before the look, so a ``put`` that
-        lands in between is seen by one or the other."""
+        """Subscribe, look once, then listen until a fresh entry, a release, or the deadline.
+
+        The subscription is confirmed before the look, so a ``put`` or ``release`` that
+        lands in between is seen by one or the other. With no entry and no claim, nobody
+        is rendering: None at once, and the caller renders itself."""
         deadline = asyncio.get_running_loop().time() + seconds
         pubsub = self._redis.pubsub()
         try:
@@ -302,21 +304,32 @@ class RedisStore:
                 await pubsub.subscribe(self._channel(key))
                 if await pubsub.get_message(timeout=self.op_timeout) is None:
                     raise TimeoutError("no confirmation of SUBSCRIBE")
-                entry = await self._get_fresh(key)
-            while entry is None:
-                remaining = deadline - asyncio.get_running_loop().time()
-                if remaining <= 0:
-                    return None
-                message = await pubsub.get_message(
-                    ignore_subscribe_messages=True, timeout=remaining
-                )
-                if message is not None:
-                    if not message["data"]:  # released without a fresh answer
-                        return None
-                    entry = self._fresh_only(decode_entry(message["data"]))
-            return entry
+                entry, claimed = await self._look(key)
+            if entry is not None or not claimed:
+                return entry
+            return await self._listen(pubsub, deadline)
         finally:
             await asyncio.shield(_close_pubsub(pubsub))
+
+    async def _look(self, key: str) -> tuple[Entry | None, bool]:
+        """The fresh entry for ``key``, and whether someone holds the claim on it."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.get(self._entry(key))
+            pipe.exists(self._lock(key))
+            data, claimed = await pipe.execute()
+        return self._fresh_only(decode_entry(data) if data else None), bool(claimed)
+
+    async def _listen(self, pubsub: PubSub, deadline: float) -> Entry | None:
+        loop = asyncio.get_running_loop()
+        while (remaining := deadline - loop.time()) > 0:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=remaining)
+            if message is None:
+                continue
+            if not message["data"]:  # released without storing a fresh answer
+                return None
+            if (entry := self._fresh_only(decode_entry(message["data"]))) is not None:
+                return entry
+        return None
 
     # helpers --------------------------------------------------------------------------
     def _fresh_only(self, entry: Entry | None) -> Entry | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.cache.layer import RENDER_SLOT
+
 NOSNIFF = (b"x-content-type-options", b"nosniff")
 NO_STORE = (b"cache-control", b"no-store")
 
@@ -39,13 +41,15 @@ class DefaultHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # A render of the cache layer gets its Cache-Control there; the app's own stays.
+        default_no_store = not scope.get(RENDER_SLOT)
 
         async def with_defaults(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 names = {bytes(name).lower() for name, _ in headers}
                 headers.append(NOSNIFF)
-                if b"cache-control" not in names:
+                if default_no_store and b"cache-control" not in names:
                     headers.append(NO_STORE)
                 message = {**message, "headers": headers}
             await send(message)

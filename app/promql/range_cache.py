@@ -229,7 +229,7 @@ class RangeCache:
         for (a, b), result in zip(todo.fetch, results, strict=True):
             fetched = store(result.items, grid, a, b)
             answer = fetched if answer is None else merge(answer, fetched)
-            if a <= settled:
+            if a <= settled and not result.partial:  # part of the data may change
                 self._keep(key, store(result.items, grid, a, min(b, settled)))
         assert answer is not None  # plan() fetches whenever nothing is cached
         warnings = list(dict.fromkeys(w for r in results for w in r.warnings))

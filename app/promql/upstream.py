@@ -35,10 +35,19 @@ class Series:
     points: list[tuple[float, float | None]]
 
 
+# Warnings that are about the query itself; any other warning says the engine answered
+# from part of its data (Thanos's rule for partial responses).
+QUERY_NOTES = ("PromQL info", "PromQL warning")
+
+
 @dataclass(frozen=True, slots=True)
 class QueryResult(Generic[T]):
     items: list[T]
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def partial(self) -> bool:
+        return any(not warning.startswith(QUERY_NOTES) for warning in self.warnings)
 
 
 class Upstream(Protocol):

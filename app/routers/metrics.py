@@ -5,9 +5,17 @@ Each takes one query model; the HTTP cache layer keys each route's answers with 
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
-from app.deps import HistoryQ, InstantQ, PercentilesQ, RangeQ, StateDep, source_for
+from app.deps import (
+    HistoryQ,
+    InstantQ,
+    PercentilesQ,
+    RangeQ,
+    StateDep,
+    not_if_partial,
+    source_for,
+)
 from app.schemas.errors import UPSTREAM_RESPONSES
 from app.schemas.metrics import (
     HistoryResponse,
@@ -22,45 +30,49 @@ router = APIRouter(prefix="/api/metrics", tags=["metrics"], responses=UPSTREAM_R
 
 
 @router.get("/", summary="P50, P95 and P99 of every model now")
-async def summary(state: StateDep, query: InstantQ) -> SummaryResponse:
+async def summary(state: StateDep, query: InstantQ, response: Response) -> SummaryResponse:
     """The collector API's summary: one row per model with three percentiles.
 
     `curl 'http://localhost:8000/api/metrics/?time_range=10m'`
     """
-    return await latency.current_summary(source_for(state, query), query)
+    return not_if_partial(response, await latency.current_summary(source_for(state, query), query))
 
 
 @router.get("/p95/", summary="P95 latency of every model now")
-async def p95(state: StateDep, query: InstantQ) -> P95Response:
+async def p95(state: StateDep, query: InstantQ, response: Response) -> P95Response:
     """The P95 of each model over the last `time_range`, in milliseconds, sorted by model.
 
     `curl 'http://localhost:8000/api/metrics/p95/?time_range=10m&model=gpt-4'`
     """
-    return await latency.current_p95(source_for(state, query), query)
+    return not_if_partial(response, await latency.current_p95(source_for(state, query), query))
 
 
 @router.get("/p95/range/", summary="P95 latency of every model over time")
-async def p95_range(state: StateDep, query: RangeQ) -> RangeResponse:
+async def p95_range(state: StateDep, query: RangeQ, response: Response) -> RangeResponse:
     """One series of points per model, `step` apart, over `duration` (or `start`..`end`).
 
     `curl 'http://localhost:8000/api/metrics/p95/range/?duration=24h&step=5m'`
     """
-    return await latency.p95_range(source_for(state, query), query)
+    return not_if_partial(response, await latency.p95_range(source_for(state, query), query))
 
 
 @router.get("/percentiles/", summary="Several percentiles of every model now")
-async def percentiles(state: StateDep, query: PercentilesQ) -> PercentilesResponse:
+async def percentiles(
+    state: StateDep, query: PercentilesQ, response: Response
+) -> PercentilesResponse:
     """Any percentiles strictly between 0 and 100, keyed `p50`, `p95`, `p99.9`.
 
     `curl 'http://localhost:8000/api/metrics/percentiles/?percentiles=50,90,99.9'`
     """
-    return await latency.current_percentiles(source_for(state, query), query)
+    return not_if_partial(
+        response, await latency.current_percentiles(source_for(state, query), query)
+    )
 
 
 @router.get("/history/", summary="P95 history of every model, for charts")
-async def history(state: StateDep, query: HistoryQ) -> HistoryResponse:
+async def history(state: StateDep, query: HistoryQ, response: Response) -> HistoryResponse:
     """The last `hours` of P95 per model with ISO 8601 timestamps (about 120 points).
 
     `curl 'http://localhost:8000/api/metrics/history/?hours=6&model_name=gpt-4'`
     """
-    return await latency.p95_history(source_for(state, query), query)
+    return not_if_partial(response, await latency.p95_history(source_for(state, query), query))

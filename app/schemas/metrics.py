@@ -21,6 +21,11 @@ class Envelope(BaseModel):
     warnings: list[str] = Field(
         default_factory=list, description="Warnings Prometheus attached to its answer."
     )
+    partial: bool = Field(
+        default=False,
+        description="True when the engine answered from part of its data (Thanos, Mimir "
+        "and Cortex say so in their warnings); such answers are never cached.",
+    )
     stale: bool = Field(
         default=False,
         description="True when Prometheus could not be reached and this is the last good answer.",

@@ -21,7 +21,7 @@ from app.promql.builder import (
 )
 from app.promql.durations import format_duration, iso8601
 from app.promql.quantile import bucket_quantile, group_buckets
-from app.promql.upstream import Series, Upstream
+from app.promql.upstream import QueryResult, Series, Upstream
 from app.schemas.metrics import (
     HistoryPoint,
     HistoryResponse,
@@ -69,6 +69,7 @@ class Quantiles:
 
     by_model: dict[str, dict[str, float | None]]
     warnings: list[str]
+    partial: bool = False
 
 
 def percentile_key(percentile: Percentile) -> str:
@@ -107,7 +108,7 @@ async def fetch_quantiles(
         }
         for model, buckets in sorted(groups.items())
     }
-    return Quantiles(by_model, result.warnings)
+    return Quantiles(by_model, result.warnings, result.partial)
 
 
 class Evaluation(TypedDict):
@@ -137,7 +138,11 @@ async def current_p95(source: Source, query: InstantQuery) -> P95Response:
         for model, values in found.by_model.items()
     ]
     return P95Response(
-        data=data, count=len(data), last_updated=stamp["collected_at"], warnings=found.warnings
+        data=data,
+        count=len(data),
+        last_updated=stamp["collected_at"],
+        warnings=found.warnings,
+        partial=found.partial,
     )
 
 
@@ -159,6 +164,7 @@ async def current_percentiles(source: Source, query: PercentilesQuery) -> Percen
         metric_name=query.metric_name,
         time_range=query.time_range,
         warnings=found.warnings,
+        partial=found.partial,
     )
 
 
@@ -177,14 +183,18 @@ async def current_summary(source: Source, query: InstantQuery) -> SummaryRespons
         for model, values in found.by_model.items()
     ]
     return SummaryResponse(
-        data=data, count=len(data), last_updated=stamp["collected_at"], warnings=found.warnings
+        data=data,
+        count=len(data),
+        last_updated=stamp["collected_at"],
+        warnings=found.warnings,
+        partial=found.partial,
     )
 
 
 async def fetch_p95_series(
     source: Source, query: LatencyQuery, start: float, end: float, step: float
-) -> tuple[list[tuple[str, Series]], list[str]]:
-    """The p95 of every model over time, sorted by model name."""
+) -> tuple[list[tuple[str, Series]], QueryResult[Series]]:
+    """The p95 of every model over time, sorted by model name, and the upstream's result."""
     sel = source.selector(query)
     result = await source.upstream.query_range(
         quantile_query(0.95, sel, query.window),
@@ -194,12 +204,12 @@ async def fetch_p95_series(
         lookback=query.window,
     )
     named = [(s.labels[sel.model_label], s) for s in result.items if sel.model_label in s.labels]
-    return sorted(named, key=lambda pair: pair[0]), result.warnings
+    return sorted(named, key=lambda pair: pair[0]), result
 
 
 async def p95_range(source: Source, query: RangeQuery) -> RangeResponse:
     start, end, step = query.span(time.time())
-    series, warnings = await fetch_p95_series(source, query, start, end, step)
+    series, result = await fetch_p95_series(source, query, start, end, step)
     factor = milliseconds_factor(query.metric_name)
     data = [
         RangeSeriesItem(
@@ -214,12 +224,19 @@ async def p95_range(source: Source, query: RangeQuery) -> RangeResponse:
         )
         for model, s in series
     ]
-    return RangeResponse(data=data, count=len(data), start=start, end=end, warnings=warnings)
+    return RangeResponse(
+        data=data,
+        count=len(data),
+        start=start,
+        end=end,
+        warnings=result.warnings,
+        partial=result.partial,
+    )
 
 
 async def p95_history(source: Source, query: HistoryQuery) -> HistoryResponse:
     start, end, step = query.span(time.time())
-    series, warnings = await fetch_p95_series(source, query, start, end, step)
+    series, result = await fetch_p95_series(source, query, start, end, step)
     factor = milliseconds_factor(query.metric_name)
     data = [
         HistorySeriesItem(
@@ -237,4 +254,10 @@ async def p95_history(source: Source, query: HistoryQuery) -> HistoryResponse:
         hours=query.hours_number,
         step=format_duration(step),
     )
-    return HistoryResponse(data=data, count=len(data), time_range=window, warnings=warnings)
+    return HistoryResponse(
+        data=data,
+        count=len(data),
+        time_range=window,
+        warnings=result.warnings,
+        partial=result.partial,
+    )
