@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Start uvicorn with WORKERS worker processes (default 1) on HOST:PORT.
+# Start uvicorn with WORKERS worker processes (default 1) on HOST:PORT: the project's .venv
+# when there is one, else the uvicorn on PATH (the container image's virtual environment).
+# uvicorn replaces this shell (exec), so it receives SIGTERM itself. (ROOT_PATH, behind a
+# proxy that strips a path prefix, is a setting the app reads: app/settings.py.)
 #
 # With WORKERS > 1 (or PROMETHEUS_MULTIPROC_DIR set) each scrape of /metrics reaches one worker, so prometheus-client's
 # multiprocess mode is switched on here, before any worker imports prometheus_client:
@@ -24,4 +27,6 @@ if [ "$WORKERS" -gt 1 ] || [ -n "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
   export PROMETHEUS_MULTIPROC_DIR="$dir"
 fi
 
-exec .venv/bin/uvicorn app.main:app --host "$HOST" --port "$PORT" --workers "$WORKERS" "$@"
+uvicorn=.venv/bin/uvicorn
+[ -x "$uvicorn" ] || uvicorn=uvicorn
+exec "$uvicorn" app.main:app --host "$HOST" --port "$PORT" --workers "$WORKERS" "$@"

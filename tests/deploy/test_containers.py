@@ -1,19 +1,23 @@
 """The Dockerfile and deploy/docker-compose.yml, checked without a Docker engine.
 
-What can be proven here: the files parse, every path they mount or copy exists (and maps
-to where Prometheus and Grafana look for it inside the containers), the commands they run
-are the project's own (the uvicorn target of scripts/serve.sh, the traffic source's real
-argument parser, the health route the app really serves), and the image is built in the
-cache-friendly, unprivileged way the issue asks for.
+The static half of test_docker.py and test_compose.py (which build and run them): the
+files parse, every path they mount or copy exists (and maps to where Prometheus and
+Grafana look for it inside the containers), every service shares the host network on its
+own port and finds the others there, the commands they run are the project's own
+(scripts/serve.sh, the traffic source's real argument parser, the health route the app
+really serves), and the image is built from the lock in the cache-friendly, unprivileged
+way the issue asks for.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import http.server
 import json
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,18 +25,35 @@ from urllib.parse import urlsplit
 import pytest
 
 from app.settings import Settings
+from harness.processes import free_port
 from tests.deploy import kit
-from tests.support.prometheus import free_port
 
 COMPOSE_COMMAND = "docker compose -f deploy/docker-compose.yml up --build"
 
 
+OFFLINE = kit.DEPLOY / "docker-compose.offline.yml"
+API_REPLICAS = ("api-1", "api-2")
+DEFAULT = re.compile(r"\$\{(\w+):-([^}]*)\}")
+
+
 def _compose() -> dict[str, Any]:
-    return kit.load_yaml(kit.COMPOSE)
+    compose: dict[str, Any] = kit.load_yaml(kit.COMPOSE)
+    return compose
+
+
+def _defaults(value: Any) -> Any:
+    """``${VAR:-default}`` replaced by its default, as compose does with VAR unset."""
+    if isinstance(value, str):
+        return DEFAULT.sub(lambda m: m.group(2), value)
+    if isinstance(value, list):
+        return [_defaults(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _defaults(item) for key, item in value.items()}
+    return value
 
 
 def _service(name: str) -> dict[str, Any]:
-    service: dict[str, Any] = _compose()["services"][name]
+    service: dict[str, Any] = _defaults(_compose()["services"][name])
     return service
 
 
@@ -66,16 +87,39 @@ def _exec_form(args: str) -> list[str]:
 # --- compose ---
 
 
-def test_compose_has_the_four_services() -> None:
-    assert set(_compose()["services"]) == {"api", "traffic", "prometheus", "grafana"}
+def test_compose_has_two_replicas_behind_redis_and_the_monitoring_services() -> None:
+    services = set(_compose()["services"])
+    assert services == {*API_REPLICAS, "traffic", "redis", "prometheus", "grafana"}
 
 
-@pytest.mark.parametrize("name", ["api", "traffic"])
-def test_api_and_traffic_build_the_repository_dockerfile(name: str) -> None:
+@pytest.mark.parametrize("name", [*API_REPLICAS, "traffic"])
+def test_api_and_traffic_build_the_repository_dockerfile_on_the_host_network(name: str) -> None:
     build = _service(name)["build"]
     context = (kit.COMPOSE.parent / build["context"]).resolve()
     assert context == kit.ROOT
     assert (context / build["dockerfile"]).resolve() == kit.DOCKERFILE
+    assert build["network"] == "host"
+
+
+def test_every_service_shares_the_host_network_on_its_own_port() -> None:
+    services = _compose()["services"]
+    assert {s["network_mode"] for s in services.values()} == {"host"}
+    assert not any("ports" in s for s in services.values())  # no mapping on the host network
+    ports = [_port(name) for name in services]
+    assert len(set(ports)) == len(ports), ports
+
+
+def _port(name: str) -> int:
+    service = _service(name)
+    if name in API_REPLICAS:
+        return int(service["environment"]["PORT"])
+    if name == "grafana":
+        return int(service["environment"]["GF_SERVER_HTTP_PORT"])
+    command = service["command"]
+    if name == "prometheus":
+        [flag] = [c for c in command if c.startswith("--web.listen-address=")]
+        return int(flag.rsplit(":", 1)[1])
+    return int(command[command.index("--port") + 1])
 
 
 @pytest.mark.parametrize("name", ["prometheus", "grafana"])
@@ -86,7 +130,7 @@ def test_every_bind_mount_exists(name: str) -> None:
         assert source.exists(), source
 
 
-@pytest.mark.parametrize("name", ["prometheus", "grafana"])
+@pytest.mark.parametrize("name", ["prometheus", "grafana", "redis"])
 def test_images_are_pinned(name: str) -> None:
     image = _service(name)["image"]
     assert re.fullmatch(r"[\w./-]+:v?\d+\.\d+\.\d+", image), image
@@ -103,27 +147,31 @@ def test_prometheus_loads_the_config_and_finds_the_rules_inside_the_container() 
         assert sorted(host.parent.glob(host.name)) == kit.rule_files()
 
 
-def test_prometheus_scrapes_the_compose_services_on_their_ports() -> None:
-    services = _compose()["services"]
+def test_prometheus_scrapes_both_replicas_and_the_traffic_source_on_loopback() -> None:
     config = kit.load_yaml(kit.PROMETHEUS_CONFIG)
     targets = {
         job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]
     }
-    assert targets[kit.SERVICE_JOB] == ["api:8000"]
-    assert "8000:8000" in services["api"]["ports"]
-    assert targets[kit.GATEWAY_JOB] == [f"traffic:{_traffic_port()}"]
+    assert targets[kit.SERVICE_JOB] == [f"127.0.0.1:{_port(name)}" for name in API_REPLICAS]
+    assert targets[kit.GATEWAY_JOB] == [f"127.0.0.1:{_port('traffic')}"]
+    assert targets["prometheus"] == [f"127.0.0.1:{_port('prometheus')}"]
 
 
-def _traffic_port() -> int:
-    command = _service("traffic")["command"]
-    return int(command[command.index("--port") + 1])
+@pytest.mark.parametrize("name", API_REPLICAS)
+def test_each_replica_talks_to_the_compose_prometheus_and_redis(name: str) -> None:
+    env = _service(name)["environment"]
+    url = urlsplit(env["PROMETHEUS_URL"])
+    assert (url.hostname, url.port) == ("127.0.0.1", _port("prometheus"))
+    cache = urlsplit(env["SHARED_CACHE_URL"])
+    assert (cache.scheme, cache.hostname, cache.port) == ("redis", "127.0.0.1", _port("redis"))
+    assert "redis" in _service(name)["depends_on"]
 
 
-def test_the_api_talks_to_the_compose_prometheus() -> None:
-    url = urlsplit(_service("api")["environment"]["PROMETHEUS_URL"])
-    assert url.hostname == "prometheus"
-    assert url.port == 9090  # Prometheus's default listen port; the command keeps it
-    assert not any(c.startswith("--web.listen-address") for c in _service("prometheus")["command"])
+def test_the_replicas_run_read_only_with_tmp_writable() -> None:
+    for name in API_REPLICAS:
+        service = _service(name)
+        assert service["read_only"] is True
+        assert service["tmpfs"] == ["/tmp"]
 
 
 def test_traffic_runs_the_demo_source_with_arguments_it_accepts() -> None:
@@ -132,9 +180,9 @@ def test_traffic_runs_the_demo_source_with_arguments_it_accepts() -> None:
     from demo.traffic import parse_args
 
     args = parse_args(command[3:])
-    assert (args.host, args.port) == ("0.0.0.0", _traffic_port())
+    assert (args.host, args.port) == ("127.0.0.1", _port("traffic"))
     healthcheck = " ".join(_service("traffic")["healthcheck"]["test"])
-    assert f"127.0.0.1:{_traffic_port()}/metrics" in healthcheck
+    assert f"127.0.0.1:{_port('traffic')}/metrics" in healthcheck
 
 
 def test_grafana_finds_provisioning_dashboards_and_home_inside_the_container() -> None:
@@ -148,10 +196,15 @@ def test_grafana_finds_provisioning_dashboards_and_home_inside_the_container() -
     home_host = _host_path("grafana", PurePosixPath(home))
     assert home_host is not None
     assert home_host.is_file()
-    datasource_url = urlsplit(
+
+
+def test_grafanas_datasource_name_resolves_to_the_host_prometheus() -> None:
+    datasource = urlsplit(
         kit.load_yaml(kit.PROVISIONING / "datasources" / "prometheus.yml")["datasources"][0]["url"]
     )
-    assert datasource_url.hostname in _compose()["services"]
+    hosts = dict(entry.split(":", 1) for entry in _service("grafana")["extra_hosts"])
+    assert hosts[datasource.hostname] == "127.0.0.1"
+    assert datasource.port == _port("prometheus")
 
 
 def test_grafana_credentials_are_the_documented_ones() -> None:
@@ -159,6 +212,19 @@ def test_grafana_credentials_are_the_documented_ones() -> None:
     assert (env["GF_SECURITY_ADMIN_USER"], env["GF_SECURITY_ADMIN_PASSWORD"]) == ("admin", "admin")
     assert env["GF_AUTH_ANONYMOUS_ENABLED"] == "true"
     assert env["GF_AUTH_ANONYMOUS_ORG_ROLE"] == "Viewer"
+
+
+def test_the_offline_override_builds_prometheus_and_redis_on_the_local_base() -> None:
+    services = kit.load_yaml(OFFLINE)["services"]
+    for name in (*API_REPLICAS, "traffic"):
+        assert "BASE_IMAGE" in services[name]["build"]["args"], name
+    for name in ("prometheus", "redis"):
+        build = services[name]["build"]
+        dockerfile = kit.DEPLOY / build["context"] / build["dockerfile"]
+        assert dockerfile.is_file(), dockerfile
+        assert "ARG BASE_IMAGE" in dockerfile.read_text()
+        assert build["network"] == "host"
+    assert "grafana" not in services  # no Debian package: cannot be built here
 
 
 def test_the_documented_command_is_the_one_the_compose_file_names() -> None:
@@ -169,52 +235,39 @@ def test_the_documented_command_is_the_one_the_compose_file_names() -> None:
 # --- Dockerfile ---
 
 
-def test_slim_python_base() -> None:
+def test_the_base_image_is_a_build_argument_defaulting_to_slim_python() -> None:
     [base] = _instruction("FROM")
-    assert re.fullmatch(r"python:3\.1[1-9]-slim(-\w+)?", base), base
+    assert base == "${BASE_IMAGE}"
+    args = dict(a.split("=", 1) for a in _instruction("ARG") if "=" in a)
+    assert re.fullmatch(r"python:3\.1[1-9]-slim(-\w+)?", args["BASE_IMAGE"])
+    steps = kit.dockerfile_instructions()
+    assert steps[0] == ("ARG", f"BASE_IMAGE={args['BASE_IMAGE']}")  # before FROM
 
 
 def test_runs_as_a_non_root_user_created_in_the_image() -> None:
     users = _instruction("USER")
     assert users
     assert users[-1] not in ("root", "0")
-    assert any("useradd" in run and run.split()[-1] == users[-1] for run in _instruction("RUN"))
+    useradd = [run for run in _instruction("RUN") if "useradd" in run]
+    assert any(f"--uid {users[-1]} " in run or run.split()[-1] == users[-1] for run in useradd)
 
 
-def test_dependencies_are_installed_before_the_code_is_copied() -> None:
+def test_dependencies_are_installed_from_the_lock_before_the_code_is_copied() -> None:
     steps = kit.dockerfile_instructions()
     install = next(i for i, (head, args) in enumerate(steps) if "pip install" in args)
     copies = [(i, args.split()[0]) for i, (head, args) in enumerate(steps) if head == "COPY"]
     code = [i for i, source in copies if source.rstrip("/") in ("app", "demo", ".")]
     assert code
     assert min(code) > install
-    assert [source for i, source in copies if i < install] == ["pyproject.toml"]
+    assert [source for i, source in copies if i < install] == ["requirements.lock"]
+    command = steps[install][1]
+    assert "--require-hashes" in command
+    assert "-r requirements.lock" in command
 
 
-def test_the_dependency_step_installs_the_projects_runtime_dependencies(tmp_path: Path) -> None:
-    [install] = [run for run in _instruction("RUN") if "pip install" in run]
-    python_step = install.split("&&")[0]
-    script = re.search(r'python -c "(.*)" > requirements\.txt', python_step)
-    assert script
-    (tmp_path / "pyproject.toml").write_text((kit.ROOT / "pyproject.toml").read_text())
-    result = subprocess.run(
-        [sys.executable, "-c", script.group(1)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
-    import tomllib
-
-    wanted = tomllib.loads((kit.ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    assert result.stdout.split() == [dep.replace(" ", "") for dep in wanted]
-    assert "uvicorn[standard]>=0.30" in result.stdout.split()
-
-
-def test_the_image_contains_app_and_demo_and_dockerignore_lets_them_in() -> None:
+def test_the_image_contains_app_demo_and_serve_sh_and_dockerignore_lets_them_in() -> None:
     sources = [args.split()[0] for args in _instruction("COPY")]
-    assert {"app/", "demo/", "pyproject.toml"} <= set(sources)
+    assert {"app/", "demo/", "requirements.lock", "scripts/serve.sh"} <= set(sources)
     patterns = [
         line.strip()
         for line in kit.DOCKERIGNORE.read_text().splitlines()
@@ -238,29 +291,61 @@ def _dockerignore_keeps(patterns: list[str], path: str) -> bool:
     return kept
 
 
-def test_the_command_is_uvicorn_serving_the_same_app_as_the_scripts() -> None:
+def _env() -> dict[str, str]:
+    env: dict[str, str] = {}
+    for args in _instruction("ENV"):
+        env |= dict(re.findall(r"(\w+)=(\S+)", args))
+    return env
+
+
+def test_the_command_is_serve_sh_which_execs_uvicorn_on_host_and_port() -> None:
     [cmd] = _instruction("CMD")
-    argv = _exec_form(cmd)
+    argv = _exec_form(cmd)  # exec form: no shell between docker stop and the server
+    assert argv[0] == "./scripts/serve.sh"
     serve = (kit.ROOT / "scripts" / "serve.sh").read_text()
-    [script_app] = re.findall(r"uvicorn (\S+:\S+)", serve)
-    assert argv[:2] == ["uvicorn", script_app]
-    assert argv[argv.index("--host") + 1] == "0.0.0.0"
-    assert argv[argv.index("--port") + 1] == "8000"
-    assert "8000" in _instruction("EXPOSE")
+    assert re.search(r'^exec "\$uvicorn" app\.main:app ', serve, re.MULTILINE)
+    assert '--host "$HOST" --port "$PORT"' in serve
+    env = _env()
+    assert (env["HOST"], env["PORT"]) == ("0.0.0.0", "8000")
+    assert env["PORT"] in _instruction("EXPOSE")
 
 
-async def test_the_healthcheck_asks_a_route_the_app_serves(make_client) -> None:
-    [check] = _instruction("HEALTHCHECK")
-    assert re.search(r"--interval=\d+s", check)
+def _probe(check: str) -> str:
     argv = _exec_form(check.split(" CMD ", 1)[1])
     assert argv[:2] == ["python", "-c"]
-    compile(argv[2], "healthcheck", "exec")  # the probe is valid Python
-    url = re.search(r"http://127\.0\.0\.1:(\d+)(/[\w/]+)", check)
-    assert url
-    assert url.group(1) == "8000"
-    assert url.group(2) == "/health/live"
-    # Liveness must not depend on Prometheus: this one is unreachable (a closed port).
+    return argv[2]
+
+
+class _Live(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200 if self.path == "/health/live" else 404)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_the_healthcheck_probes_health_live_on_the_port_in_port() -> None:
+    [check] = _instruction("HEALTHCHECK")
+    assert re.search(r"--interval=\d+s", check)
+    code = _probe(check)
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Live)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        for port, status in ((server.server_port, 0), (free_port(), 1)):
+            result = subprocess.run(
+                [sys.executable, "-c", code], env={"PORT": str(port)}, timeout=30, check=False
+            )
+            assert (result.returncode != 0) == bool(status), port
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "/health/live" in code
+
+
+async def test_liveness_does_not_depend_on_prometheus(make_client) -> None:
+    # Prometheus unreachable (a closed port): the container must still count as healthy.
     settings = Settings(prometheus_url=f"http://127.0.0.1:{free_port()}")
     async with make_client(settings) as client:
-        response = await client.get(url.group(2))
+        response = await client.get("/health/live")
     assert response.status_code == 200

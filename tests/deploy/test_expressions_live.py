@@ -207,10 +207,17 @@ def prometheus_config(api: str, traffic: str, self_address: str) -> str:
     config["rule_files"] = [
         str(kit.PROMETHEUS_CONFIG.parent / pattern) for pattern in config["rule_files"]
     ]
-    addresses = {"api:8000": api, "traffic:9101": traffic, "localhost:9090": self_address}
+    # Both compose replicas map to the one service this stack runs (listed once).
+    addresses = {
+        "127.0.0.1:8000": api,
+        "127.0.0.1:8001": api,
+        "127.0.0.1:9101": traffic,
+        "127.0.0.1:9090": self_address,
+    }
     for job in config["scrape_configs"]:
         for static in job["static_configs"]:
-            static["targets"] = [addresses[target] for target in static["targets"]]
+            moved = [addresses[target] for target in static["targets"]]
+            static["targets"] = list(dict.fromkeys(moved))
     return yaml.safe_dump(config, sort_keys=False)
 
 

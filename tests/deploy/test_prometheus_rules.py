@@ -48,12 +48,13 @@ def test_promtool_unit_tests_pass() -> None:
     assert result.stdout.count("SUCCESS") == len(kit.rule_test_files())
 
 
-def test_config_scrapes_the_service_and_the_gateway_by_compose_name() -> None:
+def test_config_scrapes_both_replicas_and_the_gateway_on_the_compose_ports() -> None:
     config = kit.load_yaml(kit.PROMETHEUS_CONFIG)
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
-    assert jobs[kit.SERVICE_JOB]["static_configs"][0]["targets"] == ["api:8000"]
+    targets = jobs[kit.SERVICE_JOB]["static_configs"][0]["targets"]
+    assert targets == ["127.0.0.1:8000", "127.0.0.1:8001"]
     assert jobs[kit.SERVICE_JOB]["metrics_path"] == "/metrics"
-    assert jobs[kit.GATEWAY_JOB]["static_configs"][0]["targets"] == ["traffic:9101"]
+    assert jobs[kit.GATEWAY_JOB]["static_configs"][0]["targets"] == ["127.0.0.1:9101"]
 
 
 def test_the_agreed_recording_rules_exist_with_the_agreed_expressions() -> None:
