@@ -4,9 +4,11 @@
 
 Starts, on 127.0.0.1 only: the synthetic traffic source (demo/traffic.py), Debian's
 Prometheus scraping it (job ``llm-gateway``) and the service (job ``model-latency-api``),
-and the service against that Prometheus. A port that is taken is replaced by the next
-free one, and the launcher says so. It prints the URLs, waits until the API answers with
-real numbers, and on Ctrl-C or SIGTERM stops everything it started.
+and the service against that Prometheus. Before Prometheus starts, the last hour of demo
+traffic is written into its storage (demo/backfill.py), so the chart is full at once. A
+port that is taken is replaced by the next free one, and the launcher says so. It prints
+the URLs, waits until the API answers with real numbers, and on Ctrl-C or SIGTERM stops
+everything it started.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from pathlib import Path
 from types import FrameType
 
 import httpx
+
+from demo.backfill import history, write_blocks
 
 HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parent.parent
@@ -172,6 +176,13 @@ def has_numbers(service_url: str) -> bool:
     return any(item.get("p95_latency_ms") is not None for item in body.get("data", []))
 
 
+def scraping(prometheus_url: str) -> bool:
+    """True once Prometheus has scraped the traffic source (the backfilled hour aside)."""
+    params = {"query": 'up{job="llm-gateway"} == 1'}
+    body = httpx.get(f"{prometheus_url}/api/v1/query", params=params, timeout=5, trust_env=False)
+    return bool(body.json().get("data", {}).get("result"))
+
+
 def service_command(port: int) -> list[str]:
     """scripts/serve.sh when the project has it (multiprocess metrics), else uvicorn."""
     serve = ROOT / "scripts" / "serve.sh"
@@ -180,9 +191,43 @@ def service_command(port: int) -> list[str]:
     return [sys.executable, "-m", "uvicorn", "app.main:app", "--host", HOST, "--port", str(port)]
 
 
+def find_promtool(prometheus: str) -> str | None:
+    """promtool beside the prometheus binary (Debian ships both), else on PATH."""
+    beside = Path(prometheus).with_name("promtool")
+    return str(beside) if beside.exists() else shutil.which("promtool")
+
+
+def backfill(data: Path, args: argparse.Namespace, traffic_port: int) -> None:
+    """Write the last ``--backfill-minutes`` of traffic into ``data`` before Prometheus opens it.
+
+    The labels are those a scrape of the traffic source gets, so the history and the live
+    data are the same series. Without promtool the demo starts with an empty chart."""
+    if args.backfill_minutes <= 0:
+        return
+    promtool = find_promtool(args.prometheus)
+    if promtool is None:
+        print("promtool not found: the chart fills as the demo runs", flush=True)
+        return
+    labels = {"job": "llm-gateway", "instance": f"{HOST}:{traffic_port}"}
+    text = history(
+        end=time.time(),
+        labels=labels,
+        seconds=args.backfill_minutes * 60,
+        interval=max(args.scrape_interval, 5.0),
+        seed=args.seed,
+    )
+    try:
+        write_blocks(text, data, promtool=promtool, workdir=data.parent)
+    except subprocess.CalledProcessError as exc:
+        print(f"backfill failed, the chart fills as the demo runs:\n{exc.stderr}", flush=True)
+        return
+    print(f"Backfilled the last {args.backfill_minutes:g} minutes of demo traffic.", flush=True)
+
+
 def start_all(demo: Demo, args: argparse.Namespace, ports: dict[str, int]) -> None:
     data = demo.workdir / "prometheus-data"
     shutil.rmtree(data, ignore_errors=True)  # a fresh history: the traffic clock restarts too
+    backfill(data, args, ports["traffic"])
     config = demo.workdir / "prometheus.yml"
     config.write_text(prometheus_config(ports["traffic"], ports["service"], args.scrape_interval))
     traffic = [
@@ -259,7 +304,12 @@ def run(args: argparse.Namespace, demo: Demo) -> int:
             return 1
     print(banner(ports, demo.workdir), flush=True)
     started = time.monotonic()
-    if wait_until(demo, lambda: has_numbers(service), args.start_timeout):
+    prometheus = f"http://{HOST}:{ports['prometheus']}"
+
+    def live() -> bool:
+        return scraping(prometheus) and has_numbers(service)
+
+    if wait_until(demo, live, args.start_timeout):
         print(f"Live numbers are in after {time.monotonic() - started:.0f}s.", flush=True)
     else:
         print("No numbers yet; see the logs above if this persists.", flush=True)
@@ -280,6 +330,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--speed", type=float, default=1.0, help="see demo.traffic --speed")
     parser.add_argument("--start-timeout", type=float, default=60.0, help="seconds per step")
+    parser.add_argument(
+        "--backfill-minutes",
+        type=float,
+        default=60.0,
+        help="minutes of past traffic written into Prometheus before it starts (0: none)",
+    )
     return parser.parse_args(argv)
 
 
