@@ -21,7 +21,7 @@ from app.schemas.queries import (
     PercentilesQuery,
     RangeQuery,
 )
-from app.services.latency import Source
+from app.services.latency import Encoded, Source
 from app.settings import Settings
 from app.state import AppState
 
@@ -46,7 +46,8 @@ HistoryQ = Annotated[HistoryQuery, Query()]
 
 def source_for(state: AppState, query: LatencyQuery) -> Source:
     """The configured upstream the request names; 400 for any other URL."""
-    return Source(_upstream(state, query), state.settings.fixed_matchers)
+    settings = state.settings
+    return Source(_upstream(state, query), settings.fixed_matchers, settings.max_response_points)
 
 
 def _upstream(state: AppState, query: LatencyQuery) -> Upstream:
@@ -64,6 +65,7 @@ def _upstream(state: AppState, query: LatencyQuery) -> Upstream:
 
 
 Body = TypeVar("Body", bound=Envelope)
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 def not_if_partial(response: Response, body: Body) -> Body:
@@ -71,3 +73,9 @@ def not_if_partial(response: Response, body: Body) -> Body:
     if body.partial:
         response.headers["Cache-Control"] = "no-store"
     return body
+
+
+def encoded_answer(answer: Encoded) -> Response:
+    """An answer the service encoded itself (large ones off the event loop)."""
+    headers = NO_STORE if answer.partial else None
+    return Response(answer.content, media_type="application/json", headers=headers)

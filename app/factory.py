@@ -154,9 +154,18 @@ class ServiceApp(FastAPI):
     """
 
     front: ASGIApp
+    root_prefix: str = ""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self  # what Starlette sets; the metrics layer reads the routes there
+        if (
+            self.root_prefix
+            and scope["type"] in ("http", "websocket")
+            and not scope.get("root_path")
+        ):
+            # ROOT_PATH set in the environment does what uvicorn's --root-path does.
+            scope["root_path"] = self.root_prefix
+            scope["path"] = self.root_prefix + scope["path"]
         await self.front(scope, receive, send)
 
     async def inner(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -180,7 +189,6 @@ def create_app(
         description="Per-model latency percentiles from Prometheus histograms, as JSON.",
         lifespan=lifespan,
         redirect_slashes=False,
-        root_path=settings.root_path,
         # /docs and /redoc are served by app.routers.pages from local assets, not a CDN.
         docs_url=None,
         redoc_url=None,
@@ -195,6 +203,7 @@ def create_app(
     app.include_router(exposition.router)
     pages.install(app)
     app.front = build_stack(app, settings, app.state.observability)
+    app.root_prefix = settings.root_path
     return app
 
 

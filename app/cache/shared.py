@@ -34,7 +34,6 @@ import secrets
 import struct
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Final, Literal, TypeVar
 
@@ -43,7 +42,7 @@ from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from app.cache.store import Entry, Header, Slots
+from app.cache.store import Entry, Header, Slots, StoreHealth
 
 logger = logging.getLogger(__name__)
 
@@ -146,13 +145,7 @@ return 0
 """
 
 
-@dataclass(frozen=True, slots=True)
-class Health:
-    """What ``RedisStore.health`` found: reachable or not, why, and how long PING took."""
-
-    ok: bool
-    message: str
-    latency_ms: float
+Health = StoreHealth
 
 
 class RedisStore:

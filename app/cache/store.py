@@ -76,6 +76,15 @@ class Slots:
         return self.ttl > 0 or self.stale_seconds > 0
 
 
+@dataclass(frozen=True, slots=True)
+class StoreHealth:
+    """Whether a store answers, why not, and how long asking took."""
+
+    ok: bool
+    message: str
+    latency_ms: float
+
+
 class ResponseStore(Protocol):
     """Rendered responses by cache key, with TTL-slot semantics and a stale lookup.
 
@@ -102,6 +111,9 @@ class ResponseStore(Protocol):
 
     async def release(self, key: str) -> None:
         """Give up a claim (after rendering, or when rendering failed)."""
+
+    async def health(self) -> StoreHealth:
+        """Ask the backend if it answers; never raises."""
 
 
 class LocalStore:
@@ -179,3 +191,6 @@ class LocalStore:
 
     async def release(self, key: str) -> None:
         return None
+
+    async def health(self) -> StoreHealth:
+        return StoreHealth(True, "in process", 0.0)

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import httpx
 
 from app.errors import UpstreamBadResponse, UpstreamError, UpstreamOverloaded, UpstreamUnavailable
+from app.offload import off_loop
 from app.promql import failures
 from app.promql.breaker import CircuitBreaker
 from app.promql.upstream import QueryResult, Sample, Series
@@ -29,6 +30,7 @@ Observer = Callable[[str, float], None]
 # A query every engine answers at once: readiness of engines without ``/-/ready``.
 READINESS_QUERY = "vector(1)"
 NO_READY_ENDPOINT = frozenset({400, 404, 405})
+BYTES_PER_POINT = 30  # about what one [timestamp, "value"] pair takes in an answer
 
 
 class Malformed(ValueError):
@@ -127,16 +129,15 @@ class PrometheusClient:
 
     async def query(self, promql: str, *, at: float) -> QueryResult[Sample]:
         """Evaluate an instant query at unix time ``at``."""
-        body = await self._call("/api/v1/query", {"query": promql, "time": f"{at:.3f}"})
-        return QueryResult(self._parse(parse_vector, body), _warnings(body))
+        form = {"query": promql, "time": f"{at:.3f}"}
+        return await self._call("/api/v1/query", form, parse_vector)
 
     async def query_range(
         self, promql: str, *, start: float, end: float, step: float, lookback: float = 0.0
     ) -> QueryResult[Series]:
         """Evaluate a range query from ``start`` to ``end`` every ``step`` seconds."""
         form = {"query": promql, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"}
-        body = await self._call("/api/v1/query_range", form)
-        return QueryResult(self._parse(parse_matrix, body), _warnings(body))
+        return await self._call("/api/v1/query_range", form, parse_matrix)
 
     async def ready(self) -> None:
         """Raise an UpstreamError unless the engine is ready to serve queries.
@@ -152,15 +153,22 @@ class PrometheusClient:
             return
         raise UpstreamUnavailable(f"Prometheus is not ready (HTTP {status})", upstream=self.name)
 
-    def _parse(self, parser: Callable[[Mapping[str, Any]], list[T]], body: Any) -> list[T]:
+    async def _call(
+        self, path: str, form: dict[str, str], parser: Callable[[Mapping[str, Any]], list[T]]
+    ) -> QueryResult[T]:
+        response = await self._send("POST", self.base_url + path, form)
+        # A large answer is decoded and parsed in a worker thread (app/offload.py).
+        size = len(response.content) // BYTES_PER_POINT
+        return await off_loop(size, self._read, response.status_code, response.content, parser)
+
+    def _read(
+        self, status: int, content: bytes, parser: Callable[[Mapping[str, Any]], list[T]]
+    ) -> QueryResult[T]:
+        body = failures.decode_answer(status, content, upstream=self.name)
         try:
-            return parser(body["data"])
+            return QueryResult(parser(body["data"]), _warnings(body))
         except (Malformed, KeyError, TypeError, ValueError, AttributeError) as exc:
             raise failures.bad_answer(self.name, exc) from None
-
-    async def _call(self, path: str, form: dict[str, str]) -> dict[str, Any]:
-        response = await self._send("POST", self.base_url + path, form)
-        return failures.decode_answer(response.status_code, response.content, upstream=self.name)
 
     async def _status(self, method: str, url: str) -> int:
         return (await self._send(method, url, None)).status_code

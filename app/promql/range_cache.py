@@ -24,6 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from app.offload import off_loop
 from app.promql.breaker import CircuitBreaker
 from app.promql.upstream import QueryResult, Sample, Series, Upstream
 
@@ -225,15 +226,12 @@ class RangeCache:
             )
         )
         settled = grid.settled_until(self._clock(), lookback + self.settle_seconds)
-        answer = todo.cached
-        for (a, b), result in zip(todo.fetch, results, strict=True):
-            fetched = store(result.items, grid, a, b)
-            answer = fetched if answer is None else merge(answer, fetched)
-            if a <= settled and not result.partial:  # part of the data may change
-                self._keep(key, store(result.items, grid, a, min(b, settled)))
-        assert answer is not None  # plan() fetches whenever nothing is cached
+        points = sum(len(s.points) for r in results for s in r.items)
+        series, kept = await off_loop(points, assemble, todo, results, grid, settled)
+        for block in kept:
+            self._keep(key, block)
         warnings = list(dict.fromkeys(w for r in results for w in r.warnings))
-        return QueryResult(_series(answer, grid), warnings)
+        return QueryResult(series, warnings)
 
     def _keep(self, key: RangeKey, fetched: Stored) -> None:
         old = self._entries.pop(key, None)
@@ -249,6 +247,34 @@ class RangeCache:
         while len(self._entries) > self.max_keys or self._bytes > self.max_bytes:
             _, evicted = self._entries.popitem(last=False)
             self._bytes -= evicted.size
+
+
+def assemble(
+    todo: Plan, results: list[QueryResult[Series]], grid: Grid, settled: int
+) -> tuple[list[Series], list[Stored]]:
+    """The merged answer, and the settled blocks worth keeping (pure: may run in a thread)."""
+    answer = todo.cached
+    kept = []
+    for (a, b), result in zip(todo.fetch, results, strict=True):
+        fetched = store(result.items, grid, a, b)
+        answer = fetched if answer is None else merge(answer, fetched)
+        if a <= settled and not result.partial:  # part of the data may still change
+            kept.append(clip(fetched, min(b, settled)))
+    assert answer is not None  # plan() fetches whenever nothing is cached
+    return _series(answer, grid), kept
+
+
+def clip(stored: Stored, high: int) -> Stored:
+    """Drop indexes after ``high`` (the steps that may still change)."""
+    if high >= stored.high:
+        return stored
+    width = high - stored.low + 1
+    columns = {}
+    for key, column in stored.columns.items():
+        kept = Column(column.values[:width], column.present[:width])
+        if any(kept.present):
+            columns[key] = kept
+    return Stored(stored.low, high, columns)
 
 
 def _series(answer: Stored, grid: Grid) -> list[Series]:

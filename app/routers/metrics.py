@@ -13,6 +13,7 @@ from app.deps import (
     PercentilesQ,
     RangeQ,
     StateDep,
+    encoded_answer,
     not_if_partial,
     source_for,
 )
@@ -47,13 +48,15 @@ async def p95(state: StateDep, query: InstantQ, response: Response) -> P95Respon
     return not_if_partial(response, await latency.current_p95(source_for(state, query), query))
 
 
-@router.get("/p95/range/", summary="P95 latency of every model over time")
-async def p95_range(state: StateDep, query: RangeQ, response: Response) -> RangeResponse:
+@router.get(
+    "/p95/range/", summary="P95 latency of every model over time", response_model=RangeResponse
+)
+async def p95_range(state: StateDep, query: RangeQ) -> Response:
     """One series of points per model, `step` apart, over `duration` (or `start`..`end`).
 
     `curl 'http://localhost:8000/api/metrics/p95/range/?duration=24h&step=5m'`
     """
-    return not_if_partial(response, await latency.p95_range(source_for(state, query), query))
+    return encoded_answer(await latency.p95_range(source_for(state, query), query))
 
 
 @router.get("/percentiles/", summary="Several percentiles of every model now")
@@ -69,10 +72,12 @@ async def percentiles(
     )
 
 
-@router.get("/history/", summary="P95 history of every model, for charts")
-async def history(state: StateDep, query: HistoryQ, response: Response) -> HistoryResponse:
+@router.get(
+    "/history/", summary="P95 history of every model, for charts", response_model=HistoryResponse
+)
+async def history(state: StateDep, query: HistoryQ) -> Response:
     """The last `hours` of P95 per model with ISO 8601 timestamps (about 120 points).
 
     `curl 'http://localhost:8000/api/metrics/history/?hours=6&model_name=gpt-4'`
     """
-    return not_if_partial(response, await latency.p95_history(source_for(state, query), query))
+    return encoded_answer(await latency.p95_history(source_for(state, query), query))

@@ -22,6 +22,11 @@ class HealthChecks(BaseModel):
     application: CheckResult = Field(
         description="This process; latency is one round trip of its event loop."
     )
+    shared_cache: CheckResult | None = Field(
+        default=None,
+        description="The shared cache (SHARED_CACHE_URL) when one is configured; degraded "
+        "while it is down, when each replica answers from its own cache.",
+    )
 
 
 class HealthResponse(BaseModel):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import httpx
 
 from app import __version__
+from app.cache.store import ResponseStore
 from app.errors import UpstreamError
 from app.observability.system import SystemSampler
 from app.promql.breaker import BreakerState, CircuitBreaker
@@ -226,8 +227,21 @@ async def application_check(breaker: CircuitBreaker | None = None) -> CheckResul
     return CheckResult(status="healthy", message="Application is running", latency_ms=latency)
 
 
+async def shared_cache_check(store: ResponseStore | None) -> CheckResult | None:
+    """Degraded, never unhealthy, while the shared cache is down: answers still flow."""
+    if store is None:
+        return None
+    found = await store.health()
+    status: HealthStatus = "healthy" if found.ok else "degraded"
+    message = found.message if found.ok else f"{found.message}; each replica uses its own cache"
+    return CheckResult(status=status, message=message, latency_ms=found.latency_ms)
+
+
 async def health_report(
-    monitor: HealthMonitor, settings: Settings, breaker: CircuitBreaker | None = None
+    monitor: HealthMonitor,
+    settings: Settings,
+    breaker: CircuitBreaker | None = None,
+    shared: ResponseStore | None = None,
 ) -> HealthResponse:
     check = await monitor.collection.get()
     status = prometheus_status(check, monitor.slow_seconds)
@@ -236,13 +250,15 @@ async def health_report(
         message += f", slower than {monitor.slow_seconds:g}s"
     prometheus = CheckResult(status=status, message=message, latency_ms=check.latency_ms)
     application = await application_check(breaker)
+    cache = await shared_cache_check(shared)
+    statuses = [prometheus.status, application.status] + ([cache.status] if cache else [])
     return HealthResponse(
-        status=worst([prometheus.status, application.status]),
+        status=worst(statuses),
         timestamp=round(monitor.clock(), 3),
         version=__version__,
         environment=settings.environment,
         service=settings.service_name,
-        checks=HealthChecks(prometheus=prometheus, application=application),
+        checks=HealthChecks(prometheus=prometheus, application=application, shared_cache=cache),
     )
 
 

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import TypedDict, TypeVar
 
+import orjson
+
+from app.errors import InvalidParameter
+from app.offload import off_loop
 from app.params import Percentile
 from app.promql.builder import (
     SeriesSelector,
@@ -23,17 +27,10 @@ from app.promql.durations import format_duration, iso8601
 from app.promql.quantile import bucket_quantile, group_buckets
 from app.promql.upstream import QueryResult, Series, Upstream
 from app.schemas.metrics import (
-    HistoryPoint,
-    HistoryResponse,
-    HistorySeriesItem,
-    HistoryWindow,
     P95Item,
     P95Response,
     PercentileItem,
     PercentilesResponse,
-    RangePoint,
-    RangeResponse,
-    RangeSeriesItem,
     SummaryItem,
     SummaryResponse,
 )
@@ -44,6 +41,10 @@ from app.schemas.queries import (
     PercentilesQuery,
     RangeQuery,
 )
+
+Span = tuple[float, float, float]
+"""Start, end and step of a range, in seconds."""
+Q = TypeVar("Q", bound=LatencyQuery)
 
 SUMMARY_PERCENTILES = (Percentile("50", 50.0), Percentile("95", 95.0), Percentile("99", 99.0))
 P95 = (Percentile("95", 95.0),)
@@ -56,6 +57,7 @@ class Source:
 
     upstream: Upstream
     fixed_matchers: tuple[str, ...] = ()
+    max_values: int = 2_000_000
 
     def selector(self, query: LatencyQuery) -> SeriesSelector:
         return SeriesSelector(
@@ -207,57 +209,95 @@ async def fetch_p95_series(
     return sorted(named, key=lambda pair: pair[0]), result
 
 
-async def p95_range(source: Source, query: RangeQuery) -> RangeResponse:
-    start, end, step = query.span(time.time())
-    series, result = await fetch_p95_series(source, query, start, end, step)
-    factor = milliseconds_factor(query.metric_name)
-    data = [
-        RangeSeriesItem(
-            model=model,
-            data_points=[
-                RangePoint(timestamp=ts, p95_latency_ms=to_milliseconds(v, factor))
-                for ts, v in s.points
-            ],
-            metric_name=query.metric_name,
-            duration=format_duration(end - start),
-            step=format_duration(step),
-        )
-        for model, s in series
-    ]
-    return RangeResponse(
-        data=data,
-        count=len(data),
-        start=start,
-        end=end,
-        warnings=result.warnings,
-        partial=result.partial,
-    )
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """A JSON body encoded off the event loop (large answers), and whether it is partial."""
+
+    content: bytes
+    partial: bool
 
 
-async def p95_history(source: Source, query: HistoryQuery) -> HistoryResponse:
-    start, end, step = query.span(time.time())
-    series, result = await fetch_p95_series(source, query, start, end, step)
-    factor = milliseconds_factor(query.metric_name)
-    data = [
-        HistorySeriesItem(
-            model=model,
-            data_points=[
-                HistoryPoint(timestamp=iso8601(ts), p95_latency_ms=to_milliseconds(v, factor))
-                for ts, v in s.points
-            ],
+def check_size(series: list[tuple[str, Series]], limit: int) -> int:
+    """The number of values in the answer; a 400 naming the limit if there are too many."""
+    values = sum(len(s.points) for _, s in series)
+    if values > limit:
+        raise InvalidParameter(
+            f"the answer would hold {values} values, more than MAX_RESPONSE_POINTS ({limit}); "
+            "use a larger step such as 5m, a shorter duration, or fewer models",
+            parameter="step",
         )
+    return values
+
+
+def envelope(result: QueryResult[Series], data: list[dict[str, object]]) -> dict[str, object]:
+    return {
+        "status": "success",
+        "count": len(data),
+        "warnings": result.warnings,
+        "partial": result.partial,
+        "stale": False,
+        "data": data,
+    }
+
+
+def points(s: Series, factor: float, stamp: Callable[[float], object]) -> list[dict[str, object]]:
+    return [
+        {"timestamp": stamp(ts), "p95_latency_ms": to_milliseconds(v, factor)} for ts, v in s.points
+    ]
+
+
+def range_body(
+    series: list[tuple[str, Series]], result: QueryResult[Series], query: RangeQuery, span: Span
+) -> bytes:
+    """The ``RangeResponse`` document, encoded (pure: may run in a worker thread)."""
+    start, end, step = span
+    factor = milliseconds_factor(query.metric_name)
+    duration, every = format_duration(end - start), format_duration(step)
+    data: list[dict[str, object]] = [
+        {
+            "model": model,
+            "data_points": points(s, factor, float),
+            "metric_name": query.metric_name,
+            "duration": duration,
+            "step": every,
+        }
         for model, s in series
     ]
-    window = HistoryWindow(
-        start=iso8601(start),
-        end=iso8601(end),
-        hours=query.hours_number,
-        step=format_duration(step),
-    )
-    return HistoryResponse(
-        data=data,
-        count=len(data),
-        time_range=window,
-        warnings=result.warnings,
-        partial=result.partial,
-    )
+    return orjson.dumps({**envelope(result, data), "start": start, "end": end})
+
+
+def history_body(
+    series: list[tuple[str, Series]], result: QueryResult[Series], query: HistoryQuery, span: Span
+) -> bytes:
+    """The ``HistoryResponse`` document, encoded (pure: may run in a worker thread)."""
+    start, end, step = span
+    factor = milliseconds_factor(query.metric_name)
+    data: list[dict[str, object]] = [
+        {"model": model, "data_points": points(s, factor, iso8601)} for model, s in series
+    ]
+    window = {
+        "start": iso8601(start),
+        "end": iso8601(end),
+        "hours": query.hours_number,
+        "step": format_duration(step),
+    }
+    return orjson.dumps({**envelope(result, data), "time_range": window})
+
+
+async def p95_range(source: Source, query: RangeQuery) -> Encoded:
+    return await encoded_series(source, query, query.span(time.time()), range_body)
+
+
+async def p95_history(source: Source, query: HistoryQuery) -> Encoded:
+    return await encoded_series(source, query, query.span(time.time()), history_body)
+
+
+async def encoded_series(
+    source: Source,
+    query: Q,
+    span: Span,
+    body: Callable[[list[tuple[str, Series]], QueryResult[Series], Q, Span], bytes],
+) -> Encoded:
+    series, result = await fetch_p95_series(source, query, *span)
+    values = check_size(series, source.max_values)
+    return Encoded(await off_loop(values, body, series, result, query, span), result.partial)

@@ -31,15 +31,22 @@ API = [
 HEALTH = ["/health/live", "/health/ready", "/health", "/api/health/", "/health/metrics"]
 
 
-@pytest.fixture(scope="module")
-def behind_proxy(prometheus, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+@pytest.fixture(scope="module", params=["--root-path", "ROOT_PATH"])
+def behind_proxy(
+    request: pytest.FixtureRequest, prometheus, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Service]:
+    """The prefix given to uvicorn (``--root-path``) or to the service (``ROOT_PATH``)."""
     logs: Path = tmp_path_factory.mktemp("root-path")
     env = {
         "PROMETHEUS_URL": prometheus.url,
         "STATUS_WARNING_MS": str(WARNING_MS),
         "STATUS_DANGER_MS": str(DANGER_MS),
     }
-    args = ("--no-access-log", "--log-level", "warning", "--root-path", PREFIX)
+    args: tuple[str, ...] = ("--no-access-log", "--log-level", "warning")
+    if request.param == "ROOT_PATH":
+        env["ROOT_PATH"] = PREFIX
+    else:
+        args += ("--root-path", PREFIX)
     with uvicorn_app(logs / "service.log", env, uvicorn_args=args) as service:
         proxy_env = {"PROXY_TARGET": service.url, "PROXY_PREFIX": PREFIX}
         with uvicorn_app(
