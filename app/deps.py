@@ -47,7 +47,9 @@ HistoryQ = Annotated[HistoryQuery, Query()]
 def source_for(state: AppState, query: LatencyQuery) -> Source:
     """The configured upstream the request names; 400 for any other URL."""
     settings = state.settings
-    return Source(_upstream(state, query), settings.fixed_matchers, settings.max_response_points)
+    return Source(
+        _upstream(state, query), settings.fixed_matchers, settings.max_response_points, state.kinds
+    )
 
 
 def _upstream(state: AppState, query: LatencyQuery) -> Upstream:

@@ -33,6 +33,7 @@ from app.promql.upstream import Upstream
 from app.routers import health, metrics, pages
 from app.schemas.queries import LatencyQuery
 from app.services.health import HealthMonitor
+from app.services.kinds import HistogramKinds
 from app.settings import Settings, public_url
 from app.state import AppState
 
@@ -130,6 +131,7 @@ def build_state(
         default_upstream=upstreams[public_url(settings.prometheus_url)],
         cache=build_cache(settings, shared, observability),
         health=HealthMonitor.for_settings(settings, http),
+        kinds=HistogramKinds(),
     )
 
 

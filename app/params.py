@@ -136,6 +136,16 @@ def check_hours(value: str) -> float:
     return hours
 
 
+HISTOGRAM_KINDS = ("auto", "classic", "native")
+
+
+def check_histogram(value: object) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if text not in HISTOGRAM_KINDS:
+        raise ParameterProblem("must be auto, classic or native, such as native")
+    return text
+
+
 def check_percentiles(value: str) -> tuple[Percentile, ...]:
     """``50,95,99.9`` as percentiles strictly between 0 and 100, in order, deduplicated."""
     parts = [part.strip() for part in value.split(",")]

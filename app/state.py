@@ -10,6 +10,7 @@ from starlette.requests import HTTPConnection
 from app.cache.core import ResponseCache
 from app.promql.upstream import Upstream
 from app.services.health import HealthMonitor
+from app.services.kinds import HistogramKinds
 from app.settings import Settings
 
 
@@ -18,7 +19,8 @@ class AppState:
     """Everything the request path needs, opened and closed by the lifespan.
 
     ``upstreams``: one per allowed Prometheus URL (keyed by its normalised URL),
-    ``cache``: the response cache the HTTP cache layer answers from.
+    ``cache``: the response cache the HTTP cache layer answers from, ``kinds``: which
+    kind of histogram each metric has, remembered.
     """
 
     settings: Settings
@@ -27,6 +29,7 @@ class AppState:
     default_upstream: Upstream
     cache: ResponseCache
     health: HealthMonitor
+    kinds: HistogramKinds
 
     @staticmethod
     def of(connection: HTTPConnection) -> AppState:

@@ -26,12 +26,17 @@ class SeriesSelector:
     fixed_matchers: tuple[str, ...] = ()
 
 
-def bucket_selector(sel: SeriesSelector) -> str:
+def series_selector(sel: SeriesSelector, suffix: str = "") -> str:
+    """``<metric><suffix>{<fixed matchers>,<model matcher>}``, every value escaped."""
     matchers = [*sel.fixed_matchers]
     models = model_matcher(sel.model_label, sel.models)
     if models:
         matchers.append(models)
-    return f"{sel.metric_name}_bucket{{{','.join(matchers)}}}"
+    return f"{sel.metric_name}{suffix}{{{','.join(matchers)}}}"
+
+
+def bucket_selector(sel: SeriesSelector) -> str:
+    return series_selector(sel, "_bucket")
 
 
 def bucket_rates(sel: SeriesSelector, window_seconds: float) -> str:

@@ -21,6 +21,11 @@ class Envelope(BaseModel):
     warnings: list[str] = Field(
         default_factory=list, description="Warnings Prometheus attached to its answer."
     )
+    histogram: Literal["classic", "native"] = Field(
+        default="classic",
+        description="Which kind of histogram answered: classic (`<metric>_bucket` series) or "
+        "native (Prometheus native or OpenTelemetry exponential histograms).",
+    )
     partial: bool = Field(
         default=False,
         description="True when the engine answered from part of its data (Thanos, Mimir "

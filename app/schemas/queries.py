@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import time as clock
 from collections.abc import Callable, Mapping, Sequence
-from typing import Annotated, Any, Self, TypeVar
+from typing import Annotated, Any, Literal, Self, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from app import params
 from app.params import ParameterProblem, Percentile
@@ -124,6 +124,14 @@ class LatencyQuery(BaseModel):
         Field(description="Alias of `model`, as in the collector API."),
     ] = []
     prometheus_url: PrometheusUrl = None
+    histogram: Annotated[
+        Literal["auto", "classic", "native"],
+        BeforeValidator(params.check_histogram),
+        Field(
+            description="Which histograms to read: `auto` (the kind the metric has; native "
+            "when it has both), `classic` (`<metric>_bucket`) or `native`.",
+        ),
+    ] = "auto"
 
     @property
     def models(self) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypedDict, TypeVar
 
 import orjson
@@ -24,8 +24,9 @@ from app.promql.builder import (
     quantile_query,
 )
 from app.promql.durations import format_duration, iso8601
+from app.promql.native import native_quantile_query, native_quantiles_query, quantile_label
 from app.promql.quantile import bucket_quantile, group_buckets
-from app.promql.upstream import QueryResult, Series, Upstream
+from app.promql.upstream import QueryResult, Sample, Series, Upstream
 from app.schemas.metrics import (
     P95Item,
     P95Response,
@@ -41,6 +42,7 @@ from app.schemas.queries import (
     PercentilesQuery,
     RangeQuery,
 )
+from app.services.kinds import Choice, HistogramKinds, Kind
 
 Span = tuple[float, float, float]
 """Start, end and step of a range, in seconds."""
@@ -58,6 +60,13 @@ class Source:
     upstream: Upstream
     fixed_matchers: tuple[str, ...] = ()
     max_values: int = 2_000_000
+    kinds: HistogramKinds = field(default_factory=HistogramKinds)  # the lifespan's in requests
+
+    async def choose(self, query: LatencyQuery, sel: SeriesSelector, at: float) -> Choice:
+        """Classic or native for this query (``histogram``), and any note about the choice."""
+        return await self.kinds.choose(
+            self.upstream, sel, window=query.window, at=at, wanted=query.histogram
+        )
 
     def selector(self, query: LatencyQuery) -> SeriesSelector:
         return SeriesSelector(
@@ -72,6 +81,7 @@ class Quantiles:
     by_model: dict[str, dict[str, float | None]]
     warnings: list[str]
     partial: bool = False
+    kind: Kind = "classic"
 
 
 def percentile_key(percentile: Percentile) -> str:
@@ -90,15 +100,31 @@ def to_milliseconds(value: float | None, factor: float) -> float | None:
 async def fetch_quantiles(
     source: Source, query: LatencyQuery, at: float, percentiles: Iterable[Percentile]
 ) -> Quantiles:
-    """Every percentile of every model from one bucket-rate query.
+    """Every percentile of every model from one upstream query.
 
-    The upstream evaluates ``sum by (model, le) (rate(..._bucket[w]))`` once and the
-    quantiles are computed here with Prometheus's own ``histogram_quantile`` rules
-    (app/promql/quantile.py), so three percentiles cost one upstream query, not three.
+    Classic histograms: the engine evaluates ``sum by (model, le) (rate(..._bucket[w]))``
+    once and the quantiles are computed here with Prometheus's own ``histogram_quantile``
+    rules (app/promql/quantile.py). Native histograms: one query of every
+    ``histogram_quantile``, tagged per percentile (app/promql/native.py).
     """
     wanted = list(percentiles)
     sel = source.selector(query)
-    result = await source.upstream.query(bucket_rates(sel, query.window), at=at)
+    choice = await source.choose(query, sel, at)
+    if choice.kind == "native":
+        by_model, result = await native_quantiles(source.upstream, sel, query.window, at, wanted)
+    else:
+        by_model, result = await classic_quantiles(source.upstream, sel, query.window, at, wanted)
+    warnings = [*choice.warnings, *result.warnings]
+    return Quantiles(by_model, warnings, result.partial, choice.kind)
+
+
+ByModel = dict[str, dict[str, float | None]]
+
+
+async def classic_quantiles(
+    upstream: Upstream, sel: SeriesSelector, window: float, at: float, wanted: list[Percentile]
+) -> tuple[ByModel, QueryResult[Sample]]:
+    result = await upstream.query(bucket_rates(sel, window), at=at)
     factor = milliseconds_factor(sel.metric_name)
     # The client reports NaN and infinite samples as None; a rate is neither in practice.
     samples = ((s.labels, math.nan if s.value is None else s.value) for s in result.items)
@@ -110,7 +136,24 @@ async def fetch_quantiles(
         }
         for model, buckets in sorted(groups.items())
     }
-    return Quantiles(by_model, result.warnings, result.partial)
+    return by_model, result
+
+
+async def native_quantiles(
+    upstream: Upstream, sel: SeriesSelector, window: float, at: float, wanted: list[Percentile]
+) -> tuple[ByModel, QueryResult[Sample]]:
+    quantiles = {f"{p.value / 100:.12g}": p.label for p in wanted}
+    promql = native_quantiles_query([p.value / 100 for p in wanted], sel, window)
+    result = await upstream.query(promql, at=at)
+    factor = milliseconds_factor(sel.metric_name)
+    tag = quantile_label(sel)
+    by_model: ByModel = {}
+    for s in result.items:
+        model, label = s.labels.get(sel.model_label), quantiles.get(s.labels.get(tag, ""))
+        if model is not None and label is not None:
+            by_model.setdefault(model, {})[label] = to_milliseconds(s.value, factor)
+    labels = [p.label for p in wanted]
+    return {m: {k: v.get(k) for k in labels} for m, v in sorted(by_model.items())}, result
 
 
 class Evaluation(TypedDict):
@@ -145,6 +188,7 @@ async def current_p95(source: Source, query: InstantQuery) -> P95Response:
         last_updated=stamp["collected_at"],
         warnings=found.warnings,
         partial=found.partial,
+        histogram=found.kind,
     )
 
 
@@ -167,6 +211,7 @@ async def current_percentiles(source: Source, query: PercentilesQuery) -> Percen
         time_range=query.time_range,
         warnings=found.warnings,
         partial=found.partial,
+        histogram=found.kind,
     )
 
 
@@ -190,23 +235,40 @@ async def current_summary(source: Source, query: InstantQuery) -> SummaryRespons
         last_updated=stamp["collected_at"],
         warnings=found.warnings,
         partial=found.partial,
+        histogram=found.kind,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesAnswer:
+    """The p95 of every model over time, sorted by model name, and what came with it."""
+
+    series: list[tuple[str, Series]]
+    warnings: list[str]
+    partial: bool
+    kind: Kind
+
+    @property
+    def values(self) -> int:
+        return sum(len(s.points) for _, s in self.series)
 
 
 async def fetch_p95_series(
     source: Source, query: LatencyQuery, start: float, end: float, step: float
-) -> tuple[list[tuple[str, Series]], QueryResult[Series]]:
-    """The p95 of every model over time, sorted by model name, and the upstream's result."""
+) -> SeriesAnswer:
     sel = source.selector(query)
+    choice = await source.choose(query, sel, end)
+    build = native_quantile_query if choice.kind == "native" else quantile_query
     result = await source.upstream.query_range(
-        quantile_query(0.95, sel, query.window),
-        start=start,
-        end=end,
-        step=step,
-        lookback=query.window,
+        build(0.95, sel, query.window), start=start, end=end, step=step, lookback=query.window
     )
     named = [(s.labels[sel.model_label], s) for s in result.items if sel.model_label in s.labels]
-    return sorted(named, key=lambda pair: pair[0]), result
+    return SeriesAnswer(
+        sorted(named, key=lambda pair: pair[0]),
+        [*choice.warnings, *result.warnings],
+        result.partial,
+        choice.kind,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,9 +279,9 @@ class Encoded:
     partial: bool
 
 
-def check_size(series: list[tuple[str, Series]], limit: int) -> int:
+def check_size(answer: SeriesAnswer, limit: int) -> int:
     """The number of values in the answer; a 400 naming the limit if there are too many."""
-    values = sum(len(s.points) for _, s in series)
+    values = answer.values
     if values > limit:
         raise InvalidParameter(
             f"the answer would hold {values} values, more than MAX_RESPONSE_POINTS ({limit}); "
@@ -229,12 +291,13 @@ def check_size(series: list[tuple[str, Series]], limit: int) -> int:
     return values
 
 
-def envelope(result: QueryResult[Series], data: list[dict[str, object]]) -> dict[str, object]:
+def envelope(answer: SeriesAnswer, data: list[dict[str, object]]) -> dict[str, object]:
     return {
         "status": "success",
         "count": len(data),
-        "warnings": result.warnings,
-        "partial": result.partial,
+        "warnings": answer.warnings,
+        "histogram": answer.kind,
+        "partial": answer.partial,
         "stale": False,
         "data": data,
     }
@@ -246,9 +309,7 @@ def points(s: Series, factor: float, stamp: Callable[[float], object]) -> list[d
     ]
 
 
-def range_body(
-    series: list[tuple[str, Series]], result: QueryResult[Series], query: RangeQuery, span: Span
-) -> bytes:
+def range_body(answer: SeriesAnswer, query: RangeQuery, span: Span) -> bytes:
     """The ``RangeResponse`` document, encoded (pure: may run in a worker thread)."""
     start, end, step = span
     factor = milliseconds_factor(query.metric_name)
@@ -261,19 +322,17 @@ def range_body(
             "duration": duration,
             "step": every,
         }
-        for model, s in series
+        for model, s in answer.series
     ]
-    return orjson.dumps({**envelope(result, data), "start": start, "end": end})
+    return orjson.dumps({**envelope(answer, data), "start": start, "end": end})
 
 
-def history_body(
-    series: list[tuple[str, Series]], result: QueryResult[Series], query: HistoryQuery, span: Span
-) -> bytes:
+def history_body(answer: SeriesAnswer, query: HistoryQuery, span: Span) -> bytes:
     """The ``HistoryResponse`` document, encoded (pure: may run in a worker thread)."""
     start, end, step = span
     factor = milliseconds_factor(query.metric_name)
     data: list[dict[str, object]] = [
-        {"model": model, "data_points": points(s, factor, iso8601)} for model, s in series
+        {"model": model, "data_points": points(s, factor, iso8601)} for model, s in answer.series
     ]
     window = {
         "start": iso8601(start),
@@ -281,7 +340,7 @@ def history_body(
         "hours": query.hours_number,
         "step": format_duration(step),
     }
-    return orjson.dumps({**envelope(result, data), "time_range": window})
+    return orjson.dumps({**envelope(answer, data), "time_range": window})
 
 
 async def p95_range(source: Source, query: RangeQuery) -> Encoded:
@@ -296,8 +355,8 @@ async def encoded_series(
     source: Source,
     query: Q,
     span: Span,
-    body: Callable[[list[tuple[str, Series]], QueryResult[Series], Q, Span], bytes],
+    body: Callable[[SeriesAnswer, Q, Span], bytes],
 ) -> Encoded:
-    series, result = await fetch_p95_series(source, query, *span)
-    values = check_size(series, source.max_values)
-    return Encoded(await off_loop(values, body, series, result, query, span), result.partial)
+    answer = await fetch_p95_series(source, query, *span)
+    values = check_size(answer, source.max_values)
+    return Encoded(await off_loop(values, body, answer, query, span), answer.partial)

@@ -13,10 +13,7 @@ import pytest
 
 from app.promql.builder import SeriesSelector
 from app.promql.native import (
-    QuantileRule,
-    group_histograms,
     histogram_kinds_query,
-    native_quantile,
     native_quantile_query,
     native_rates,
     parse_histogram_kinds,
@@ -25,6 +22,11 @@ from app.promql.selectors import parse_label_selector
 from tests.native import data
 from tests.native.expected import expected_native_quantile
 from tests.support.native_prometheus import NativePrometheus
+from tests.support.native_quantile import (
+    QuantileRule,
+    group_histograms,
+    native_quantile,
+)
 
 pytestmark = pytest.mark.prometheus
 
@@ -124,7 +126,7 @@ def test_kinds_query_tells_classic_native_and_both(
 ) -> None:
     sel = SeriesSelector(metric, "model", fixed_matchers=GATEWAY)
     result = native_prometheus.query(histogram_kinds_query(sel, data.WINDOW), at=data.EVAL)
-    kinds = parse_histogram_kinds(result, sel)
+    kinds = parse_histogram_kinds([r["metric"] for r in result], sel)
     if metric == data.NATIVE:
         expected = {**expected, "quiet": {"native"}}  # no traffic, but native data
     assert kinds == expected
@@ -135,4 +137,4 @@ def test_kinds_query_answers_nothing_for_an_unknown_metric(
 ) -> None:
     sel = SeriesSelector("no_such_metric_seconds", "model")
     result = native_prometheus.query(histogram_kinds_query(sel, data.WINDOW), at=data.EVAL)
-    assert parse_histogram_kinds(result, sel) == {}
+    assert parse_histogram_kinds([r["metric"] for r in result], sel) == {}

@@ -13,17 +13,19 @@ import pytest
 
 from app.promql.builder import SeriesSelector
 from app.promql.native import (
+    histogram_kinds_query,
+    kind_label,
+    native_quantile_query,
+    native_rates,
+    parse_histogram_kinds,
+)
+from tests.support.native_quantile import (
     NativeBucket,
     NativeHistogram,
     QuantileRule,
     group_histograms,
-    histogram_kinds_query,
-    kind_label,
     native_quantile,
-    native_quantile_query,
-    native_rates,
     parse_histogram,
-    parse_histogram_kinds,
     parse_histogram_sample,
 )
 from tests.support.remote_write import (
@@ -209,7 +211,7 @@ def test_kind_label_never_collides_with_the_model_label() -> None:
     sel = SeriesSelector("x", "histogram_kind")
     assert kind_label(sel) != "histogram_kind"
     result = [{"metric": {"histogram_kind": "m", kind_label(sel): "native"}, "value": [1, "1"]}]
-    assert parse_histogram_kinds(result, sel) == {"m": frozenset({"native"})}
+    assert parse_histogram_kinds([r["metric"] for r in result], sel) == {"m": frozenset({"native"})}
 
 
 # ---------------------------------------------------------------- the remote-write helpers

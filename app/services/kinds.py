@@ -1,0 +1,83 @@
+"""Which kind of histogram a metric has: classic (``_bucket`` series), native, or both.
+
+``histogram=auto`` (the default) asks the engine once per metric and remembers the
+answer for ``ttl`` seconds, so choosing is not a second round trip on every request.
+When a metric has both kinds (a migration in progress), native wins and the answer's
+``warnings`` say so; ``histogram=classic`` or ``native`` forces the choice.
+
+    kinds = HistogramKinds(ttl=300)
+    choice = await kinds.choose(upstream, selector, window=300, at=now, wanted="auto")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from app.promql.builder import SeriesSelector
+from app.promql.native import KIND_CLASSIC, KIND_NATIVE, histogram_kinds_query, kind_label
+from app.promql.upstream import Upstream
+
+Kind = Literal["classic", "native"]
+Wanted = Literal["auto", "classic", "native"]
+EMPTY_TTL = 30.0  # a metric with no data yet is asked again sooner
+MAX_METRICS = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    kind: Kind
+    warnings: tuple[str, ...] = ()
+
+
+class HistogramKinds:
+    """The kinds each metric has, per upstream, asked at most once per ``ttl`` seconds."""
+
+    def __init__(self, *, ttl: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self.clock = clock
+        self._known: dict[tuple[str, ...], tuple[frozenset[str], float]] = {}
+        self._asking: dict[tuple[str, ...], asyncio.Future[frozenset[str]]] = {}
+
+    async def choose(
+        self, upstream: Upstream, sel: SeriesSelector, *, window: float, at: float, wanted: Wanted
+    ) -> Choice:
+        if wanted != "auto":
+            return Choice(wanted)
+        kinds = await self.kinds(upstream, sel, window, at)
+        if kinds == {KIND_CLASSIC, KIND_NATIVE}:
+            note = (
+                f"{sel.metric_name} has classic and native histograms in this window; "
+                "the answer uses the native ones (histogram=classic asks for the others)"
+            )
+            return Choice("native", (note,))
+        return Choice("native" if kinds == {KIND_NATIVE} else "classic")
+
+    async def kinds(
+        self, upstream: Upstream, sel: SeriesSelector, window: float, at: float
+    ) -> frozenset[str]:
+        """The kinds of ``sel``'s metric over all models, remembered per metric."""
+        key = (upstream.name, sel.metric_name, sel.model_label, *sel.fixed_matchers)
+        known = self._known.get(key)
+        if known is not None and self.clock() < known[1]:
+            return known[0]
+        asking = self._asking.get(key)
+        if asking is None:
+            asking = asyncio.ensure_future(self._ask(upstream, replace(sel, models=()), window, at))
+            self._asking[key] = asking
+            asking.add_done_callback(lambda _: self._asking.pop(key, None))
+        kinds = await asyncio.shield(asking)
+        if len(self._known) >= MAX_METRICS:
+            self._known.clear()
+        self._known[key] = (kinds, self.clock() + (self.ttl if kinds else EMPTY_TTL))
+        return kinds
+
+    async def _ask(
+        self, upstream: Upstream, sel: SeriesSelector, window: float, at: float
+    ) -> frozenset[str]:
+        result = await upstream.query(histogram_kinds_query(sel, window), at=at)
+        tag = kind_label(sel)
+        return frozenset(s.labels[tag] for s in result.items if tag in s.labels)
