@@ -6,6 +6,7 @@ handler per family (``app/http/handlers.py``) turns it into the JSON error body
 
     ServiceError
      ├── InvalidParameter        400  a query parameter is malformed or out of bounds
+     ├── TooManyStreams          503  STREAM_MAX_CLIENTS live streams are open already
      └── UpstreamError           502  Prometheus did not give a usable answer
           ├── UpstreamUnavailable 503  connection refused, reset, DNS failure
           ├── UpstreamTimeout     504  no answer within the configured timeout
@@ -45,6 +46,19 @@ class InvalidParameter(ServiceError):
             details["value"] = value
         super().__init__(f"Invalid parameter '{parameter}': {message}", details=details)
         self.parameter = parameter
+
+
+class TooManyStreams(ServiceError):
+    """Every live-stream slot is taken; the client should retry later or poll."""
+
+    status_code = 503
+
+    def __init__(self, limit: int, *, retry_after: int) -> None:
+        super().__init__(
+            f"{limit} live streams are open, the most this server allows (STREAM_MAX_CLIENTS); "
+            "retry later or poll /api/metrics/percentiles/",
+            details={"limit": limit, "retry_after": retry_after},
+        )
 
 
 class UpstreamError(ServiceError):

@@ -25,12 +25,13 @@ from app.cache.store import LocalStore, ResponseStore, Slots
 from app.http import handlers, openapi
 from app.http.headers import DefaultHeadersMiddleware, HeadMiddleware
 from app.http.paths import TrailingSlashMiddleware
+from app.http.stream import StreamHub
 from app.observability import MetricsMiddleware, ServiceMetrics, exposition
 from app.promql.breaker import CircuitBreaker
 from app.promql.client import PrometheusClient
 from app.promql.range_cache import RangeCache, RangeCachedUpstream
 from app.promql.upstream import Upstream
-from app.routers import health, metrics, pages
+from app.routers import health, metrics, pages, stream
 from app.schemas.queries import LatencyQuery
 from app.services.health import HealthMonitor
 from app.services.kinds import HistogramKinds
@@ -132,6 +133,10 @@ def build_state(
         cache=build_cache(settings, shared, observability),
         health=HealthMonitor.for_settings(settings, http),
         kinds=HistogramKinds(),
+        streams=StreamHub(
+            limit=settings.stream_max_clients,
+            on_change=observability.stream_clients.set if observability else None,
+        ),
     )
 
 
@@ -144,7 +149,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
             build_http_client(settings, app.state.upstream_transport)
         )
         shared = await stack.enter_async_context(open_shared_store(settings, observability))
-        yield {"app": build_state(settings, http, observability, shared)}
+        state = build_state(settings, http, observability, shared)
+        stack.enter_context(state.streams.closing_on_signals())
+        yield {"app": state}
 
 
 class ServiceApp(FastAPI):
@@ -201,6 +208,7 @@ def create_app(
     handlers.install(app)
     openapi.install(app)
     app.include_router(metrics.router)
+    app.include_router(stream.router)
     app.include_router(health.router)
     app.include_router(exposition.router)
     pages.install(app)

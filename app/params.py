@@ -28,6 +28,8 @@ MAX_MODEL_LENGTH = 200
 MAX_HOURS = 744.0
 MAX_ECHOED = 200
 MAX_TIMESTAMP = 32_503_680_000  # year 3000
+MAX_TIMESTAMP_LENGTH = 40
+MAX_PERCENTILES_LENGTH = 200
 
 _DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?|\.[0-9]+", re.ASCII)
 
@@ -115,7 +117,7 @@ def check_timestamp(value: str) -> float:
     """Unix seconds (ASCII digits, optional fraction) or an RFC 3339 time."""
     text = value.strip()
     message = "must be unix seconds or an RFC 3339 time, such as 1700000000 or 2024-05-01T12:00:00Z"
-    if not text.isascii() or "_" in text:
+    if not text.isascii() or "_" in text or len(text) > MAX_TIMESTAMP_LENGTH:
         raise ParameterProblem(message)
     try:
         stamp = float(text) if _DECIMAL.fullmatch(text) else parse_timestamp(text)
@@ -146,10 +148,24 @@ def check_histogram(value: object) -> str:
     return text
 
 
+MAX_INTERVAL = 3600.0
+
+
+def check_interval(value: str) -> float:
+    """Seconds between stream updates: a number up to an hour."""
+    text = value.strip()
+    seconds = float(text) if _DECIMAL.fullmatch(text) else math.nan
+    if not 1 <= seconds <= MAX_INTERVAL:
+        raise ParameterProblem(
+            f"must be a number of seconds from 1 to {MAX_INTERVAL:g}, such as 15"
+        )
+    return seconds
+
+
 def check_percentiles(value: str) -> tuple[Percentile, ...]:
     """``50,95,99.9`` as percentiles strictly between 0 and 100, in order, deduplicated."""
     parts = [part.strip() for part in value.split(",")]
-    if len(parts) > MAX_PERCENTILES:
+    if len(parts) > MAX_PERCENTILES or len(value) > MAX_PERCENTILES_LENGTH:
         raise ParameterProblem(f"at most {MAX_PERCENTILES} percentiles, such as 50,95,99")
     found: dict[float, Percentile] = {}
     for part in parts:

@@ -5,8 +5,9 @@ Tests build ``Settings(...)`` explicitly and pass it to ``create_app``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cached_property
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -37,6 +38,9 @@ def public_url(url: str) -> str:
     parts = urlsplit(url)
     host = parts.netloc.rpartition("@")[2]
     return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+URL_FIELDS = frozenset({"prometheus_url", "prometheus_allowed_urls", "prometheus_ready_url"})
 
 
 class Settings(BaseSettings):
@@ -72,6 +76,12 @@ class Settings(BaseSettings):
     # Range results kept per step (app/promql/range_cache.py), per Prometheus server.
     range_cache_max_bytes: int = Field(default=32 << 20, ge=0, le=16 << 30)
     range_cache_settle_seconds: float = Field(default=60.0, ge=0, le=3600)
+    # Live streams (GET /api/metrics/stream/) open at once; beyond it a 503 with Retry-After.
+    stream_max_clients: int = Field(default=1000, ge=1, le=100_000)
+    # Seconds between comment lines on an idle stream, so proxies keep it open.
+    stream_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
+    # Values (models x points) one range or history answer may hold; larger asks get a 400.
+    max_response_points: int = Field(default=2_000_000, ge=1000, le=100_000_000)
     # gzip from Prometheus costs both sides CPU (a few ms per bucket-rate answer); it pays
     # only over a slow link, so it is off unless asked for.
     upstream_compression: bool = False
@@ -95,11 +105,23 @@ class Settings(BaseSettings):
     health_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     health_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
     health_slow_seconds: float = Field(default=1.0, gt=0, le=60)
+    # /health/metrics shows host memory, disk and load: for operators, so off unless asked.
+    health_metrics_enabled: bool = False
 
     # The status page at `/`: p95 below warning is good, below danger is warning, else danger.
     status_warning_ms: float = Field(default=100.0, gt=0, le=3_600_000)
     status_danger_ms: float = Field(default=200.0, gt=0, le=3_600_000)
     status_refresh_seconds: float = Field(default=15.0, ge=2, le=3600)
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # The repr reaches logs (uvicorn's trace level prints the lifespan state): URLs
+        # appear there without credentials, as everywhere else.
+        for name, value in super().__repr_args__():
+            if name in URL_FIELDS and value is not None:
+                value = (
+                    [public_url(v) for v in value] if isinstance(value, list) else public_url(value)
+                )
+            yield name, value
 
     @field_validator("prometheus_allowed_urls", "cors_allowed_origins", mode="before")
     @classmethod

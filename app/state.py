@@ -8,6 +8,7 @@ import httpx
 from starlette.requests import HTTPConnection
 
 from app.cache.core import ResponseCache
+from app.http.stream import StreamHub
 from app.promql.upstream import Upstream
 from app.services.health import HealthMonitor
 from app.services.kinds import HistogramKinds
@@ -30,6 +31,7 @@ class AppState:
     cache: ResponseCache
     health: HealthMonitor
     kinds: HistogramKinds
+    streams: StreamHub
 
     @staticmethod
     def of(connection: HTTPConnection) -> AppState:

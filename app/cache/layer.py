@@ -58,7 +58,8 @@ def query_models(routes: Sequence[BaseRoute], base: type[BaseModel]) -> dict[str
             continue
         for param in dependant.query_params:
             model = param.field_info.annotation
-            if isinstance(model, type) and issubclass(model, base):
+            cacheable = isinstance(model, type) and issubclass(model, base)
+            if cacheable and getattr(model, "cacheable", True):
                 found[route.path] = model
     return found
 

@@ -139,6 +139,12 @@ class ServiceMetrics:
                 ("stale", "stale", "Requests answered with an expired response (stale-if-error)."),
             )
         }
+        self.stream_clients = Gauge(
+            "model_latency_stream_clients",
+            "Live streams (GET /api/metrics/stream/) open now (summed over worker processes).",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
         self.cache_entries = Gauge(
             "model_latency_cache_entries",
             "Responses held in the cache (summed over worker processes).",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, HTTPException, Response
 
 from app.deps import SettingsDep, StateDep
+from app.schemas.errors import ErrorResponse
 from app.schemas.health import (
     CollectionHealthResponse,
     HealthResponse,
@@ -76,7 +77,9 @@ async def overall(
 
     `curl -i http://localhost:8000/health`
     """
-    body = await health.health_report(monitor, settings, state.default_upstream.breaker)
+    body = await health.health_report(
+        monitor, settings, state.default_upstream.breaker, state.cache.shared
+    )
     return _unavailable_unless(body.status == "healthy", body, response)
 
 
@@ -94,9 +97,37 @@ async def collection(monitor: MonitorDep, response: Response) -> CollectionHealt
     return _unavailable_unless(body.status == "healthy", body, response)
 
 
-@router.get("/health/metrics", summary="CPU, memory and disk of the process and host")
+SWITCHED_OFF: dict[str, Any] = {
+    "model": ErrorResponse,
+    "description": "`HEALTH_METRICS_ENABLED` is off: answered as any unknown path.",
+    "content": {
+        "application/json": {
+            "example": {
+                "status": "error",
+                "error": "Not found",
+                "details": {"path": "/health/metrics"},
+            }
+        }
+    },
+}
+
+
+async def require_system_metrics(settings: SettingsDep) -> None:
+    """Host readings are for operators: 404, as for any unknown path, unless switched on."""
+    if not settings.health_metrics_enabled:
+        raise HTTPException(status_code=404)
+
+
+@router.get(
+    "/health/metrics",
+    summary="CPU, memory and disk of the process and host (HEALTH_METRICS_ENABLED)",
+    dependencies=[Depends(require_system_metrics)],
+    responses={404: SWITCHED_OFF},
+)
 async def system_metrics(monitor: MonitorDep) -> SystemMetricsResponse:
     """A few /proc reads; CPU percentages cover the time since the previous call.
+    Off (404) unless `HEALTH_METRICS_ENABLED=true`: it shows the host's memory, disk and
+    load, which only operators should see.
 
     `curl http://localhost:8000/health/metrics`
     """

@@ -2,16 +2,18 @@
 
 Everything a page loads comes from the package (`app/static/`), so the status page,
 Swagger UI (`/docs`) and ReDoc (`/redoc`) render on a machine with no internet access.
+`/static` serves only assets (script, style, images, fonts); the pages themselves, the
+licences and READMEs next to them are not served from there.
 
     install(app)  # in create_app, with FastAPI(docs_url=None, redoc_url=None)
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.openapi.docs import (
     get_redoc_html,
     get_swagger_ui_html,
@@ -19,12 +21,17 @@ from fastapi.openapi.docs import (
 )
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
+from starlette.types import Scope
 
 from app.deps import SettingsDep
 from app.schemas.examples import with_examples
 from app.schemas.status import StatusConfig
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+ASSET_SUFFIXES = frozenset(
+    {".js", ".css", ".png", ".svg", ".ico", ".woff2", ".woff", ".ttf", ".map"}
+)
 VENDOR = "static/vendor"
 OAUTH2_REDIRECT = "/docs/oauth2-redirect"
 
@@ -98,7 +105,9 @@ async def swagger_ui(request: Request) -> HTMLResponse:
 
 @router.get(OAUTH2_REDIRECT, include_in_schema=False)
 async def swagger_ui_redirect() -> HTMLResponse:
-    return get_swagger_ui_oauth2_redirect_html()
+    page = get_swagger_ui_oauth2_redirect_html()
+    page.headers["Content-Security-Policy"] = DOCS_CSP  # its script is inline, as /docs's
+    return page
 
 
 @router.get("/redoc", include_in_schema=False)
@@ -117,11 +126,25 @@ async def redoc(request: Request) -> HTMLResponse:
     return HTMLResponse(html, headers={"Content-Security-Policy": DOCS_CSP})
 
 
+class AssetFiles(StaticFiles):
+    """``StaticFiles`` that answers 404 for anything but an asset type (``ASSET_SUFFIXES``).
+
+    ``status.html`` is served at `/` with its Content-Security-Policy, never bare; READMEs
+    and licence files stay in the package.
+    """
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        # ``path`` is already normalised by StaticFiles (``a.md/.`` arrives as ``a.md``).
+        if PurePosixPath(path).suffix.lower() not in ASSET_SUFFIXES:
+            raise HTTPException(status_code=404)
+        return await super().get_response(path, scope)
+
+
 def install(app: FastAPI) -> None:
     """Add the status page, the offline docs and `/static`; build the app with
     ``docs_url=None, redoc_url=None`` so FastAPI's CDN-backed pages are not added too."""
     app.include_router(router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", AssetFiles(directory=STATIC_DIR), name="static")
     add_examples_to_openapi(app)
 
 

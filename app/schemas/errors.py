@@ -26,19 +26,37 @@ def _example(status: int, error: str, details: dict[str, Any]) -> dict[str, Any]
 
 BAD_REQUEST = _example(
     400,
-    "Invalid parameter 'time_range': expected a Prometheus duration such as 30s, 5m, 1h or 1h30m",
-    {"parameter": "time_range", "message": "expected a Prometheus duration", "value": "5 min"},
+    "Invalid parameters: percentiles, time_range",
+    {
+        "errors": [
+            {
+                "parameter": "percentiles",
+                "message": "each percentile must be a number strictly between 0 and 100, "
+                "such as 99.9",
+                "value": "100",
+            },
+            {
+                "parameter": "time_range",
+                "message": "must be a Prometheus duration from 1s to 30d, such as 5m or 1h30m",
+                "value": "5 min",
+            },
+        ]
+    },
+)
+UNAVAILABLE = _example(
+    503,
+    "1000 live streams are open, the most this server allows (STREAM_MAX_CLIENTS); "
+    "retry later or poll /api/metrics/percentiles/",
+    {"limit": 1000, "retry_after": 15},
 )
 UPSTREAM_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: BAD_REQUEST,
     502: _example(
         502,
         "Prometheus rejected the query (bad_data)",
-        {"upstream": "http://localhost:9090", "reason": "parse error"},
+        {"reason": "parse error"},
     ),
-    503: _example(
-        503, "Prometheus is unreachable", {"upstream": "http://localhost:9090", "reason": "refused"}
-    ),
-    504: _example(504, "Prometheus did not answer in time", {"upstream": "http://localhost:9090"}),
+    503: _example(503, "Prometheus is unreachable", {"reason": "ConnectError"}),
+    504: _example(504, "Prometheus did not answer in time", {}),
 }
 """The error responses every Prometheus-backed endpoint declares in OpenAPI."""

@@ -12,7 +12,13 @@ from typing import Any
 
 _AT = 1760682600.0
 _ISO = "2025-10-17T06:30:00+00:00"
-_COMMON = {"status": "success", "warnings": [], "stale": False}
+_COMMON = {
+    "status": "success",
+    "warnings": [],
+    "histogram": "classic",
+    "partial": False,
+    "stale": False,
+}
 
 SUMMARY = {
     **_COMMON,
@@ -123,6 +129,7 @@ HEALTH = {
     "checks": {
         "prometheus": {**_CHECK, "message": "Prometheus answered the P95 query"},
         "application": {**_CHECK, "latency_ms": 0.4},
+        "shared_cache": None,
     },
 }
 
@@ -188,6 +195,7 @@ UNHEALTHY = {
             "latency_ms": 2001.3,
         },
         "application": {**_CHECK, "latency_ms": 0.4},
+        "shared_cache": None,
     },
 }
 

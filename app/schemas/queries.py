@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time as clock
 from collections.abc import Callable, Mapping, Sequence
-from typing import Annotated, Any, Literal, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -113,6 +113,7 @@ class LatencyQuery(BaseModel):
     """What every latency endpoint takes: which histogram, which window, which models."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
+    cacheable: ClassVar[bool] = True  # the HTTP cache layer keys answers with this model
 
     metric_name: MetricName = DEFAULT_METRIC
     time_range: TimeRange = DEFAULT_TIME_RANGE
@@ -121,7 +122,10 @@ class LatencyQuery(BaseModel):
     model_name: Annotated[
         list[ModelValue],
         AfterValidator(params.check_model_count),
-        Field(description="Alias of `model`, as in the collector API."),
+        Field(
+            description="Alias of `model`, as in the collector API.",
+            json_schema_extra={"maxItems": params.MAX_MODELS_PER_PARAMETER},
+        ),
     ] = []
     prometheus_url: PrometheusUrl = None
     histogram: Annotated[
@@ -170,6 +174,29 @@ class PercentilesQuery(InstantQuery):
     @property
     def wanted(self) -> tuple[Percentile, ...]:
         return params.check_percentiles(self.percentiles)
+
+
+class StreamQuery(PercentilesQuery):
+    """The live stream: the parameters of ``/percentiles/`` and how often to send them."""
+
+    cacheable: ClassVar[bool] = False
+    interval: Annotated[
+        str | None,
+        AfterValidator(lambda v: None if v is None else _interval(v)),
+        Field(
+            description="Seconds between updates, from CACHE_TTL_SECONDS (the default) to 3600.",
+            examples=["15"],
+            json_schema_extra={"type": "number", "maximum": params.MAX_INTERVAL},
+        ),
+    ] = None
+
+    def percentiles_query(self) -> PercentilesQuery:
+        """The ``/percentiles/`` question every update answers."""
+        return PercentilesQuery.model_validate(self.model_dump(exclude={"interval"}))
+
+
+def _interval(value: str) -> str:
+    return f"{params.check_interval(value):g}"
 
 
 class RangeQuery(LatencyQuery):

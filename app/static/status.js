@@ -518,31 +518,91 @@
     }
   }
 
-  async function refresh() {
-    let ok = true;
-    try {
-      view.config = view.config || (await loadConfig());
-      const [summary] = await Promise.allSettled([loadSummary(), refreshChart()]);
-      if (summary.status === "rejected") throw summary.reason;
-      view.summary = summary.value;
-      applySummary(summary.value);
-    } catch (err) {
-      ok = false;
-      view.config = view.config || { ...DEFAULT_CONFIG };
-      // Keep the last numbers on screen, dimmed; the banner says why they are old.
-      document.getElementById("models").classList.add("stale");
-      document.getElementById("empty").hidden = true;
-      showBanner(err.status >= 502 && err.status <= 504 ? "unreachable" : "error", describeFailure(err));
-    }
+  function showFailure(err) {
+    // Keep the last numbers on screen, dimmed; the banner says why they are old.
+    document.getElementById("models").classList.add("stale");
+    document.getElementById("empty").hidden = true;
+    showBanner(err.status >= 502 && err.status <= 504 ? "unreachable" : "error", describeFailure(err));
+  }
+
+  function counted(ok) {
     showRefreshed(ok);
     view.refreshes += 1;
     document.body.dataset.refreshes = String(view.refreshes);
   }
 
+  async function refresh() {
+    let ok = true;
+    try {
+      view.config = view.config || (await loadConfig());
+      // While the live stream feeds the table, only the chart is fetched here.
+      const table = view.stream ? Promise.resolve(null) : loadSummary();
+      const [summary] = await Promise.allSettled([table, refreshChart()]);
+      if (summary.status === "rejected") throw summary.reason;
+      if (summary.value) {
+        view.summary = summary.value;
+        applySummary(summary.value);
+      }
+    } catch (err) {
+      ok = false;
+      view.config = view.config || { ...DEFAULT_CONFIG };
+      showFailure(err);
+    }
+    if (!view.stream) counted(ok);
+  }
+
   async function loop() {
     clearTimeout(view.timer);
     await refresh();
+    if (view.stream === undefined) openStream();
     view.timer = setTimeout(loop, view.config.refresh_seconds * 1000);
+  }
+
+  // ---- live stream ------------------------------------------------------------------------
+
+  // The stream's update is the /percentiles/ answer; the table speaks the summary's shape.
+  function fromPercentiles(answer) {
+    const first = answer.data[0];
+    const at = first ? first.timestamp * 1000 : Date.now();
+    const data = answer.data.map((item) => ({
+      model: item.model,
+      p50_latency_ms: item.percentiles.p50,
+      p95_latency_ms: item.percentiles.p95,
+      p99_latency_ms: item.percentiles.p99,
+    }));
+    return { ...answer, data, last_updated: new Date(at).toISOString() };
+  }
+
+  // Subscribe to GET api/metrics/stream/ when the browser can and the page shows "now";
+  // if the stream cannot be opened (or is refused), the table is polled as before.
+  function openStream() {
+    view.stream = null;
+    document.body.dataset.mode = "polling";
+    if (typeof window.EventSource !== "function" || pageParams.get("time")) return;
+    const extra = { percentiles: "50,95,99", interval: view.config.refresh_seconds };
+    const source = new EventSource(apiUrl("api/metrics/stream/", extra));
+    view.stream = source;
+    document.body.dataset.mode = "stream";
+    let failures = 0;
+    source.addEventListener("percentiles", (message) => {
+      failures = 0;
+      const summary = fromPercentiles(JSON.parse(message.data));
+      view.summary = summary;
+      applySummary(summary);
+      counted(true);
+    });
+    source.addEventListener("error", (message) => {
+      if (message.data) {
+        const body = JSON.parse(message.data);
+        showFailure(new ApiError(body.error || "Error", 503, body));
+        counted(false);
+      } else if (source.readyState === EventSource.CLOSED || ++failures >= 2) {
+        source.close(); // refused, or failing again and again: poll from now on
+        view.stream = null;
+        document.body.dataset.mode = "polling";
+        loop();
+      }
+    });
   }
 
   let resizeTimer = null;

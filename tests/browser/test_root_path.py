@@ -28,7 +28,7 @@ API = [
     ("/api/metrics/history/", {"hours": 1}),
     ("/api/status/config/", {}),
 ]
-HEALTH = ["/health/live", "/health/ready", "/health", "/api/health/", "/health/metrics"]
+HEALTH = ["/health/live", "/health/ready", "/health", "/api/health/"]
 
 
 @pytest.fixture(scope="module", params=["--root-path", "ROOT_PATH"])

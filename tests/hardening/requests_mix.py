@@ -1,7 +1,13 @@
 """The requests of the load test: valid ones over the standard dataset, and hostile ones.
 
 Each ``Planned`` request carries the status it must get, worked out here from the
-issue's rules (bounds, 400 for bad input, 404 for unknown paths), not from the service.
+issue's rules (bounds, 400 for bad input, 404 for unknown paths; parameters an endpoint
+does not know are ignored, whatever their size or bytes), not from the service.
+
+Besides valid and ``INVALID`` requests: ``HOSTILE`` text (invalid UTF-8 escapes,
+non-ASCII digits, control characters), ``junk(i)`` (an unknown parameter of 60 KB, so
+every request is a distinct query string) and ``OVERSIZED`` answers (range and history
+answers of 1.4 to 3.3 MB, larger than a small response cache may keep).
 """
 
 from __future__ import annotations
@@ -26,10 +32,12 @@ class Planned:
     path: str
     params: Params
     expected: int
+    raw: str = ""  # appended to the query string as it is (escapes already applied)
 
     @property
     def url(self) -> str:
-        return f"{self.path}?{urlencode(self.params)}" if self.params else self.path
+        query = "&".join(part for part in (urlencode(self.params), self.raw) if part)
+        return f"{self.path}?{query}" if query else self.path
 
 
 def _filters(rng: random.Random) -> Params:
@@ -120,4 +128,51 @@ INVALID: tuple[Planned, ...] = (
     Planned("/admin", [], 404),
     Planned("/api/metrics/p95/range/extra/", [], 404),
     Planned("/%2e%2e/%2e%2e/etc/passwd", [], 404),
+)
+
+
+# Text that must never reach a query: each is a 400 (the model filter is the only free
+# text, and it must be valid UTF-8 without control characters).
+HOSTILE: tuple[Planned, ...] = (
+    # Invalid UTF-8: a lone byte, an overlong '/', a UTF-16 surrogate, a truncated sequence.
+    Planned(P95, [], 400, "model=%ff%fe"),
+    Planned(P95, [], 400, "model=gpt%C0%AF4"),
+    Planned(P95, [], 400, "model=%ED%A0%80"),
+    Planned(RANGE, [], 400, "model_name=llama%E2%82"),
+    Planned(P95, [], 400, "metric_name=request_duration_seconds%ff"),
+    # Digits that are not ASCII: Arabic-Indic, fullwidth, mathematical bold, Devanagari.
+    Planned(P95, [("time", "\u0661\u0667\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0660")], 400),
+    Planned(P95, [("time_range", "\uff15m")], 400),
+    Planned(RANGE, [("duration", "\U0001d7cfh")], 400),
+    Planned(RANGE, [("step", "\u0967m")], 400),
+    Planned(HISTORY, [("hours", "\u0663")], 400),
+    Planned(PERCENTILES_PATH, [("percentiles", "\u0669\u0665")], 400),
+    # Control characters: NUL, CR LF (a header injection attempt), DEL, C1 (NEL), ESC.
+    Planned(P95, [], 400, "model=gpt%004"),
+    Planned(P95, [], 400, "model=x%0D%0ASet-Cookie:%20a=b"),
+    Planned(P95, [], 400, "model=gpt-4%7F"),
+    Planned(P95, [], 400, "model=%C2%85"),
+    Planned(RANGE, [], 400, "model=%1B%5B31mred"),
+    Planned(P95, [], 400, "model_label=model%00"),
+)
+
+JUNK_BYTES = 60_000  # with the rest of the request line, under uvicorn's 64 KiB limit
+
+
+def junk(i: int) -> Planned:
+    """An unknown parameter of 60 KB (distinct for each ``i``), hostile bytes included:
+    ignored, so the answer is the endpoint's own; a 404 on an unknown path."""
+    value = f"{i}%ff%00" + "j" * JUNK_BYTES
+    if i % 4 == 3:
+        return Planned("/api/metrics/p96/", [], 404, f"x={value}")
+    return Planned(P95, [("time", str(END))], 200, f"x={value}")
+
+
+# Answers of 1.4 to 3.3 MB (a point every second or two over the dataset's hours): larger
+# than the whole response cache of the load test, so they are served and never stored.
+OVERSIZED: tuple[Planned, ...] = (
+    Planned(RANGE, [("duration", "2h"), ("step", "1s"), ("end", str(END))], 200),
+    Planned(RANGE, [("duration", "3h"), ("step", "1s"), ("end", str(END))], 200),
+    Planned(RANGE, [("duration", "150m"), ("step", "1s"), ("end", str(END - 600))], 200),
+    Planned(HISTORY, [("hours", "2"), ("step", "2s")], 200),
 )

@@ -41,7 +41,8 @@ async def test_live_answers_without_asking_prometheus():
 
 async def test_system_metrics_report_this_process_and_host():
     fake = FakePrometheus("down")
-    async with serve(fake_settings(), httpx.MockTransport(fake)) as svc:
+    settings = fake_settings(health_metrics_enabled=True)
+    async with serve(settings, httpx.MockTransport(fake)) as svc:
         await svc.client.get("/health/metrics")
         response = await svc.client.get("/health/metrics")
     assert response.status_code == 200
@@ -124,7 +125,8 @@ async def test_health_is_healthy_with_a_real_prometheus(prometheus):
     body = response.json()
     assert set(body) == {"status", "timestamp", "version", "environment", "service", "checks"}
     assert (body["status"], body["environment"], body["service"]) == ("healthy", "test", "svc")
-    assert set(body["checks"]) == {"prometheus", "application"}
+    assert set(body["checks"]) == {"prometheus", "application", "shared_cache"}
+    assert body["checks"].pop("shared_cache") is None  # no SHARED_CACHE_URL, nothing to report
     for check in body["checks"].values():
         assert set(check) == {"status", "message", "latency_ms"}
         assert check["status"] == "healthy"
@@ -267,7 +269,7 @@ async def test_api_health_keeps_the_last_success_while_prometheus_is_down():
 @pytest.mark.parametrize("mode", ["down", "slow", "html", "error500", "wrong_shape"])
 async def test_no_health_endpoint_fails_whatever_prometheus_does(mode):
     fake = FakePrometheus(mode, delay=5)
-    settings = fake_settings(health_timeout_seconds=0.2)
+    settings = fake_settings(health_timeout_seconds=0.2, health_metrics_enabled=True)
     async with serve(settings, httpx.MockTransport(fake)) as svc:
         responses = {
             path: await asyncio.wait_for(svc.client.get(path), timeout=4) for path in HEALTH_PATHS

@@ -1,0 +1,83 @@
+"""GET /api/metrics/stream/: the percentiles of every model, pushed as Server-Sent Events."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+
+from app.deps import StateDep, source_for
+from app.errors import InvalidParameter
+from app.http.stream import events, fetch
+from app.schemas.errors import BAD_REQUEST, UNAVAILABLE
+from app.schemas.queries import StreamQuery, canonical
+
+router = APIRouter(prefix="/api/metrics", tags=["metrics"])
+
+EXAMPLE = (
+    "retry: 15000\n\n"
+    "event: percentiles\nid: 1700000000.000\n"
+    'data: {"status":"success","count":1,"data":[{"model":"gpt-4","percentiles":'
+    '{"p50":120.45,"p95":245.67,"p99":null},"timestamp":1700000000.0}],...}\n\n'
+    ": keep-alive\n\n"
+    'event: error\ndata: {"status":"error","error":"Prometheus is unreachable",...}\n\n'
+)
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "`text/event-stream`: a `retry:` hint, then every `interval` seconds "
+        "an `event: percentiles` whose `data:` is the `/api/metrics/percentiles/` answer "
+        "(one line of JSON, `stale: true` when Prometheus failed and the last good answer "
+        "stands in) with its evaluation time as `id:`; `event: error` with the error JSON "
+        "when there is no answer (the stream goes on); `: keep-alive` comments in between.",
+        "content": {"text/event-stream": {"schema": {"type": "string"}, "example": EXAMPLE}},
+    },
+    400: BAD_REQUEST,
+    503: UNAVAILABLE,
+}
+
+
+@router.get(
+    "/stream/",
+    summary="Live percentiles of every model (Server-Sent Events)",
+    response_class=StreamingResponse,
+    responses=RESPONSES,
+)
+async def stream(
+    request: Request, state: StateDep, query: Annotated[StreamQuery, Query()]
+) -> StreamingResponse:
+    """Subscribe instead of polling: every browser with the same parameters shares one
+    upstream evaluation per interval (through the response cache, across replicas too).
+
+    `curl -N 'http://localhost:8000/api/metrics/stream/?percentiles=50,95,99&interval=15'`
+    """
+    settings = state.settings
+    ttl = settings.cache_ttl_seconds
+    interval = float(query.interval) if query.interval is not None else max(ttl, 1.0)
+    if interval < ttl:
+        raise InvalidParameter(
+            f"must be at least CACHE_TTL_SECONDS ({ttl:g}), such as {math.ceil(ttl):d}",
+            parameter="interval",
+            value=query.interval,
+        )
+    source_for(state, query)  # a Prometheus URL the server does not allow is a 400 now
+    asked = urlencode(canonical(query.percentiles_query())).encode()
+    front = request.app.front
+    hub = state.streams
+    retry_after = math.ceil(interval)
+    hub.check(retry_after)
+
+    async def body() -> Any:
+        with hub.slot(retry_after):
+            async for chunk in events(
+                hub,
+                lambda: fetch(front, request.scope, asked),
+                interval=interval,
+                heartbeat=settings.stream_heartbeat_seconds,
+            ):
+                yield chunk
+
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return StreamingResponse(body(), media_type="text/event-stream", headers=headers)
