@@ -32,6 +32,7 @@ class Rendered:
     headers: tuple[Header, ...]
     body: bytes
     error: Exception | None = None
+    stored_at: float | None = None  # set when another replica rendered it (a shared hit)
 
     @property
     def storable(self) -> bool:
@@ -43,7 +44,7 @@ class Rendered:
 
     @staticmethod
     def of(entry: Entry) -> Rendered:
-        return Rendered(200, entry.headers, entry.body)
+        return Rendered(200, entry.headers, entry.body, stored_at=entry.stored_at)
 
 
 Render = Callable[[], Awaitable[Rendered]]
@@ -116,17 +117,9 @@ class ResponseCache:
         self._event("hit")
 
     def peek(self, key: str) -> Entry | None:
-        """A fresh entry from the near store: the hit path, no await."""
+        """A fresh entry from the near store: the hit path, no await (the shared store is
+        asked once per key by ``load``)."""
         return self.near.peek(key)
-
-    async def fresh(self, key: str) -> Entry | None:
-        """A fresh entry from the near store, else from the shared store (kept near)."""
-        entry = self.near.peek(key)
-        if entry is None and self.shared is not None:
-            entry = await self.shared.fresh(key)
-            if entry is not None:
-                self.near.keep(key, entry)
-        return entry
 
     async def stale(self, key: str) -> Entry | None:
         """The last good answer for ``key`` while it is kept, from either store."""
@@ -142,7 +135,6 @@ class ResponseCache:
         task = self._inflight.get(key)
         joined = task is not None
         if task is None:
-            self._event("miss")
             task = asyncio.ensure_future(self._fill(key, render))
             self._inflight[key] = task
             task.add_done_callback(lambda done: self._forget(key, done))
@@ -154,8 +146,15 @@ class ResponseCache:
         if self.shared is None:
             return await self._render_and_keep(key, render)
         entry = await self.shared.fresh(key)
-        if entry is None and not await self.shared.claim(key, self.claim_seconds):
-            entry = await self.shared.wait(key, self.wait_seconds)
+        if entry is None:
+            if await self.shared.claim(key, self.claim_seconds):
+                # Another replica may have stored its answer and released its claim
+                # between the lookup above and this claim: look once more.
+                entry = await self.shared.fresh(key)
+                if entry is not None:
+                    await self.shared.release(key)
+            else:
+                entry = await self.shared.wait(key, self.wait_seconds)
         if entry is not None:
             self.near.keep(key, entry)
             return Rendered.of(entry)
@@ -165,6 +164,7 @@ class ResponseCache:
             await self.shared.release(key)
 
     async def _render_and_keep(self, key: str, render: Render) -> Rendered:
+        self._event("miss")
         rendered = await render()
         if rendered.status == 200 and rendered.storable:
             entry = Entry(rendered.body, rendered.headers, self.now())

@@ -162,12 +162,14 @@ class HttpCache:
 
     async def _slow_answer(self, scope: Scope, send: Send, cache: ResponseCache, key: str) -> int:
         """A hit in the shared store, a rendered miss, or the stale answer for an error."""
-        entry = await cache.fresh(key)
-        if entry is not None:
-            cache.count_hit()
-            await self._send_fresh(send, cache, entry.headers, entry.body, entry.stored_at, b"HIT")
+        rendered, joined = await cache.load(key, lambda: self._render(scope))
+        if rendered.stored_at is not None:  # another replica's answer, from the shared store
+            if not joined:  # (a request that joined was counted as coalesced)
+                cache.count_hit()
+            await self._send_fresh(
+                send, cache, rendered.headers, rendered.body, rendered.stored_at, b"HIT"
+            )
             return 200
-        rendered, _ = await cache.load(key, lambda: self._render(scope))
         if isinstance(rendered.error, UpstreamError):
             stale = await cache.stale(key)
             if stale is not None:

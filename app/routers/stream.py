@@ -25,6 +25,20 @@ EXAMPLE = (
     ": keep-alive\n\n"
     'event: error\ndata: {"status":"error","error":"Prometheus is unreachable",...}\n\n'
 )
+EVENT_SCHEMA = {
+    "type": "object",
+    "description": "One event of the stream.",
+    "properties": {
+        "event": {"type": "string", "enum": ["percentiles", "error"]},
+        "id": {"type": "string", "description": "Evaluation time, unix seconds."},
+        "data": {
+            "type": "string",
+            "description": "One line of JSON: the /api/metrics/percentiles/ answer, or the "
+            "error body.",
+        },
+        "retry": {"type": "integer", "description": "Milliseconds before reconnecting."},
+    },
+}
 RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "`text/event-stream`: a `retry:` hint, then every `interval` seconds "
@@ -32,7 +46,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
         "(one line of JSON, `stale: true` when Prometheus failed and the last good answer "
         "stands in) with its evaluation time as `id:`; `event: error` with the error JSON "
         "when there is no answer (the stream goes on); `: keep-alive` comments in between.",
-        "content": {"text/event-stream": {"schema": {"type": "string"}, "example": EXAMPLE}},
+        "content": {"text/event-stream": {"schema": EVENT_SCHEMA, "example": EXAMPLE}},
     },
     400: BAD_REQUEST,
     503: UNAVAILABLE,

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from app.errors import UpstreamBadResponse
 from app.promql.builder import SeriesSelector
 from app.promql.native import KIND_CLASSIC, KIND_NATIVE, histogram_kinds_query, kind_label
 from app.promql.upstream import Upstream
@@ -78,6 +79,11 @@ class HistogramKinds:
     async def _ask(
         self, upstream: Upstream, sel: SeriesSelector, window: float, at: float
     ) -> frozenset[str]:
-        result = await upstream.query(histogram_kinds_query(sel, window), at=at)
+        try:
+            result = await upstream.query(histogram_kinds_query(sel, window), at=at)
+        except UpstreamBadResponse:
+            # No native-histogram functions (VictoriaMetrics, Prometheus before 2.40):
+            # such an engine can only hold classic histograms.
+            return frozenset({KIND_CLASSIC})
         tag = kind_label(sel)
         return frozenset(s.labels[tag] for s in result.items if tag in s.labels)

@@ -209,8 +209,7 @@ async def test_collection_counts_the_models_prometheus_has(prometheus):
     expected = len(dataset_models("request_duration_seconds"))
     async with httpx.AsyncClient() as http:
         client = PrometheusClient(http, prometheus.url)
-        monitor = HealthMonitor(client, clock=lambda: float(END)
-        )
+        monitor = HealthMonitor(client, clock=lambda: float(END))
         body = await health.collection_health(monitor)
     assert expected == 6
     assert body.status == "healthy"

@@ -22,6 +22,7 @@ from app.state import AppState
 from harness.prometheus import PrometheusServer
 from tests.conftest import backfilled_prometheus
 from tests.performance import oddities
+from tests.support.fake_upstream import is_kind_probe
 
 
 @dataclass
@@ -34,15 +35,22 @@ class Upstream:
 
 @dataclass
 class CountingTransport(httpx.AsyncBaseTransport):
-    """Forwards to the real Prometheus and remembers every request it forwarded."""
+    """Forwards to the real Prometheus and remembers every request it forwarded.
+
+    The question of which kind of histogram a metric has (asked once per metric) is kept
+    apart in ``probes``: these tests count the queries that answer requests.
+    """
 
     inner: httpx.AsyncBaseTransport = field(default_factory=httpx.AsyncHTTPTransport)
     seen: list[Upstream] = field(default_factory=list)
+    probes: list[Upstream] = field(default_factory=list)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = (await request.aread()).decode()
         form = {key: values[-1] for key, values in parse_qs(body).items()}
-        self.seen.append(Upstream(request.url.path, form))
+        (self.probes if is_kind_probe(request) else self.seen).append(
+            Upstream(request.url.path, form)
+        )
         return await self.inner.handle_async_request(request)
 
     async def aclose(self) -> None:

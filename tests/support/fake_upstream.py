@@ -18,6 +18,8 @@ import struct
 import threading
 from types import TracebackType
 
+import httpx
+
 from harness.prometheus import free_port
 
 _VECTOR = {
@@ -109,3 +111,9 @@ class FakeUpstream:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
         self._loop.close()
+
+
+def is_kind_probe(request: httpx.Request) -> bool:
+    """The service's question of which kind of histogram a metric has (asked once per
+    metric, app/services/kinds.py); fakes answer it with nothing, meaning classic."""
+    return b"histogram_kind" in request.content
