@@ -124,6 +124,11 @@ ByModel = dict[str, dict[str, float | None]]
 async def classic_quantiles(
     upstream: Upstream, sel: SeriesSelector, window: float, at: float, wanted: list[Percentile]
 ) -> tuple[ByModel, QueryResult[Sample]]:
+    """One percentile: the engine's own ``histogram_quantile``, the least it can send.
+    Several: the bucket rates once, every quantile computed here."""
+    if len(wanted) == 1:
+        promql = quantile_query(wanted[0].value / 100, sel, window)
+        return await engine_quantiles(upstream, promql, sel, at, wanted, tag=None)
     result = await upstream.query(bucket_rates(sel, window), at=at)
     factor = milliseconds_factor(sel.metric_name)
     # The client reports NaN and infinite samples as None; a rate is neither in practice.
@@ -142,18 +147,33 @@ async def classic_quantiles(
 async def native_quantiles(
     upstream: Upstream, sel: SeriesSelector, window: float, at: float, wanted: list[Percentile]
 ) -> tuple[ByModel, QueryResult[Sample]]:
-    quantiles = {f"{p.value / 100:.12g}": p.label for p in wanted}
+    """Every percentile in one query of tagged ``histogram_quantile`` (app/promql/native.py)."""
     promql = native_quantiles_query([p.value / 100 for p in wanted], sel, window)
+    return await engine_quantiles(upstream, promql, sel, at, wanted, tag=quantile_label(sel))
+
+
+async def engine_quantiles(
+    upstream: Upstream,
+    promql: str,
+    sel: SeriesSelector,
+    at: float,
+    wanted: list[Percentile],
+    *,
+    tag: str | None,
+) -> tuple[ByModel, QueryResult[Sample]]:
+    """The engine's own quantiles, per model; ``tag`` names each sample's quantile (else
+    every sample is of the one percentile wanted)."""
     result = await upstream.query(promql, at=at)
     factor = milliseconds_factor(sel.metric_name)
-    tag = quantile_label(sel)
+    labels = {f"{p.value / 100:.12g}": p.label for p in wanted}
     by_model: ByModel = {}
     for s in result.items:
-        model, label = s.labels.get(sel.model_label), quantiles.get(s.labels.get(tag, ""))
+        model = s.labels.get(sel.model_label)
+        label = labels.get(s.labels.get(tag, "")) if tag else wanted[0].label
         if model is not None and label is not None:
             by_model.setdefault(model, {})[label] = to_milliseconds(s.value, factor)
-    labels = [p.label for p in wanted]
-    return {m: {k: v.get(k) for k in labels} for m, v in sorted(by_model.items())}, result
+    names = [p.label for p in wanted]
+    return {m: {k: v.get(k) for k in names} for m, v in sorted(by_model.items())}, result
 
 
 class Evaluation(TypedDict):

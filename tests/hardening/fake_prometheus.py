@@ -14,6 +14,8 @@ from urllib.parse import parse_qs
 
 import httpx
 
+from tests.support.fake_upstream import quantile_samples
+
 MODELS = ("gpt-4", "llama-3", 'weird"model\\x')
 # A model without traffic: its bucket rates are 0 and its quantiles NaN, as in Prometheus.
 SILENT_MODEL = "silent"
@@ -34,13 +36,17 @@ def _success(data: dict[str, object]) -> httpx.Response:
 
 
 def _vector(label: str, at: float) -> httpx.Response:
-    result = [
+    return _success({"resultType": "vector", "result": _bucket_samples(label, at)})
+
+
+def _bucket_samples(label: str, at: float) -> list[dict[str, object]]:
+    result: list[dict[str, object]] = [
         {"metric": {label: model, "le": le}, "value": [at, f"{rate * (i + 1):g}"]}
         for i, model in enumerate(MODELS)
         for le, rate in BUCKETS
     ]
     result += [{"metric": {label: SILENT_MODEL, "le": le}, "value": [at, "0"]} for le, _ in BUCKETS]
-    return _success({"resultType": "vector", "result": result})
+    return result
 
 
 def _grid(start: float, end: float, step: float) -> list[float]:
@@ -65,7 +71,11 @@ def answer(request: httpx.Request) -> httpx.Response:
     if request.url.path == "/-/ready":
         return httpx.Response(200, text="Prometheus Server is Ready.\n")
     if request.url.path == "/api/v1/query":
-        return _vector(label, float(form["time"]))
+        buckets = _vector(label, float(form["time"]))
+        quantiles = quantile_samples(form.get("query", ""), _bucket_samples(label, 0.0), label)
+        if quantiles is None:
+            return buckets
+        return _success({"resultType": "vector", "result": quantiles})
     if request.url.path == "/api/v1/query_range":
         start, end, step = (float(form[key]) for key in ("start", "end", "step"))
         return _matrix(label, start, end, step)

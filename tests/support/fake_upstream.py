@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 import struct
 import threading
 from types import TracebackType
+from typing import Any
 
 import httpx
 
 from harness.prometheus import free_port
+from tests.support.histograms import expected_quantile
 
 _VECTOR = {
     "status": "success",
@@ -117,3 +120,36 @@ def is_kind_probe(request: httpx.Request) -> bool:
     """The service's question of which kind of histogram a metric has (asked once per
     metric, app/services/kinds.py); fakes answer it with nothing, meaning classic."""
     return b"histogram_kind" in request.content
+
+
+_QUANTILE = re.compile(r"^histogram_quantile\(([0-9.e+-]+), ")
+
+
+def quantile_samples(
+    query: str, buckets: list[dict[str, Any]], model_label: str = "model"
+) -> list[dict[str, Any]] | None:
+    """What Prometheus answers ``histogram_quantile(q, <bucket rates>)`` with, computed from
+    the fake's cumulative bucket samples by tests/support/histograms.py; None for any other
+    query."""
+    found = _QUANTILE.match(query)
+    if found is None:
+        return None
+    q = float(found.group(1))
+    per_model: dict[str, list[tuple[float, float]]] = {}
+    for sample in buckets:
+        labels = sample["metric"]
+        per_model.setdefault(labels[model_label], []).append(
+            (float(labels["le"]), float(sample["value"][1]))
+        )
+    answer = []
+    for model, cumulative in per_model.items():
+        cumulative.sort()
+        previous = [0.0] + [total for _, total in cumulative[:-1]]
+        counts = [total - before for (_, total), before in zip(cumulative, previous, strict=True)]
+        bounds = [le for le, _ in cumulative if le != float("inf")]
+        value = expected_quantile(q, bounds, counts)
+        at = buckets[0]["value"][0]
+        answer.append(
+            {"metric": {model_label: model}, "value": [at, "NaN" if value is None else repr(value)]}
+        )
+    return answer

@@ -11,7 +11,7 @@ import pytest
 
 from app.http.paths import canonical_path
 from app.settings import Settings
-from tests.support.fake_upstream import is_kind_probe
+from tests.support.fake_upstream import is_kind_probe, quantile_samples
 from tests.support.histograms import expected_quantile
 
 URL = "http://prometheus.test"
@@ -35,7 +35,9 @@ class FakePrometheus:
             result = [{"metric": {"model": "a"}, "values": [[1700000000, "0.1"]]}]
             data = {"resultType": "matrix", "result": result}
         else:
-            data = {"resultType": "vector", "result": bucket_rates()}
+            query = dict(httpx.QueryParams(request.content.decode()))["query"]
+            result = quantile_samples(query, bucket_rates()) or bucket_rates()
+            data = {"resultType": "vector", "result": result}
         return httpx.Response(200, json={"status": "success", "data": data})
 
     def queries(self) -> list[str]:
