@@ -7,13 +7,12 @@ Query parameters are parsed and checked once, by the endpoints' query models
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response
 
 from app.errors import InvalidParameter
 from app.promql.upstream import Upstream
-from app.schemas.metrics import Envelope
 from app.schemas.queries import (
     HistoryQuery,
     InstantQuery,
@@ -66,18 +65,11 @@ def _upstream(state: AppState, query: LatencyQuery) -> Upstream:
     return upstream
 
 
-Body = TypeVar("Body", bound=Envelope)
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def not_if_partial(response: Response, body: Body) -> Body:
-    """A partial answer (part of the engine's data) says ``no-store``: no cache keeps it."""
-    if body.partial:
-        response.headers["Cache-Control"] = "no-store"
-    return body
-
-
 def encoded_answer(answer: Encoded) -> Response:
-    """An answer the service encoded itself (large ones off the event loop)."""
+    """An answer the service encoded itself (large ones off the event loop); a partial
+    answer (part of the engine's data) says ``no-store``, so no cache keeps it."""
     headers = NO_STORE if answer.partial else None
     return Response(answer.content, media_type="application/json", headers=headers)

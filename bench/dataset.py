@@ -1,11 +1,14 @@
-"""The benchmark's data: dozens of models, written as OpenMetrics for promtool's backfill.
+"""The benchmark's data: written as OpenMetrics for promtool's backfill.
 
-Two histograms:
+The histograms:
 - ``bench_latency_seconds``: 48 models x 16 instances x 12 buckets every 15 s for the
   last hour before ``end``, a Prometheus that has real work to do per query
   (target 2 compares the service's miss latency with Prometheus's own);
 - ``bench_range_seconds``: 12 models x 12 buckets every 60 s over 26 hours, for 24 h
-  range refreshes (target 6) and many cheap distinct requests (target 7).
+  range refreshes (target 6) and many cheap distinct requests (target 7);
+- ``bench_wide<N>_seconds``: N = 65, 2,000 and 10,000 models with one instance each and 12
+  buckets every 15 s (one series per model and bucket, no aggregation across instances),
+  for how a cache miss grows with the number of models (bench/wide.py).
 """
 
 from __future__ import annotations
@@ -31,17 +34,27 @@ class Histogram:
 
 DENSE_SPEC = Histogram(DENSE, models=48, instances=16, interval=15, hours=1)
 SPARSE_SPEC = Histogram(SPARSE, models=12, instances=1, interval=60, hours=26)
+WIDE_SIZES = (65, 2000, 10_000)
+# An hour and a bit where a 1 h range is measured; a quarter hour (a 5m window) at 10,000.
+WIDE_SPECS = {
+    n: Histogram(f"bench_wide{n}_seconds", models=n, instances=1, interval=15, hours=h)
+    for n, h in ((65, 1.25), (2000, 1.25), (10_000, 0.25))
+}
 
 
 def model_names(count: int) -> list[str]:
     return [f"model-{n:02d}" for n in range(count)]
 
 
+def wide_metric(models: int) -> str:
+    return WIDE_SPECS[models].metric
+
+
 def write(path: Path, end: int, seed: int = 11) -> Path:
     """Write both histograms ending at unix time ``end`` (whole minute) to ``path``."""
     rng = random.Random(seed)
     with path.open("w") as out:
-        for spec in (DENSE_SPEC, SPARSE_SPEC):
+        for spec in (DENSE_SPEC, SPARSE_SPEC, *WIDE_SPECS.values()):
             out.write(f"# TYPE {spec.metric} histogram\n")
             for line in _lines(spec, end, rng):
                 out.write(line)

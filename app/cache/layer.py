@@ -135,10 +135,24 @@ class HttpCache:
                 cache: ResponseCache = state["app"].cache
                 key = self._key(cache, path, model, scope.get("query_string", b""))
                 if key is not None:
-                    status = await self._answer(scope, send, cache, key, path)
-                    self.record(path, status, time.perf_counter() - started)
+                    await self._answer(scope, self._counting(send, path, started), cache, key, path)
                     return
         await self.app(scope, receive, send)
+
+    def _counting(self, send: Send, path: str, started: float) -> Send:
+        """``send``, counting the answer just before its body goes out (so a client that
+        asks ``/metrics`` next, on another worker, already sees it)."""
+        status = 200
+
+        async def counted(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif not message.get("more_body"):
+                self.record(path, status, time.perf_counter() - started)
+            await send(message)
+
+        return counted
 
     def _key(
         self, cache: ResponseCache, path: str, model: type[BaseModel], query: bytes

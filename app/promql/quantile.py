@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 Bucket = tuple[float, float]
 """``(upper_bound, cumulative_count)``, as the ``le`` label and the sample value."""
@@ -65,24 +65,37 @@ def bucket_quantile(q: float, buckets: Iterable[Bucket]) -> float:
     observations give NaN; a rank in the +Inf bucket gives the second-highest bound;
     a rank in a lowest bucket whose bound is <= 0 gives that bound.
     """
+    return bucket_quantiles((q,), buckets)[0]
+
+
+def bucket_quantiles(qs: Sequence[float], buckets: Iterable[Bucket]) -> list[float]:
+    """Several quantiles of one histogram: its buckets are sorted and merged once."""
+    # Stable like Go's insertion sort, which sort.Sort uses for up to 12 buckets.
+    ordered = sorted(buckets, key=_bound)
+    prepared: tuple[list[float], list[float]] | None = None
+    if ordered and ordered[-1][0] == math.inf:
+        bounds, counts = coalesce(ordered)
+        ensure_monotonic(counts)
+        if len(bounds) >= 2 and counts[-1] != 0:
+            prepared = bounds, counts
+    return [_quantile(q, prepared) for q in qs]
+
+
+def _bound(bucket: Bucket) -> float:
+    return bucket[0]
+
+
+def _quantile(q: float, prepared: tuple[list[float], list[float]] | None) -> float:
     if math.isnan(q):
         return math.nan
     if q < 0:
         return -math.inf
     if q > 1:
         return math.inf
-    # Stable like Go's insertion sort, which sort.Sort uses for up to 12 buckets.
-    ordered = sorted(buckets, key=lambda bucket: bucket[0])
-    if not ordered or ordered[-1][0] != math.inf:
+    if prepared is None:
         return math.nan
-    bounds, counts = coalesce(ordered)
-    ensure_monotonic(counts)
-    if len(bounds) < 2:
-        return math.nan
-    observations = counts[-1]
-    if observations == 0:
-        return math.nan
-    return _interpolate(q * observations, bounds, counts)
+    bounds, counts = prepared
+    return _interpolate(q * counts[-1], bounds, counts)
 
 
 def _interpolate(rank: float, bounds: list[float], counts: list[float]) -> float:
@@ -152,10 +165,16 @@ def group_buckets(
     Samples without ``group_label`` are dropped, as the endpoints only report models.
     """
     groups: dict[str, list[Bucket]] = {}
+    bounds: dict[str, float | None] = {}  # a handful of distinct `le` texts
     for labels, value in samples:
         name = labels.get(group_label)
-        bound = parse_le(labels.get("le", ""))
+        text = labels.get("le", "")
+        bound = bounds[text] if text in bounds else bounds.setdefault(text, parse_le(text))
         if name is None or bound is None:
             continue
-        groups.setdefault(name, []).append((bound, value))
+        group = groups.get(name)
+        if group is None:
+            groups[name] = [(bound, value)]
+        else:
+            group.append((bound, value))
     return groups

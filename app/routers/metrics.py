@@ -1,22 +1,14 @@
 """The /api/metrics endpoints, with the shapes the earlier APIs' frontends expect.
 
-Each takes one query model; the HTTP cache layer keys each route's answers with it.
+Each takes one query model (the HTTP cache layer keys each route's answers with it) and
+answers bytes its service encoded; ``response_model`` documents the shape.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from app.deps import (
-    HistoryQ,
-    InstantQ,
-    PercentilesQ,
-    RangeQ,
-    StateDep,
-    encoded_answer,
-    not_if_partial,
-    source_for,
-)
+from app.deps import HistoryQ, InstantQ, PercentilesQ, RangeQ, StateDep, encoded_answer, source_for
 from app.schemas.errors import UPSTREAM_RESPONSES
 from app.schemas.metrics import (
     HistoryResponse,
@@ -30,22 +22,22 @@ from app.services import latency
 router = APIRouter(prefix="/api/metrics", tags=["metrics"], responses=UPSTREAM_RESPONSES)
 
 
-@router.get("/", summary="P50, P95 and P99 of every model now")
-async def summary(state: StateDep, query: InstantQ, response: Response) -> SummaryResponse:
+@router.get("/", summary="P50, P95 and P99 of every model now", response_model=SummaryResponse)
+async def summary(state: StateDep, query: InstantQ) -> Response:
     """The collector API's summary: one row per model with three percentiles.
 
     `curl 'http://localhost:8000/api/metrics/?time_range=10m'`
     """
-    return not_if_partial(response, await latency.current_summary(source_for(state, query), query))
+    return encoded_answer(await latency.current_summary(source_for(state, query), query))
 
 
-@router.get("/p95/", summary="P95 latency of every model now")
-async def p95(state: StateDep, query: InstantQ, response: Response) -> P95Response:
+@router.get("/p95/", summary="P95 latency of every model now", response_model=P95Response)
+async def p95(state: StateDep, query: InstantQ) -> Response:
     """The P95 of each model over the last `time_range`, in milliseconds, sorted by model.
 
     `curl 'http://localhost:8000/api/metrics/p95/?time_range=10m&model=gpt-4'`
     """
-    return not_if_partial(response, await latency.current_p95(source_for(state, query), query))
+    return encoded_answer(await latency.current_p95(source_for(state, query), query))
 
 
 @router.get(
@@ -59,17 +51,17 @@ async def p95_range(state: StateDep, query: RangeQ) -> Response:
     return encoded_answer(await latency.p95_range(source_for(state, query), query))
 
 
-@router.get("/percentiles/", summary="Several percentiles of every model now")
-async def percentiles(
-    state: StateDep, query: PercentilesQ, response: Response
-) -> PercentilesResponse:
+@router.get(
+    "/percentiles/",
+    summary="Several percentiles of every model now",
+    response_model=PercentilesResponse,
+)
+async def percentiles(state: StateDep, query: PercentilesQ) -> Response:
     """Any percentiles strictly between 0 and 100, keyed `p50`, `p95`, `p99.9`.
 
     `curl 'http://localhost:8000/api/metrics/percentiles/?percentiles=50,90,99.9'`
     """
-    return not_if_partial(
-        response, await latency.current_percentiles(source_for(state, query), query)
-    )
+    return encoded_answer(await latency.current_percentiles(source_for(state, query), query))
 
 
 @router.get(

@@ -37,7 +37,7 @@ from app.schemas.health import (
     ReadinessResponse,
 )
 from app.schemas.queries import InstantQuery
-from app.services.latency import Source, current_p95
+from app.services.latency import P95, Source, fetch_quantiles
 from app.settings import Settings, public_url
 
 log = logging.getLogger("app.health")
@@ -162,7 +162,7 @@ class HealthMonitor:
         async def count_models() -> int:
             # The defaults of GET /api/metrics/p95/: the probe counts the models it shows.
             query = InstantQuery(time=f"{self.clock():.3f}")
-            return (await current_p95(self.source, query)).count
+            return len((await fetch_quantiles(self.source, query, query.at(), P95)).by_model)
 
         result = await self._attempt(count_models, "Prometheus answered the P95 query")
         if result.ok and result.model_count is not None:

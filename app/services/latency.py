@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TypedDict, TypeVar
 
@@ -25,16 +25,8 @@ from app.promql.builder import (
 )
 from app.promql.durations import format_duration, iso8601
 from app.promql.native import native_quantile_query, native_quantiles_query, quantile_label
-from app.promql.quantile import bucket_quantile, group_buckets
+from app.promql.quantile import bucket_quantiles, group_buckets
 from app.promql.upstream import QueryResult, Sample, Series, Upstream
-from app.schemas.metrics import (
-    P95Item,
-    P95Response,
-    PercentileItem,
-    PercentilesResponse,
-    SummaryItem,
-    SummaryResponse,
-)
 from app.schemas.queries import (
     HistoryQuery,
     InstantQuery,
@@ -134,10 +126,12 @@ async def classic_quantiles(
     # The client reports NaN and infinite samples as None; a rate is neither in practice.
     samples = ((s.labels, math.nan if s.value is None else s.value) for s in result.items)
     groups = group_buckets(samples, sel.model_label)
+    qs = [p.value / 100 for p in wanted]
+    labels = [p.label for p in wanted]
     by_model = {
         model: {
-            p.label: to_milliseconds(bucket_quantile(p.value / 100, buckets), factor)
-            for p in wanted
+            label: to_milliseconds(value, factor)
+            for label, value in zip(labels, bucket_quantiles(qs, buckets), strict=True)
         }
         for model, buckets in sorted(groups.items())
     }
@@ -194,69 +188,56 @@ def evaluation(query: LatencyQuery, at: float) -> Evaluation:
     )
 
 
-async def current_p95(source: Source, query: InstantQuery) -> P95Response:
+async def current_p95(source: Source, query: InstantQuery) -> Encoded:
     at = query.at()
     found = await fetch_quantiles(source, query, at, P95)
     stamp = evaluation(query, at)
     data = [
-        P95Item(model=model, p95_latency_ms=values["95"], **stamp)
+        {"model": model, "p95_latency_ms": values["95"], **stamp}
         for model, values in found.by_model.items()
     ]
-    return P95Response(
-        data=data,
-        count=len(data),
-        last_updated=stamp["collected_at"],
-        warnings=found.warnings,
-        partial=found.partial,
-        histogram=found.kind,
-    )
+    return await encoded(found, data, {"last_updated": stamp["collected_at"]})
 
 
-async def current_percentiles(source: Source, query: PercentilesQuery) -> PercentilesResponse:
+async def current_percentiles(source: Source, query: PercentilesQuery) -> Encoded:
     at = query.at()
     wanted = query.wanted
     found = await fetch_quantiles(source, query, at, wanted)
     data = [
-        PercentileItem(
-            model=model,
-            percentiles={percentile_key(p): values[p.label] for p in wanted},
-            timestamp=at,
-        )
+        {
+            "model": model,
+            "percentiles": {percentile_key(p): values[p.label] for p in wanted},
+            "timestamp": at,
+        }
         for model, values in found.by_model.items()
     ]
-    return PercentilesResponse(
-        data=data,
-        count=len(data),
-        metric_name=query.metric_name,
-        time_range=query.time_range,
-        warnings=found.warnings,
-        partial=found.partial,
-        histogram=found.kind,
-    )
+    extra = {"metric_name": query.metric_name, "time_range": query.time_range}
+    return await encoded(found, data, extra)
 
 
-async def current_summary(source: Source, query: InstantQuery) -> SummaryResponse:
+async def current_summary(source: Source, query: InstantQuery) -> Encoded:
     at = query.at()
     found = await fetch_quantiles(source, query, at, SUMMARY_PERCENTILES)
     stamp = evaluation(query, at)
     data = [
-        SummaryItem(
-            model=model,
-            p50_latency_ms=values["50"],
-            p95_latency_ms=values["95"],
-            p99_latency_ms=values["99"],
+        {
+            "model": model,
+            "p50_latency_ms": values["50"],
+            "p95_latency_ms": values["95"],
+            "p99_latency_ms": values["99"],
             **stamp,
-        )
+        }
         for model, values in found.by_model.items()
     ]
-    return SummaryResponse(
-        data=data,
-        count=len(data),
-        last_updated=stamp["collected_at"],
-        warnings=found.warnings,
-        partial=found.partial,
-        histogram=found.kind,
-    )
+    return await encoded(found, data, {"last_updated": stamp["collected_at"]})
+
+
+async def encoded(
+    found: Quantiles, data: list[dict[str, object]], extra: Mapping[str, object]
+) -> Encoded:
+    """An instant answer's document, encoded (off the event loop when large)."""
+    document = {**envelope(found, data), **extra}
+    return Encoded(await off_loop(len(data), orjson.dumps, document), found.partial)
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,7 +292,8 @@ def check_size(answer: SeriesAnswer, limit: int) -> int:
     return values
 
 
-def envelope(answer: SeriesAnswer, data: list[dict[str, object]]) -> dict[str, object]:
+def envelope(answer: Quantiles | SeriesAnswer, data: list[dict[str, object]]) -> dict[str, object]:
+    """The fields every answer shares (``app/schemas/metrics.py`` ``Envelope``)."""
     return {
         "status": "success",
         "count": len(data),

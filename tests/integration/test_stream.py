@@ -20,7 +20,8 @@ from harness.processes import Service, free_port, uvicorn_app
 pytestmark = pytest.mark.prometheus
 
 STREAM = "/api/metrics/stream/"
-PARAMS = {"percentiles": "50,95,99", "interval": "1"}
+# A wide window: the dataset ends when the session starts, and streams evaluate "now".
+PARAMS = {"percentiles": "50,95,99", "interval": "1", "time_range": "6h"}
 
 
 @contextmanager
@@ -48,6 +49,16 @@ async def read_events(response: httpx.Response, count: int) -> list[dict[str, st
     return found
 
 
+async def settled_metrics(client: httpx.AsyncClient) -> str:
+    """/metrics once every stream that was closed has been let go (bounded: 3 s)."""
+    for _ in range(30):
+        text = (await client.get("/metrics")).text
+        if metric(text, "model_latency_stream_clients") == 0:
+            break
+        await asyncio.sleep(0.1)
+    return text
+
+
 def metric(text: str, name: str, **labels: str) -> float:
     selector = "".join(rf'(?=[^}}]*{k}="{re.escape(v)}")' for k, v in labels.items())
     pattern = rf"^{name}(?:\{{{selector}[^}}]*\}})? (\S+)$"
@@ -64,7 +75,7 @@ async def test_events_are_the_percentiles_answer_with_its_evaluation_time(promet
                 assert re.fullmatch(r"retry: 5000", first)
                 (update,) = await read_events(r, 1)
             polled = await client.get(
-                "/api/metrics/percentiles/", params={"percentiles": "50,95,99"}
+                "/api/metrics/percentiles/", params={"percentiles": "50,95,99", "time_range": "6h"}
             )
     assert update["event"] == "percentiles"
     body = json.loads(update["data"])
@@ -90,7 +101,7 @@ async def test_many_subscribers_share_one_evaluation_per_interval(prometheus, tm
             started = time.monotonic()
             results = await asyncio.gather(*(subscriber() for _ in range(60)))
             seconds = time.monotonic() - started
-            metrics = (await client.get("/metrics")).text
+            metrics = await settled_metrics(client)
     assert all(len(events) == 3 for events in results)
     asked = metric(metrics, "model_latency_upstream_queries_total") - before
     slots = seconds / 2 + 2  # every 2 s slot in which anyone asked, plus a boundary
@@ -109,8 +120,7 @@ async def test_the_stream_limit_is_a_json_503_with_retry_after(prometheus, tmp_p
                     gauge = metric(
                         (await client.get("/metrics")).text, "model_latency_stream_clients"
                     )
-            await asyncio.sleep(0.5)
-            after = metric((await client.get("/metrics")).text, "model_latency_stream_clients")
+            after = metric(await settled_metrics(client), "model_latency_stream_clients")
     assert third.status_code == 503
     assert third.json()["status"] == "error"
     assert "STREAM_MAX_CLIENTS" in third.json()["error"]

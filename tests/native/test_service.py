@@ -38,6 +38,9 @@ class Counting(httpx.AsyncBaseTransport):
             self.queries.append(form["query"])
         return await self.inner.handle_async_request(request)
 
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
 
 def engine(server: NativePrometheus, promql: str) -> dict[str, float]:
     """Prometheus's own answer, per model, in milliseconds."""
