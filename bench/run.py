@@ -16,7 +16,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import dataset, targets
+from bench import dataset, targets, wide
 from bench.processes import start_prometheus
 from bench.querylog import QueryLog
 from bench.report import Row, markdown
@@ -49,6 +49,7 @@ def run_all(bench: targets.Bench, only: list[str] | None) -> list[Row]:
         ("polling", lambda: asyncio.run(targets.polling(bench))),
         ("range_refreshes", lambda: asyncio.run(targets.range_refreshes(bench))),
         ("memory", lambda: asyncio.run(targets.memory(bench))),
+        ("wide_misses", lambda: asyncio.run(wide.wide_misses(bench))),
     ]
     rows: list[Row] = []
     for name, step in steps:

@@ -136,6 +136,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/metrics/stream/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live percentiles of every model (Server-Sent Events)
+         * @description Subscribe instead of polling: every browser with the same parameters shares one
+         *     upstream evaluation per interval (through the response cache, across replicas too).
+         *
+         *     `curl -N 'http://localhost:8000/api/metrics/stream/?percentiles=50,95,99&interval=15'`
+         */
+        get: operations["stream_api_metrics_stream__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/status/config/": {
         parameters: {
             query?: never;
@@ -211,8 +234,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * CPU, memory and disk of the process and host
+         * CPU, memory and disk of the process and host (HEALTH_METRICS_ENABLED)
          * @description A few /proc reads; CPU percentages cover the time since the previous call.
+         *     Off (404) unless `HEALTH_METRICS_ENABLED=true`: it shows the host's memory, disk and
+         *     load, which only operators should see.
          *
          *     `curl http://localhost:8000/health/metrics`
          */
@@ -393,6 +418,13 @@ export interface components {
             /** Data */
             data: components["schemas"]["HistorySeriesItem"][];
             /**
+             * Histogram
+             * @description Which kind of histogram answered: classic (`<metric>_bucket` series) or native (Prometheus native or OpenTelemetry exponential histograms).
+             * @default classic
+             * @enum {string}
+             */
+            histogram: "classic" | "native";
+            /**
              * Partial
              * @description True when the engine answered from part of its data (Thanos, Mimir and Cortex say so in their warnings); such answers are never cached.
              * @default false
@@ -511,6 +543,13 @@ export interface components {
             /** Data */
             data: components["schemas"]["P95Item"][];
             /**
+             * Histogram
+             * @description Which kind of histogram answered: classic (`<metric>_bucket` series) or native (Prometheus native or OpenTelemetry exponential histograms).
+             * @default classic
+             * @enum {string}
+             */
+            histogram: "classic" | "native";
+            /**
              * Last Updated
              * @description Evaluation time, ISO 8601.
              */
@@ -567,6 +606,13 @@ export interface components {
             count: number;
             /** Data */
             data: components["schemas"]["PercentileItem"][];
+            /**
+             * Histogram
+             * @description Which kind of histogram answered: classic (`<metric>_bucket` series) or native (Prometheus native or OpenTelemetry exponential histograms).
+             * @default classic
+             * @enum {string}
+             */
+            histogram: "classic" | "native";
             /** Metric Name */
             metric_name: string;
             /**
@@ -641,6 +687,13 @@ export interface components {
              * @description Last point, unix seconds.
              */
             end: number;
+            /**
+             * Histogram
+             * @description Which kind of histogram answered: classic (`<metric>_bucket` series) or native (Prometheus native or OpenTelemetry exponential histograms).
+             * @default classic
+             * @enum {string}
+             */
+            histogram: "classic" | "native";
             /**
              * Partial
              * @description True when the engine answered from part of its data (Thanos, Mimir and Cortex say so in their warnings); such answers are never cached.
@@ -763,6 +816,13 @@ export interface components {
             count: number;
             /** Data */
             data: components["schemas"]["SummaryItem"][];
+            /**
+             * Histogram
+             * @description Which kind of histogram answered: classic (`<metric>_bucket` series) or native (Prometheus native or OpenTelemetry exponential histograms).
+             * @default classic
+             * @enum {string}
+             */
+            histogram: "classic" | "native";
             /** Last Updated */
             last_updated: string;
             /**
@@ -871,6 +931,8 @@ export interface operations {
                 model_name?: string[];
                 /** @description Which configured Prometheus to ask; only URLs the server allows (by default only `PROMETHEUS_URL`). */
                 prometheus_url?: string | null;
+                /** @description Which histograms to read: `auto` (the kind the metric has; native when it has both), `classic` (`<metric>_bucket`) or `native`. */
+                histogram?: "auto" | "classic" | "native";
                 /** @description Evaluation time, unix seconds or RFC 3339; default now. */
                 time?: string | null;
             };
@@ -911,7 +973,9 @@ export interface operations {
                      *           "timestamp": 1760682600
                      *         }
                      *       ],
+                     *       "histogram": "classic",
                      *       "last_updated": "2025-10-17T06:30:00+00:00",
+                     *       "partial": false,
                      *       "stale": false,
                      *       "status": "success",
                      *       "warnings": []
@@ -929,11 +993,20 @@ export interface operations {
                     /**
                      * @example {
                      *       "details": {
-                     *         "message": "expected a Prometheus duration",
-                     *         "parameter": "time_range",
-                     *         "value": "5 min"
+                     *         "errors": [
+                     *           {
+                     *             "message": "each percentile must be a number strictly between 0 and 100, such as 99.9",
+                     *             "parameter": "percentiles",
+                     *             "value": "100"
+                     *           },
+                     *           {
+                     *             "message": "must be a Prometheus duration from 1s to 30d, such as 5m or 1h30m",
+                     *             "parameter": "time_range",
+                     *             "value": "5 min"
+                     *           }
+                     *         ]
                      *       },
-                     *       "error": "Invalid parameter 'time_range': expected a Prometheus duration such as 30s, 5m, 1h or 1h30m",
+                     *       "error": "Invalid parameters: percentiles, time_range",
                      *       "status": "error"
                      *     }
                      */
@@ -949,8 +1022,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "details": {
-                     *         "reason": "parse error",
-                     *         "upstream": "http://localhost:9090"
+                     *         "reason": "parse error"
                      *       },
                      *       "error": "Prometheus rejected the query (bad_data)",
                      *       "status": "error"
@@ -968,8 +1040,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "details": {
-                     *         "reason": "refused",
-                     *         "upstream": "http://localhost:9090"
+                     *         "reason": "ConnectError"
                      *       },
                      *       "error": "Prometheus is unreachable",
                      *       "status": "error"
@@ -986,9 +1057,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "details": {
-                     *         "upstream": "http://localhost:9090"
-                     *       },
+                     *       "details": {},
                      *       "error": "Prometheus did not answer in time",
                      *       "status": "error"
                      *     }
@@ -1013,6 +1082,8 @@ export interface operations {
                 model_name?: string[];
                 /** @description Which configured Prometheus to ask; only URLs the server allows (by default only `PROMETHEUS_URL`). */
                 prometheus_url?: string | null;
+                /** @description Which histograms to read: `auto` (the kind the metric has; native when it has both), `classic` (`<metric>_bucket`) or `native`. */
+                histogram?: "auto" | "classic" | "native";
                 /** @description How many hours back, up to 744 (31 days). */
                 hours?: number;
                 /** @description Distance between points; default gives ~120 points. */
@@ -1048,6 +1119,8 @@ export interface operations {
                      *           "model": "gpt-4o"
                      *         }
                      *       ],
+                     *       "histogram": "classic",
+                     *       "partial": false,
                      *       "stale": false,
                      *       "status": "success",
                      *       "time_range": {
@@ -1071,11 +1144,20 @@ export interface operations {
                     /**
                      * @example {
                      *       "details": {
-                     *         "message": "expected a Prometheus duration",
-                     *         "parameter": "time_range",
-                     *         "value": "5 min"
+                     *         "errors": [
+                     *           {
+                     *             "message": "each percentile must be a number strictly between 0 and 100, such as 99.9",
+                     *             "parameter": "percentiles",
+                     *             "value": "100"
+                     *           },
+                     *           {
+                     *             "message": "must be a Prometheus duration from 1s to 30d, such as 5m or 1h30m",
+                     *             "parameter": "time_range",
+                     *             "value": "5 min"
+                     *           }
+                     *         ]
                      *       },
-                     *       "error": "Invalid parameter 'time_range': expected a Prometheus duration such as 30s, 5m, 1h or 1h30m",
+                     *       "error": "Invalid parameters: percentiles, time_range",
                      *       "status": "error"
                      *     }
                      */
@@ -1091,8 +1173,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "details": {
-                     *         "reason": "parse error",
-                     *         "upstream": "http://localhost:9090"
+                     *         "reason": "parse error"
                      *       },
                      *       "error": "Prometheus rejected the query (bad_data)",
                      *       "status": "error"
@@ -1110,8 +1191,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "details": {
-                     *         "reason": "refused",
-                     *         "upstream": "http://localhost:9090"
+                     *         "reason": "ConnectError"
                      *       },
                      *       "error": "Prometheus is unreachable",
                      *       "status": "error"
@@ -1128,9 +1208,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "details": {
-                     *         "upstream": "http://localhost:9090"
-                     *       },
+                     *       "details": {},
                      *       "error": "Prometheus did not answer in time",
                      *       "status": "error"
                      *     }
@@ -1155,6 +1233,8 @@ export interface operations {
                 model_name?: string[];
                 /** @description Which configured Prometheus to ask; only URLs the server allows (by default only `PROMETHEUS_URL`). */
                 prometheus_url?: string | null;
+                /** @description Which histograms to read: `auto` (the kind the metric has; native when it has both), `classic` (`<metric>_bucket`) or `native`. */
+                histogram?: "auto" | "classic" | "native";
                 /** @description Evaluation time, unix seconds or RFC 3339; default now. */
                 time?: string | null;
             };
@@ -1183,7 +1263,9 @@ export interface operations {
                      *           "timestamp": 1760682600
                      *         }
                      *       ],
+                     *       "histogram": "classic",
                      *       "last_updated": "2025-10-17T06:30:00+00:00",
+                     *       "partial": false,
                      *       "stale": false,
                      *       "status": "success",
                      *       "warnings": []
@@ -1201,11 +1283,20 @@ export interface operations {
                     /**
                      * @example {
                      *       "details": {
-                     *         "message": "expected a Prometheus duration",
-                     *         "parameter": "time_range",
-                     *         "value": "5 min"
+                     *         "errors": [
+                     *           {
+                     *             "message": "each percentile must be a number strictly between 0 and 100, such as 99.9",
+                     *             "parameter": "percentiles",
+                     *             "value": "100"
+                     *           },
+                     *           {
+                     *             "message": "must be a Prometheus duration from 1s to 30d, such as 5m or 1h30m",
+                     *             "parameter": "time_range",
+                     *             "value": "5 min"
+                     *           }
+                     *         ]
                      *       },
-                     *       "error": "Invalid parameter 'time_range': expected a Prometheus duration such as 30s, 5m, 1h or 1h30m",
+                     *       "error": "Invalid parameters: percentiles, time_range",
                      *       "status": "error"
                      *     }
                      */
@@ -1221,8 +1312,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "details": {
-                     *         "reason": "parse error",
-                     *         "upstream": "http://localhost:9090"
+                     *         "reason": "parse error"
                      *       },
                      *       "error": "Prometheus rejected the query (bad_data)",
                      *       "status": "error"
@@ -1240,8 +1330,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "details": {
-                     *         "reason": "refused",
-                     *         "upstream": "http://localhost:9090"
+                     *         "reason": "ConnectError"
                      *       },
                      *       "error": "Prometheus is unreachable",
                      *       "status": "error"
@@ -1258,9 +1347,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "details": {
-                     *         "upstream": "http://localhost:9090"
-                     *       },
+                     *       "details": {},
                      *       "error": "Prometheus did not answer in time",
                      *       "status": "error"
                      *     }
@@ -1285,6 +1372,8 @@ export interface operations {
                 model_name?: string[];
                 /** @description Which configured Prometheus to ask; only URLs the server allows (by default only `PROMETHEUS_URL`). */
                 prometheus_url?: string | null;
+                /** @description Which histograms to read: `auto` (the kind the metric has; native when it has both), `classic` (`<metric>_bucket`) or `native`. */
+                histogram?: "auto" | "classic" | "native";
                 /** @description Length of the range, from 1s to 31d. */
                 duration?: string;
                 /** @description Distance between points; at most 11,000 points. */
@@ -1332,6 +1421,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "end": 1760682600,
+                     *       "histogram": "classic",
+                     *       "partial": false,
                      *       "stale": false,
                      *       "start": 1760682480,
                      *       "status": "success",
@@ -1350,11 +1441,20 @@ export interface operations {
                     /**
                      * @example {
                      *       "details": {
-                     *         "message": "expected a Prometheus duration",
-                     *         "parameter": "time_range",
-                     *         "value": "5 min"
+                     *         "errors": [
+                     *           {
+                     *             "message": "each percentile must be a number strictly between 0 and 100, such as 99.9",
+                     *             "parameter": "percentiles",
+                     *             "value": "100"
+                     *           },
+                     *           {
+                     *             "message": "must be a Prometheus duration from 1s to 30d, such as 5m or 1h30m",
+                     *             "parameter": "time_range",
+                     *             "value": "5 min"
+                     *           }
+                     *         ]
                      *       },
-                     *       "error": "Invalid parameter 'time_range': expected a Prometheus duration such as 30s, 5m, 1h or 1h30m",
+                     *       "error": "Invalid parameters: percentiles, time_range",
                      *       "status": "error"
                      *     }
                      */
@@ -1370,8 +1470,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "details": {
-                     *         "reason": "parse error",
-                     *         "upstream": "http://localhost:9090"
+                     *         "reason": "parse error"
                      *       },
                      *       "error": "Prometheus rejected the query (bad_data)",
                      *       "status": "error"
@@ -1389,8 +1488,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "details": {
-                     *         "reason": "refused",
-                     *         "upstream": "http://localhost:9090"
+                     *         "reason": "ConnectError"
                      *       },
                      *       "error": "Prometheus is unreachable",
                      *       "status": "error"
@@ -1407,9 +1505,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "details": {
-                     *         "upstream": "http://localhost:9090"
-                     *       },
+                     *       "details": {},
                      *       "error": "Prometheus did not answer in time",
                      *       "status": "error"
                      *     }
@@ -1434,6 +1530,8 @@ export interface operations {
                 model_name?: string[];
                 /** @description Which configured Prometheus to ask; only URLs the server allows (by default only `PROMETHEUS_URL`). */
                 prometheus_url?: string | null;
+                /** @description Which histograms to read: `auto` (the kind the metric has; native when it has both), `classic` (`<metric>_bucket`) or `native`. */
+                histogram?: "auto" | "classic" | "native";
                 /** @description Evaluation time, unix seconds or RFC 3339; default now. */
                 time?: string | null;
                 /** @description Comma-separated percentiles, each strictly between 0 and 100, at most 10. */
@@ -1465,7 +1563,9 @@ export interface operations {
                      *           "timestamp": 1760682600
                      *         }
                      *       ],
+                     *       "histogram": "classic",
                      *       "metric_name": "request_duration_seconds",
+                     *       "partial": false,
                      *       "stale": false,
                      *       "status": "success",
                      *       "time_range": "5m",
@@ -1484,11 +1584,20 @@ export interface operations {
                     /**
                      * @example {
                      *       "details": {
-                     *         "message": "expected a Prometheus duration",
-                     *         "parameter": "time_range",
-                     *         "value": "5 min"
+                     *         "errors": [
+                     *           {
+                     *             "message": "each percentile must be a number strictly between 0 and 100, such as 99.9",
+                     *             "parameter": "percentiles",
+                     *             "value": "100"
+                     *           },
+                     *           {
+                     *             "message": "must be a Prometheus duration from 1s to 30d, such as 5m or 1h30m",
+                     *             "parameter": "time_range",
+                     *             "value": "5 min"
+                     *           }
+                     *         ]
                      *       },
-                     *       "error": "Invalid parameter 'time_range': expected a Prometheus duration such as 30s, 5m, 1h or 1h30m",
+                     *       "error": "Invalid parameters: percentiles, time_range",
                      *       "status": "error"
                      *     }
                      */
@@ -1504,8 +1613,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "details": {
-                     *         "reason": "parse error",
-                     *         "upstream": "http://localhost:9090"
+                     *         "reason": "parse error"
                      *       },
                      *       "error": "Prometheus rejected the query (bad_data)",
                      *       "status": "error"
@@ -1523,8 +1631,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "details": {
-                     *         "reason": "refused",
-                     *         "upstream": "http://localhost:9090"
+                     *         "reason": "ConnectError"
                      *       },
                      *       "error": "Prometheus is unreachable",
                      *       "status": "error"
@@ -1541,10 +1648,118 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "details": {
-                     *         "upstream": "http://localhost:9090"
-                     *       },
+                     *       "details": {},
                      *       "error": "Prometheus did not answer in time",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    stream_api_metrics_stream__get: {
+        parameters: {
+            query?: {
+                /** @description Histogram metric; the service reads `<metric_name>_bucket`. Names ending in `_milliseconds` or `_ms` are taken as milliseconds, others as seconds. */
+                metric_name?: string;
+                /** @description Rate window, a Prometheus duration from 1s to 30d. */
+                time_range?: string;
+                /** @description Label that names the model. */
+                model_label?: string;
+                /** @description Only these models (repeatable, at most 50, each at most 200 characters). */
+                model?: string[];
+                /** @description Alias of `model`, as in the collector API. */
+                model_name?: string[];
+                /** @description Which configured Prometheus to ask; only URLs the server allows (by default only `PROMETHEUS_URL`). */
+                prometheus_url?: string | null;
+                /** @description Which histograms to read: `auto` (the kind the metric has; native when it has both), `classic` (`<metric>_bucket`) or `native`. */
+                histogram?: "auto" | "classic" | "native";
+                /** @description Evaluation time, unix seconds or RFC 3339; default now. */
+                time?: string | null;
+                /** @description Comma-separated percentiles, each strictly between 0 and 100, at most 10. */
+                percentiles?: string;
+                /** @description Seconds between updates, from CACHE_TTL_SECONDS (the default) to 3600. */
+                interval?: number | string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `text/event-stream`: a `retry:` hint, then every `interval` seconds an `event: percentiles` whose `data:` is the `/api/metrics/percentiles/` answer (one line of JSON, `stale: true` when Prometheus failed and the last good answer stands in) with its evaluation time as `id:`; `event: error` with the error JSON when there is no answer (the stream goes on); `: keep-alive` comments in between. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example retry: 15000
+                     *
+                     *     event: percentiles
+                     *     id: 1700000000.000
+                     *     data: {"status":"success","count":1,"data":[{"model":"gpt-4","percentiles":{"p50":120.45,"p95":245.67,"p99":null},"timestamp":1700000000.0}],...}
+                     *
+                     *     : keep-alive
+                     *
+                     *     event: error
+                     *     data: {"status":"error","error":"Prometheus is unreachable",...}
+                     */
+                    "text/event-stream": {
+                        /** @description One line of JSON: the /api/metrics/percentiles/ answer, or the error body. */
+                        data?: string;
+                        /** @enum {string} */
+                        event?: "percentiles" | "error";
+                        /** @description Evaluation time, unix seconds. */
+                        id?: string;
+                        /** @description Milliseconds before reconnecting. */
+                        retry?: number;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "details": {
+                     *         "errors": [
+                     *           {
+                     *             "message": "each percentile must be a number strictly between 0 and 100, such as 99.9",
+                     *             "parameter": "percentiles",
+                     *             "value": "100"
+                     *           },
+                     *           {
+                     *             "message": "must be a Prometheus duration from 1s to 30d, such as 5m or 1h30m",
+                     *             "parameter": "time_range",
+                     *             "value": "5 min"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "error": "Invalid parameters: percentiles, time_range",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "details": {
+                     *         "limit": 1000,
+                     *         "retry_after": 15
+                     *       },
+                     *       "error": "1000 live streams are open, the most this server allows (STREAM_MAX_CLIENTS); retry later or poll /api/metrics/percentiles/",
                      *       "status": "error"
                      *     }
                      */
@@ -1608,7 +1823,8 @@ export interface operations {
                      *           "latency_ms": 3.2,
                      *           "message": "Prometheus answered the P95 query",
                      *           "status": "healthy"
-                     *         }
+                     *         },
+                     *         "shared_cache": null
                      *       },
                      *       "environment": "production",
                      *       "service": "model-latency-api",
@@ -1638,7 +1854,8 @@ export interface operations {
                      *           "latency_ms": 2001.3,
                      *           "message": "Prometheus is unreachable",
                      *           "status": "unhealthy"
-                     *         }
+                     *         },
+                     *         "shared_cache": null
                      *       },
                      *       "environment": "production",
                      *       "service": "model-latency-api",
@@ -1726,6 +1943,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["SystemMetricsResponse"];
+                };
+            };
+            /** @description `HEALTH_METRICS_ENABLED` is off: answered as any unknown path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "details": {
+                     *         "path": "/health/metrics"
+                     *       },
+                     *       "error": "Not found",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
