@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import NamedTuple
 
 from app.promql.durations import parse_duration, parse_timestamp
@@ -62,23 +63,27 @@ def check_text(value: str) -> str:
     return value
 
 
+METRIC_NAME_RULE = (
+    "must be a Prometheus metric name: ASCII letters, digits, '_' and ':', "
+    "not starting with a digit, such as request_duration_seconds"
+)
+LABEL_NAME_RULE = (
+    "must be a Prometheus label name: ASCII letters, digits and '_', not starting "
+    "with a digit and not 'le', such as model"
+)
+
+
 def check_metric_name(value: str) -> str:
-    name = value.strip().removesuffix("_bucket")
-    if len(name) > MAX_MODEL_LENGTH or not is_metric_name(name):
-        raise ParameterProblem(
-            "must be a Prometheus metric name: ASCII letters, digits, '_' and ':', "
-            "not starting with a digit, such as request_duration_seconds"
-        )
-    return name
+    return _name(value.strip().removesuffix("_bucket"), is_metric_name, METRIC_NAME_RULE)
 
 
 def check_label_name(value: str) -> str:
-    name = value.strip()
-    if len(name) > MAX_MODEL_LENGTH or not is_label_name(name):
-        raise ParameterProblem(
-            "must be a Prometheus label name: ASCII letters, digits and '_', not starting "
-            "with a digit and not 'le', such as model"
-        )
+    return _name(value.strip(), is_label_name, LABEL_NAME_RULE)
+
+
+def _name(name: str, valid: Callable[[str], bool], rule: str) -> str:
+    if len(name) > MAX_MODEL_LENGTH or not valid(name):
+        raise ParameterProblem(rule)
     return name
 
 
