@@ -191,7 +191,7 @@ class HttpCache:
                 headers = answer_headers(stale.headers, b"STALE", 0, age, self.vary)
                 await send_body(send, 200, headers, mark_stale(stale.body))
                 return 200
-        if rendered.status == 200:
+        if rendered.status == 200 and rendered.storable:
             await self._send_fresh(
                 send, cache, rendered.headers, rendered.body, cache.now(), b"MISS"
             )
