@@ -11,22 +11,15 @@ MB = 1 << 20
 
 
 def answer_with(result: list[dict[str, object]], warnings: list[str] | None = None):
-    calls: list[str] = []
-
     def answer(request: httpx.Request) -> httpx.Response:
-        calls.append(request.url.path)
-        body: dict[str, object] = {
-            "status": "success",
-            "data": {
-                "resultType": "vector",
-                "result": [] if b"histogram_kind" in request.content else result,
-            },
-        }
+        probe = b"histogram_kind" in request.content  # which kind of histogram: classic
+        data = {"resultType": "vector", "result": [] if probe else result}
+        body: dict[str, object] = {"status": "success", "data": data}
         if warnings:
             body["warnings"] = warnings
         return httpx.Response(200, json=body)
 
-    return answer, calls
+    return answer
 
 
 def many_models(count: int) -> list[dict[str, object]]:
