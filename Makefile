@@ -60,7 +60,7 @@ run: install
 	./scripts/run.sh
 
 bench: install
-	@./scripts/install-system.sh prometheus wrk
+	@./scripts/install-system.sh prometheus wrk redis-server
 	$(BIN)/python -m bench
 
 # The deployment kit alone: promtool checks and unit tests, dashboard JSON, container

@@ -50,11 +50,14 @@ def wide_metric(models: int) -> str:
     return WIDE_SPECS[models].metric
 
 
-def write(path: Path, end: int, seed: int = 11) -> Path:
-    """Write both histograms ending at unix time ``end`` (whole minute) to ``path``."""
+def write(
+    path: Path, end: int, seed: int = 11, specs: tuple[Histogram, ...] = (DENSE_SPEC, SPARSE_SPEC)
+) -> Path:
+    """Write ``specs`` (by default the dense and sparse histograms) ending at unix time
+    ``end`` (whole minute) to ``path``; ``WIDE_SPECS`` go into a Prometheus of their own."""
     rng = random.Random(seed)
     with path.open("w") as out:
-        for spec in (DENSE_SPEC, SPARSE_SPEC, *WIDE_SPECS.values()):
+        for spec in specs:
             out.write(f"# TYPE {spec.metric} histogram\n")
             for line in _lines(spec, end, rng):
                 out.write(line)

@@ -13,7 +13,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import httpx
 import psutil
@@ -117,3 +118,30 @@ def uvicorn_app(
         yield service
     finally:
         stop_process(process)
+
+
+class ServerProcess:
+    """A server the harness starts: ``start()`` returns it running; use it in a ``with``
+    block or ``stop()`` it (SIGTERM, then SIGKILL after ``stop_grace`` seconds)."""
+
+    process: subprocess.Popen[bytes] | None = None
+    stop_grace: float = 20.0
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_process(self.process, grace=self.stop_grace)
+        self.process = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

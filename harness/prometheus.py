@@ -10,10 +10,9 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
-from types import TracebackType
 from typing import IO
 
-from harness.processes import free_port, stop_process, wait_for_http
+from harness.processes import ServerProcess, free_port, wait_for_http
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
@@ -34,7 +33,7 @@ def backfill(openmetrics: str, workdir: Path) -> Path:
     return data_dir
 
 
-class PrometheusServer:
+class PrometheusServer(ServerProcess):
     """A Prometheus process; stop() kills it (used to test an unreachable upstream)."""
 
     def __init__(
@@ -77,19 +76,3 @@ class PrometheusServer:
     def wait_ready(self, timeout: float) -> None:
         assert self.process is not None
         wait_for_http(self.url + "/-/ready", self.process, self.log_path, timeout=timeout)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            stop_process(self.process)
-        self.process = None
-
-    def __enter__(self) -> PrometheusServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

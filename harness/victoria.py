@@ -16,11 +16,10 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
 
 import httpx
 
-from harness.processes import free_port, log_tail, stop_process, wait_for_http
+from harness.processes import ServerProcess, free_port, log_tail, wait_for_http
 
 VICTORIA_METRICS = shutil.which("victoria-metrics") or "/usr/bin/victoria-metrics"
 
@@ -45,7 +44,7 @@ def _sample_lines(openmetrics: str) -> Iterator[str]:
             yield line  # no timestamp: VictoriaMetrics stamps it with the current time
 
 
-class VictoriaMetricsServer:
+class VictoriaMetricsServer(ServerProcess):
     """A single-node VictoriaMetrics process with its own data directory.
 
     ``-retentionPeriod=100y`` keeps samples of any age; ``-search.disableCache`` keeps
@@ -114,19 +113,3 @@ class VictoriaMetricsServer:
                 f"VictoriaMetrics answered {response.request.url.path} with HTTP "
                 f"{response.status_code}: {response.text[:500]}\n{log_tail(self.log_path)}"
             )
-
-    def stop(self) -> None:
-        if self.process is not None:
-            stop_process(self.process)
-        self.process = None
-
-    def __enter__(self) -> VictoriaMetricsServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

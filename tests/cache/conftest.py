@@ -17,8 +17,8 @@ from redis.asyncio import Redis
 
 from app.cache.shared import RedisStore
 from app.cache.store import Entry, Slots
+from harness.redis import REDIS_SERVER, RedisServer
 from tests.conftest import require_binary
-from tests.support.redis_server import REDIS_SERVER, RedisServer
 
 StoreFactory = Callable[..., Awaitable[RedisStore]]
 

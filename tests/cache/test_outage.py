@@ -13,9 +13,9 @@ import pytest
 from app.cache.shared import RedisStore
 from app.cache.store import Entry, Slots
 from harness.processes import free_port
+from harness.redis import REDIS_SERVER, RedisServer
 from tests.cache.conftest import entry
 from tests.conftest import require_binary
-from tests.support.redis_server import REDIS_SERVER, RedisServer
 
 Calls = list[tuple[str, str]]
 

@@ -30,9 +30,9 @@ import pytest
 
 from harness.processes import free_port, log_tail, stop_process
 from harness.prometheus import PrometheusServer
+from harness.redis import REDIS_SERVER, RedisServer
 from tests.deploy.kit import ROOT
 from tests.support.dataset import END
-from tests.support.redis_server import REDIS_SERVER, RedisServer
 
 pytestmark = pytest.mark.prometheus
 

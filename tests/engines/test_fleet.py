@@ -28,9 +28,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from harness.processes import ROOT, Service, free_port, stop_process, uvicorn_app, wait_for_http
 from harness.prometheus import PrometheusServer
+from harness.redis import REDIS_SERVER, RedisServer
 from tests.conftest import require_binary
 from tests.support.dataset import END
-from tests.support.redis_server import REDIS_SERVER, RedisServer
 
 pytestmark = pytest.mark.prometheus
 

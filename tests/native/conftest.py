@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from harness.prometheus import PROMETHEUS
+from harness.remote_write import NativePrometheus
 from tests.conftest import require_binary
 from tests.native import data
-from tests.support.native_prometheus import NativePrometheus
 from tests.support.remote_write import push
 
 

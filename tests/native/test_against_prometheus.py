@@ -19,9 +19,9 @@ from app.promql.native import (
     parse_histogram_kinds,
 )
 from app.promql.selectors import parse_label_selector
+from harness.remote_write import NativePrometheus
 from tests.native import data
 from tests.native.expected import expected_native_quantile
-from tests.support.native_prometheus import NativePrometheus
 from tests.support.native_quantile import (
     QuantileRule,
     group_histograms,

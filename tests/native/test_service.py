@@ -16,9 +16,9 @@ import pytest
 from app.promql.builder import SeriesSelector, quantile_query
 from app.promql.native import native_quantile_query
 from app.settings import Settings
+from harness.remote_write import NativePrometheus
 from tests.native import data
 from tests.native.expected import expected_native_quantile
-from tests.support.native_prometheus import NativePrometheus
 
 pytestmark = pytest.mark.prometheus
 

@@ -1,9 +1,11 @@
 """Start a real Redis (Debian's redis-server) on a free loopback port, without persistence.
 
-with RedisServer(tmp_path) as redis:
-    store = RedisStore(redis.url, ...)
-    redis.stop()     # Redis is gone: the store must fall back
-    redis.start()    # back on the same port: the store must recover
+    with RedisServer(workdir) as redis:
+        env = {"SHARED_CACHE_URL": redis.url}
+        redis.stop()     # Redis is gone: the replicas must fall back
+        redis.start()    # back on the same port: sharing must resume
+
+Shared by the benchmark (bench/fleet.py) and, once they point here, the fleet tests.
 """
 
 from __future__ import annotations
@@ -13,9 +15,8 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from types import TracebackType
 
-from harness.processes import free_port, log_tail, stop_process
+from harness.processes import ServerProcess, free_port, log_tail
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -31,8 +32,10 @@ def answers_ping(port: int) -> bool:
     return reply.startswith((b"+PONG", b"-NOAUTH"))  # NOAUTH: up, and wants a password
 
 
-class RedisServer:
+class RedisServer(ServerProcess):
     """One redis-server process; ``stop()`` and ``start()`` again keep the port and URL."""
+
+    stop_grace = 5.0
 
     def __init__(
         self, workdir: Path, *, port: int | None = None, password: str | None = None
@@ -68,22 +71,6 @@ class RedisServer:
             time.sleep(0.05)
         raise RuntimeError(f"redis-server did not answer PING:\n{log_tail(self.log_path)}")
 
-    def stop(self) -> None:
-        if self.process is not None:
-            stop_process(self.process, grace=5.0)
-        self.process = None
-
     def restart(self) -> RedisServer:
         self.stop()
         return self.start()
-
-    def __enter__(self) -> RedisServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
