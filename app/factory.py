@@ -218,11 +218,19 @@ def create_app(
 
 
 def build_stack(app: ServiceApp, settings: Settings, observability: ServiceMetrics) -> ASGIApp:
-    """The pure-ASGI layers, innermost first; a request meets them in the reverse order."""
+    """The pure-ASGI layers, innermost first; a request meets them in the reverse order.
+
+    The cache layer is outermost but for CORS: a hit is answered before anything else
+    runs (it answers HEAD of its routes itself); everything it passes on, renders
+    included, goes through the error handler and the metrics layer.
+    """
     front: ASGIApp = TrailingSlashMiddleware(app.inner)
     # Inside the cache layer, so stored answers carry these headers too.
     front = DefaultHeadersMiddleware(front)
     front = MetricsMiddleware(front, metrics=observability)
+    # As in Starlette's own stack: an unexpected error is still a JSON 500.
+    front = ServerErrorMiddleware(front, handler=handlers.unexpected_error)
+    front = HeadMiddleware(front)
     front = HttpCache(
         front,
         routes=query_models(app.routes, LatencyQuery),
@@ -232,7 +240,6 @@ def build_stack(app: ServiceApp, settings: Settings, observability: ServiceMetri
         in_flight=lambda path: observability.in_progress_for(path, "GET").track_inprogress(),
         vary=b"Origin" if settings.cors_allowed_origins else None,
     )
-    front = HeadMiddleware(front)
     if settings.cors_allowed_origins:
         front = CORSMiddleware(
             front,
@@ -241,8 +248,7 @@ def build_stack(app: ServiceApp, settings: Settings, observability: ServiceMetri
             allow_headers=["*"],
             expose_headers=["X-Cache", "Age"],
         )
-    # Outermost, as in Starlette's own stack: an unexpected error is still a JSON 500.
-    return ServerErrorMiddleware(front, handler=handlers.unexpected_error)
+    return front
 
 
 @asynccontextmanager

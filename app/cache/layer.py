@@ -32,6 +32,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.cache.core import Header, Rendered, ResponseCache
+from app.cache.store import Entry
 from app.errors import UpstreamError
 from app.http.paths import flat_routes, route_path
 from app.schemas.queries import canonical, query_input
@@ -46,6 +47,7 @@ ERRORS_SLOT = "mla.errors"
 RENDER_SLOT = "mla.render"
 """Set in the scope of a render, so the request-metrics layer leaves it to this one."""
 
+ANSWERED_METHODS = frozenset({"GET", "HEAD"})
 OWN_HEADERS = frozenset({b"cache-control", b"x-cache", b"age", b"vary", b"content-length"})
 
 
@@ -89,6 +91,15 @@ def answer_headers(
     return out
 
 
+def _without_body(send: Send) -> Send:
+    async def head(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+
+    return head
+
+
 async def send_body(send: Send, status: int, headers: list[Header], body: bytes) -> None:
     headers.append((b"content-length", b"%d" % len(body)))
     await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -126,8 +137,7 @@ class HttpCache:
         self.vary = vary
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = time.perf_counter()
-        if scope["type"] == "http" and scope["method"] == "GET":
+        if scope["type"] == "http" and scope["method"] in ANSWERED_METHODS:
             path = route_path(scope)
             model = self.routes.get(path)
             state = scope.get("state")
@@ -135,13 +145,43 @@ class HttpCache:
                 cache: ResponseCache = state["app"].cache
                 key = self._key(cache, path, model, scope.get("query_string", b""))
                 if key is not None:
-                    await self._answer(scope, self._counting(send, path, started), cache, key, path)
+                    if scope["method"] == "HEAD":  # as GET, without the body
+                        send = _without_body(send)
+                    await self._answer(scope, send, cache, key, path)
                     return
         await self.app(scope, receive, send)
 
+    async def _answer(
+        self, scope: Scope, send: Send, cache: ResponseCache, key: str, path: str
+    ) -> None:
+        started = time.perf_counter()
+        now = cache.now()
+        kept = cache.near.fresh_kept(key, now)
+        if kept is None:
+            with self.in_flight(path):
+                await self._slow_answer(scope, self._counting(send, path, started), cache, key)
+            return
+        # The hit fast path: headers memoised per second, counted before the body goes out
+        # (so a client that asks /metrics next, on another worker, already sees it).
+        second = int(now)
+        if second != kept.second or kept.headers is None:
+            kept.headers = self._hit_headers(kept.entry, kept.fresh_until, now)
+            kept.second = second
+        await send({"type": "http.response.start", "status": 200, "headers": kept.headers})
+        cache.count_hit()
+        self.record(path, 200, time.perf_counter() - started)
+        await send({"type": "http.response.body", "body": kept.entry.body})
+
+    def _hit_headers(self, entry: Entry, fresh_until: float, now: float) -> list[Header]:
+        # Seconds left in the TTL slot (rounded up, as a hit is still fresh) and the age.
+        max_age = math.ceil(fresh_until - now)
+        age = int(max(0.0, now - entry.stored_at))
+        headers = answer_headers(entry.headers, b"HIT", max_age, age, self.vary)
+        headers.append((b"content-length", b"%d" % len(entry.body)))
+        return headers
+
     def _counting(self, send: Send, path: str, started: float) -> Send:
-        """``send``, counting the answer just before its body goes out (so a client that
-        asks ``/metrics`` next, on another worker, already sees it)."""
+        """``send``, counting the answer just before its body goes out."""
         status = 200
 
         async def counted(message: Message) -> None:
@@ -162,17 +202,6 @@ class HttpCache:
             key = cache_key(path, model, query)
             cache.memo.put(path, query, key)
         return key if isinstance(key, str) else None
-
-    async def _answer(
-        self, scope: Scope, send: Send, cache: ResponseCache, key: str, path: str
-    ) -> int:
-        entry = cache.peek(key)
-        if entry is None:
-            with self.in_flight(path):
-                return await self._slow_answer(scope, send, cache, key)
-        cache.count_hit()
-        await self._send_fresh(send, cache, entry.headers, entry.body, entry.stored_at, b"HIT")
-        return 200
 
     async def _slow_answer(self, scope: Scope, send: Send, cache: ResponseCache, key: str) -> int:
         """A hit in the shared store, a rendered miss, or the stale answer for an error."""

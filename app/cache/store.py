@@ -26,7 +26,7 @@ from typing import Protocol
 from cachetools import TTLCache
 
 Header = tuple[bytes, bytes]
-ENTRY_OVERHEAD_BYTES = 256
+ENTRY_OVERHEAD_BYTES = 640  # the Kept record and its memoised hit headers included
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +116,18 @@ class ResponseStore(Protocol):
         """Ask the backend if it answers; never raises."""
 
 
+@dataclass(slots=True)
+class Kept:
+    """An entry as the local store keeps it, with the headers of its hits for one second
+    (their ``Age`` and ``max-age`` change once a second; hits in between reuse them)."""
+
+    entry: Entry
+    size: int
+    fresh_until: float
+    second: int = -1
+    headers: list[Header] | None = None
+
+
 class LocalStore:
     """The in-process store: a byte-bounded TTL map (bodies and keys counted).
 
@@ -135,11 +147,11 @@ class LocalStore:
         self.slots = Slots(ttl, stale_seconds)
         self.max_entries = max_entries
         self.clock = clock
-        self._entries: TTLCache[str, tuple[Entry, int]] = TTLCache(
+        self._entries: TTLCache[str, Kept] = TTLCache(
             maxsize=max_bytes,
             ttl=max(ttl + stale_seconds, 0.001),
             timer=clock,
-            getsizeof=lambda item: item[1],
+            getsizeof=lambda kept: kept.size,
         )
 
     def __len__(self) -> int:
@@ -154,25 +166,30 @@ class LocalStore:
         return int(self._entries.currsize)
 
     def peek(self, key: str) -> Entry | None:
-        """The fresh entry for ``key`` without awaiting: the hit fast path."""
-        item = self._entries.get(key)
-        if item is None or not self.slots.is_fresh(item[0], self.clock()):
+        """The fresh entry for ``key`` without awaiting."""
+        kept = self.fresh_kept(key, self.clock())
+        return None if kept is None else kept.entry
+
+    def fresh_kept(self, key: str, now: float) -> Kept | None:
+        """The fresh entry for ``key`` as kept here: the hit fast path."""
+        kept = self._entries.get(key)
+        if kept is None or now >= kept.fresh_until:
             return None
-        return item[0]
+        return kept
 
     def keep(self, key: str, entry: Entry) -> bool:
         """Store ``entry``; False when it is larger than the whole store (served, not kept)."""
         size = entry.size(key)
         if not self.slots.enabled or size > self._entries.maxsize:
             return False
-        self._entries[key] = (entry, size)
+        self._entries[key] = Kept(entry, size, self.slots.fresh_until(entry.stored_at))
         while len(self._entries) > self.max_entries:
             self._entries.popitem()
         return True
 
     def last(self, key: str) -> Entry | None:
-        item = self._entries.get(key)
-        return None if item is None else item[0]
+        kept = self._entries.get(key)
+        return None if kept is None else kept.entry
 
     async def fresh(self, key: str) -> Entry | None:
         return self.peek(key)

@@ -66,6 +66,7 @@ class ServiceMetrics:
         disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = registry if registry is not None else CollectorRegistry()
         self._children: dict[tuple[int | str, ...], Counter | Gauge | Histogram] = {}
+        self._request_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         self.multiprocess_dir: Path | None = multiprocess.configured_dir()
         self._http_metrics()
         self._upstream_metrics()
@@ -190,8 +191,14 @@ class ServiceMetrics:
         return self._child(self.in_progress, handler, method)
 
     def observe_request(self, handler: str, method: str, status: int, seconds: float) -> None:
-        self._child(self.requests, handler, method, str(status)).inc()
-        self._child(self.request_duration, handler, method).observe(max(0.0, seconds))
+        pair = self._request_children.get((handler, method, status))
+        if pair is None:  # once per route, method and status: labels() is most of the cost
+            pair = self._request_children[(handler, method, status)] = (
+                self._child(self.requests, handler, method, str(status)),
+                self._child(self.request_duration, handler, method),
+            )
+        pair[0].inc()
+        pair[1].observe(max(0.0, seconds))
 
     def _child(self, metric: MetricT, *labels: str) -> MetricT:
         """``metric.labels(*labels)``, remembered: ``labels()`` is most of a request's cost.
