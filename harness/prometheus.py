@@ -36,6 +36,8 @@ def backfill(openmetrics: str, workdir: Path) -> Path:
 class PrometheusServer(ServerProcess):
     """A Prometheus process; stop() kills it (used to test an unreachable upstream)."""
 
+    extra_flags: tuple[str, ...] = ()
+
     def __init__(
         self, workdir: Path, data_dir: Path, *, config: str | None = None, port: int | None = None
     ) -> None:
@@ -68,6 +70,7 @@ class PrometheusServer(ServerProcess):
                 f"--web.listen-address=127.0.0.1:{self.port}",
                 "--web.enable-lifecycle",
                 "--query.lookback-delta=5m",
+                *self.extra_flags,
             ],
             stdout=log,
             stderr=log,

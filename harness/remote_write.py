@@ -20,16 +20,15 @@ Shared by the benchmark (bench/native.py) and, once they point here, the native 
 from __future__ import annotations
 
 import struct
-import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import cramjam
 import httpx
 
-from harness.prometheus import PROMETHEUS, PrometheusServer
+from harness.prometheus import PrometheusServer
 
 REMOTE_WRITE_HEADERS = {
     "Content-Encoding": "snappy",
@@ -216,26 +215,13 @@ NATIVE_FLAGS = ("--enable-feature=native-histograms", "--web.enable-remote-write
 class NativePrometheus(PrometheusServer):
     """PrometheusServer with native histograms and the remote-write receiver switched on."""
 
+    extra_flags = NATIVE_FLAGS
+
     @classmethod
     def empty(cls, workdir: Path, **kwargs: Any) -> NativePrometheus:
         data_dir = workdir / "tsdb"
         data_dir.mkdir(parents=True, exist_ok=True)
         return cls(workdir, data_dir, **kwargs)
-
-    def _spawn(self, log: IO[bytes]) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [
-                PROMETHEUS,
-                f"--config.file={self.config_path}",
-                f"--storage.tsdb.path={self.data_dir}",
-                "--storage.tsdb.retention.time=3650d",
-                f"--web.listen-address=127.0.0.1:{self.port}",
-                "--query.lookback-delta=5m",
-                *NATIVE_FLAGS,
-            ],
-            stdout=log,
-            stderr=log,
-        )
 
     def query(self, promql: str, *, at: float) -> list[dict[str, Any]]:
         """An instant query's ``result`` list; raises on an error answer."""

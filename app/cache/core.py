@@ -108,18 +108,8 @@ class ResponseCache:
     def now(self) -> float:
         return self.near.clock()
 
-    @property
-    def size_bytes(self) -> int:
-        """Every byte the cache holds in this process: entries, their keys and the memo."""
-        return self.near.size_bytes + self.memo.size_bytes
-
     def count_hit(self) -> None:
         self._event("hit")
-
-    def peek(self, key: str) -> Entry | None:
-        """A fresh entry from the near store: the hit path, no await (the shared store is
-        asked once per key by ``load``)."""
-        return self.near.peek(key)
 
     async def stale(self, key: str) -> Entry | None:
         """The last good answer for ``key`` while it is kept, from either store."""

@@ -203,7 +203,7 @@ class HttpCache:
             cache.memo.put(path, query, key)
         return key if isinstance(key, str) else None
 
-    async def _slow_answer(self, scope: Scope, send: Send, cache: ResponseCache, key: str) -> int:
+    async def _slow_answer(self, scope: Scope, send: Send, cache: ResponseCache, key: str) -> None:
         """A hit in the shared store, a rendered miss, or the stale answer for an error."""
         rendered, joined = await cache.load(key, lambda: self._render(scope))
         if rendered.stored_at is not None:  # another replica's answer, from the shared store
@@ -212,22 +212,21 @@ class HttpCache:
             await self._send_fresh(
                 send, cache, rendered.headers, rendered.body, rendered.stored_at, b"HIT"
             )
-            return 200
+            return
         if isinstance(rendered.error, UpstreamError):
             stale = await cache.stale(key)
             if stale is not None:
                 age = int(max(0.0, cache.now() - stale.stored_at))
                 headers = answer_headers(stale.headers, b"STALE", 0, age, self.vary)
                 await send_body(send, 200, headers, mark_stale(stale.body))
-                return 200
+                return
         if rendered.status == 200 and rendered.storable:
             await self._send_fresh(
                 send, cache, rendered.headers, rendered.body, cache.now(), b"MISS"
             )
-            return 200
+            return
         headers = answer_headers(rendered.headers, b"MISS", 0, None, self.vary)
         await send_body(send, rendered.status, headers, rendered.body)
-        return rendered.status
 
     async def _send_fresh(
         self,

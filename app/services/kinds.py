@@ -19,7 +19,12 @@ from typing import Literal
 
 from app.errors import UpstreamBadResponse
 from app.promql.builder import SeriesSelector
-from app.promql.native import KIND_CLASSIC, KIND_NATIVE, histogram_kinds_query, kind_label
+from app.promql.native import (
+    KIND_CLASSIC,
+    KIND_NATIVE,
+    histogram_kinds_query,
+    parse_histogram_kinds,
+)
 from app.promql.upstream import Upstream
 
 Kind = Literal["classic", "native"]
@@ -85,5 +90,5 @@ class HistogramKinds:
             # No native-histogram functions (VictoriaMetrics, Prometheus before 2.40):
             # such an engine can only hold classic histograms.
             return frozenset({KIND_CLASSIC})
-        tag = kind_label(sel)
-        return frozenset(s.labels[tag] for s in result.items if tag in s.labels)
+        per_model = parse_histogram_kinds((s.labels for s in result.items), sel)
+        return frozenset().union(*per_model.values())
