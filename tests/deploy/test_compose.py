@@ -46,6 +46,11 @@ class Stack:
     def prometheus(self) -> str:
         return f"http://127.0.0.1:{self.ports['PROMETHEUS_PORT']}"
 
+    def readiness_urls(self) -> list[str]:
+        local = {name: f"http://127.0.0.1:{port}" for name, port in self.ports.items()}
+        apis = [local[name] + "/health/live" for name in ("API_1_PORT", "API_2_PORT")]
+        return [self.prometheus + "/-/ready", *apis, local["TRAFFIC_PORT"] + "/metrics"]
+
 
 def local_config(ports: dict[str, int]) -> dict[str, Any]:
     """deploy/prometheus.yml with the stack's ports and a 1 s scrape interval."""
@@ -97,7 +102,11 @@ def stack(
     files = [kit.COMPOSE, OFFLINE, override]
     try:
         compose(project, files, "up", "--detach", "--build", *SERVICES, env=env)
-        yield Stack(ports)
+        stack = Stack(ports)
+        # Containers run before their servers listen: every test starts on a stack that answers.
+        for url in stack.readiness_urls():
+            wait_for(lambda url=url: answered(url), timeout=120)
+        yield stack
     finally:
         try:
             logs = compose(project, files, "logs", "--tail=30", env=env)
@@ -106,6 +115,12 @@ def stack(
         compose(project, files, "down", "--volumes", "--timeout", "10", env=env)
         subprocess.run(["docker", "rmi", "--force", image], capture_output=True, check=False)
         (workdir / "compose.log").write_text(logs)
+        print(logs)  # shown by pytest when a test on this stack failed
+
+
+def answered(url: str) -> httpx.Response:
+    """A 2xx answer from ``url``; any other status is an error, as is no answer."""
+    return httpx.get(url, timeout=5).raise_for_status()
 
 
 def wait_for(probe: Any, timeout: float = 90) -> Any:
@@ -127,7 +142,7 @@ def test_prometheus_scrapes_both_replicas(stack: Stack) -> None:
     wanted = {f"127.0.0.1:{stack.ports[p]}" for p in ("API_1_PORT", "API_2_PORT")}
 
     def both_up() -> bool:
-        body = httpx.get(stack.prometheus + "/api/v1/targets", timeout=5).json()
+        body = answered(stack.prometheus + "/api/v1/targets").json()
         up = {
             target["labels"]["instance"]
             for target in body["data"]["activeTargets"]
@@ -163,7 +178,7 @@ def test_prometheus_loads_every_shipped_rule_group(stack: Stack) -> None:
     }
 
     def loaded() -> dict[str, int]:
-        body = httpx.get(stack.prometheus + "/api/v1/rules", timeout=5).json()
+        body = answered(stack.prometheus + "/api/v1/rules").json()
         return {group["name"]: len(group["rules"]) for group in body["data"]["groups"]}
 
     assert wait_for(loaded, timeout=30) == shipped
