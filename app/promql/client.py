@@ -20,7 +20,7 @@ from app.errors import UpstreamBadResponse, UpstreamError, UpstreamOverloaded, U
 from app.offload import off_loop
 from app.promql import failures
 from app.promql.breaker import CircuitBreaker
-from app.promql.upstream import QueryResult, Sample, Series
+from app.promql.upstream import QueryResult, R, Reduced, Sample, Series
 
 T = TypeVar("T")
 Observer = Callable[[str, float], None]
@@ -38,14 +38,14 @@ class Malformed(ValueError):
 
 def to_number(text: object) -> float | None:
     """A sample value (a JSON string, as Prometheus sends it); NaN and infinities are None."""
-    kind = type(text)
-    if kind is not str and kind is not float and kind is not int:  # (not bool, nor null)
-        raise Malformed(f"sample value {str(text)[:50]!r} is not a number")
     try:
-        value = float(text)  # type: ignore[arg-type]
+        kind = type(text)
+        if kind is str or kind is float or kind is int:  # (not bool, nor null)
+            value = float(text)  # type: ignore[arg-type]
+            return value if value - value == 0 else None  # (finite: inf - inf and NaN are NaN)
     except ValueError:
-        raise Malformed(f"sample value {str(text)[:50]!r} is not a number") from None
-    return value if value - value == 0 else None  # (finite: inf - inf and NaN are NaN)
+        pass
+    raise Malformed(f"sample value {str(text)[:50]!r} is not a number")
 
 
 def to_timestamp(value: object) -> float:
@@ -70,10 +70,17 @@ def _labels(item: Mapping[str, Any]) -> Mapping[str, str]:
 def parse_vector(data: Mapping[str, Any]) -> list[Sample]:
     if data.get("resultType") != "vector":
         raise Malformed(f"expected a vector, got {str(data.get('resultType'))[:50]!r}")
-    samples = []
+    samples: list[Sample] = []
+    append = samples.append
+    # Every sample of an instant answer carries the evaluation time: read it once.
+    stamp_seen: object = None
+    when = 0.0
     for item in data["result"]:
         stamp, value = item["value"]
-        samples.append(Sample(_labels(item), to_timestamp(stamp), to_number(value)))
+        if stamp != stamp_seen or type(stamp) is not type(stamp_seen):
+            when = to_timestamp(stamp)
+            stamp_seen = stamp
+        append(Sample(_labels(item), when, to_number(value)))
     return samples
 
 
@@ -87,6 +94,11 @@ def parse_matrix(data: Mapping[str, Any]) -> list[Series]:
         )
         for item in data["result"]
     ]
+
+
+def instant(promql: str, at: float) -> dict[str, str]:
+    """The form of an instant query at unix time ``at``."""
+    return {"query": promql, "time": f"{at:.3f}"}
 
 
 class PrometheusClient:
@@ -130,15 +142,25 @@ class PrometheusClient:
 
     async def query(self, promql: str, *, at: float) -> QueryResult[Sample]:
         """Evaluate an instant query at unix time ``at``."""
-        form = {"query": promql, "time": f"{at:.3f}"}
-        return await self._call("/api/v1/query", form, parse_vector)
+        items, warnings = await self._call("/api/v1/query", instant(promql, at), parse_vector)
+        return QueryResult(items, warnings)
+
+    async def query_reduced(
+        self, promql: str, *, at: float, reduce: Callable[[list[Sample]], R]
+    ) -> Reduced[R]:
+        """An instant query of which only ``reduce(samples)`` comes back (``Upstream``)."""
+        value, warnings = await self._call(
+            "/api/v1/query", instant(promql, at), lambda data: reduce(parse_vector(data))
+        )
+        return Reduced(value, warnings)
 
     async def query_range(
         self, promql: str, *, start: float, end: float, step: float, lookback: float = 0.0
     ) -> QueryResult[Series]:
         """Evaluate a range query from ``start`` to ``end`` every ``step`` seconds."""
         form = {"query": promql, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"}
-        return await self._call("/api/v1/query_range", form, parse_matrix)
+        items, warnings = await self._call("/api/v1/query_range", form, parse_matrix)
+        return QueryResult(items, warnings)
 
     async def ready(self) -> None:
         """Raise an UpstreamError unless the engine is ready to serve queries.
@@ -155,19 +177,20 @@ class PrometheusClient:
         raise UpstreamUnavailable(f"Prometheus is not ready (HTTP {status})", upstream=self.name)
 
     async def _call(
-        self, path: str, form: dict[str, str], parser: Callable[[Mapping[str, Any]], list[T]]
-    ) -> QueryResult[T]:
+        self, path: str, form: dict[str, str], parser: Callable[[Mapping[str, Any]], T]
+    ) -> tuple[T, list[str]]:
+        """What ``parser`` makes of the answer's data, and the answer's warnings."""
         response = await self._send("POST", self.base_url + path, form)
         # A large answer is decoded and parsed in a worker thread (app/offload.py).
         size = len(response.content) // BYTES_PER_POINT
         return await off_loop(size, self._read, response.status_code, response.content, parser)
 
     def _read(
-        self, status: int, content: bytes, parser: Callable[[Mapping[str, Any]], list[T]]
-    ) -> QueryResult[T]:
+        self, status: int, content: bytes, parser: Callable[[Mapping[str, Any]], T]
+    ) -> tuple[T, list[str]]:
         body = failures.decode_answer(status, content, upstream=self.name)
         try:
-            return QueryResult(parser(body["data"]), _warnings(body))
+            return parser(body["data"]), _warnings(body)
         except (Malformed, KeyError, TypeError, ValueError, AttributeError) as exc:
             raise failures.bad_answer(self.name, exc) from None
 

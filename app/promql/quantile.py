@@ -20,11 +20,15 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
+
+from app.promql.upstream import Sample
 
 Bucket = tuple[float, float]
 """``(upper_bound, cumulative_count)``, as the ``le`` label and the sample value."""
+_BOUND = operator.itemgetter(0)
 
 # Go's strconv.ParseFloat grammar: no spaces, no underscores (outside base prefixes,
 # which a bucket label never uses), hexadecimal only with a binary exponent.
@@ -71,7 +75,7 @@ def bucket_quantile(q: float, buckets: Iterable[Bucket]) -> float:
 def bucket_quantiles(qs: Sequence[float], buckets: Iterable[Bucket]) -> list[float]:
     """Several quantiles of one histogram: its buckets are sorted and merged once."""
     # Stable like Go's insertion sort, which sort.Sort uses for up to 12 buckets.
-    ordered = sorted(buckets, key=_bound)
+    ordered = sorted(buckets, key=_BOUND)
     prepared: tuple[list[float], list[float]] | None = None
     if ordered and ordered[-1][0] == math.inf:
         bounds, counts = coalesce(ordered)
@@ -79,10 +83,6 @@ def bucket_quantiles(qs: Sequence[float], buckets: Iterable[Bucket]) -> list[flo
         if len(bounds) >= 2 and counts[-1] != 0:
             prepared = bounds, counts
     return [_quantile(q, prepared) for q in qs]
-
-
-def _bound(bucket: Bucket) -> float:
-    return bucket[0]
 
 
 def _quantile(q: float, prepared: tuple[list[float], list[float]] | None) -> float:
@@ -100,7 +100,7 @@ def _quantile(q: float, prepared: tuple[list[float], list[float]] | None) -> flo
 
 def _interpolate(rank: float, bounds: list[float], counts: list[float]) -> float:
     last = len(bounds) - 1
-    b = go_search(last, lambda i: counts[i] >= rank)
+    b = rank_bucket(rank, counts, last)
     if b == last:
         return bounds[last - 1]
     if b == 0 and bounds[0] <= 0:
@@ -145,36 +145,40 @@ def ensure_monotonic(counts: list[float]) -> None:
             counts[i] = highest
 
 
-def go_search(n: int, found: Callable[[int], bool]) -> int:
-    """Go's ``sort.Search``: the same bisection, so NaN counts land where Prometheus's do."""
+def rank_bucket(rank: float, counts: list[float], n: int) -> int:
+    """The first of ``counts[:n]`` at least ``rank``, else ``n``: Go's
+    ``sort.Search(n, func(i) bool { return counts[i] >= rank })``, the same bisection, so
+    NaN counts land where Prometheus's do."""
     low, high = 0, n
     while low < high:
         middle = (low + high) >> 1
-        if not found(middle):
+        if not counts[middle] >= rank:
             low = middle + 1
         else:
             high = middle
     return low
 
 
-def group_buckets(
-    samples: Iterable[tuple[Mapping[str, str], float]], group_label: str
-) -> dict[str, list[Bucket]]:
+def group_buckets(samples: Iterable[Sample], group_label: str) -> dict[str, list[Bucket]]:
     """Bucket samples grouped by ``group_label``, in arrival order; bad ``le`` skipped.
 
-    Samples without ``group_label`` are dropped, as the endpoints only report models.
+    Samples without ``group_label`` are dropped, as the endpoints only report models. A
+    value the client read as no number (None: NaN or an infinity) counts as NaN.
     """
     groups: dict[str, list[Bucket]] = {}
     bounds: dict[str, float | None] = {}  # a handful of distinct `le` texts
-    for labels, value in samples:
+    for sample in samples:
+        labels = sample.labels
         name = labels.get(group_label)
         text = labels.get("le", "")
         bound = bounds[text] if text in bounds else bounds.setdefault(text, parse_le(text))
         if name is None or bound is None:
             continue
+        value = sample.value
+        pair = (bound, math.nan if value is None else value)
         group = groups.get(name)
         if group is None:
-            groups[name] = [(bound, value)]
+            groups[name] = [pair]
         else:
-            group.append((bound, value))
+            group.append(pair)
     return groups

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from app.offload import off_loop
 from app.promql.breaker import CircuitBreaker
-from app.promql.upstream import QueryResult, Sample, Series, Upstream
+from app.promql.upstream import QueryResult, R, Reduced, Sample, Series, Upstream
 
 LabelKey = tuple[tuple[str, str], ...]
 RangeKey = tuple[str, int, int]
@@ -304,6 +304,11 @@ class RangeCachedUpstream:
 
     async def query(self, promql: str, *, at: float) -> QueryResult[Sample]:
         return await self.inner.query(promql, at=at)
+
+    async def query_reduced(
+        self, promql: str, *, at: float, reduce: Callable[[list[Sample]], R]
+    ) -> Reduced[R]:
+        return await self.inner.query_reduced(promql, at=at, reduce=reduce)
 
     async def query_range(
         self, promql: str, *, start: float, end: float, step: float, lookback: float = 0.0

@@ -10,6 +10,7 @@ import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TypedDict, TypeVar
 
 import orjson
@@ -26,7 +27,7 @@ from app.promql.builder import (
 from app.promql.durations import format_duration, iso8601
 from app.promql.native import native_quantile_query, native_quantiles_query, quantile_label
 from app.promql.quantile import bucket_quantiles, group_buckets
-from app.promql.upstream import QueryResult, Sample, Series, Upstream
+from app.promql.upstream import Sample, Series, Upstream
 from app.schemas.queries import (
     HistoryQuery,
     InstantQuery,
@@ -94,80 +95,80 @@ async def fetch_quantiles(
 ) -> Quantiles:
     """Every percentile of every model from one upstream query.
 
-    Classic histograms: the engine evaluates ``sum by (model, le) (rate(..._bucket[w]))``
-    once and the quantiles are computed here with Prometheus's own ``histogram_quantile``
-    rules (app/promql/quantile.py). Native histograms: one query of every
+    Classic histograms: one percentile is the engine's own ``histogram_quantile``, the
+    least it can send. Several: the engine evaluates ``sum by (model, le)
+    (rate(..._bucket[w]))`` once and the quantiles are computed here with Prometheus's
+    own ``histogram_quantile`` rules (app/promql/quantile.py), where the answer is
+    parsed (``Upstream.query_reduced``). Native histograms: one query of every
     ``histogram_quantile``, tagged per percentile (app/promql/native.py).
     """
     wanted = list(percentiles)
     sel = source.selector(query)
     choice = await source.choose(query, sel, at)
+    factor = milliseconds_factor(sel.metric_name)
+    promql: str
+    reduce: Callable[[list[Sample]], ByModel]
     if choice.kind == "native":
-        by_model, result = await native_quantiles(source.upstream, sel, query.window, at, wanted)
+        promql = native_quantiles_query([p.value / 100 for p in wanted], sel, query.window)
+        reduce = partial(
+            engine_quantiles, sel=sel, wanted=wanted, factor=factor, tag=quantile_label(sel)
+        )
+    elif len(wanted) == 1:
+        promql = quantile_query(wanted[0].value / 100, sel, query.window)
+        reduce = partial(engine_quantiles, sel=sel, wanted=wanted, factor=factor, tag=None)
     else:
-        by_model, result = await classic_quantiles(source.upstream, sel, query.window, at, wanted)
+        promql = bucket_rates(sel, query.window)
+        reduce = partial(
+            computed_quantiles, model_label=sel.model_label, wanted=wanted, factor=factor
+        )
+    result = await source.upstream.query_reduced(promql, at=at, reduce=reduce)
     warnings = [*choice.warnings, *result.warnings]
-    return Quantiles(by_model, warnings, result.partial, choice.kind)
+    return Quantiles(result.value, warnings, result.partial, choice.kind)
 
 
 ByModel = dict[str, dict[str, float | None]]
 
 
-async def classic_quantiles(
-    upstream: Upstream, sel: SeriesSelector, window: float, at: float, wanted: list[Percentile]
-) -> tuple[ByModel, QueryResult[Sample]]:
-    """One percentile: the engine's own ``histogram_quantile``, the least it can send.
-    Several: the bucket rates once, every quantile computed here."""
-    if len(wanted) == 1:
-        promql = quantile_query(wanted[0].value / 100, sel, window)
-        return await engine_quantiles(upstream, promql, sel, at, wanted, tag=None)
-    result = await upstream.query(bucket_rates(sel, window), at=at)
-    factor = milliseconds_factor(sel.metric_name)
-    # The client reports NaN and infinite samples as None; a rate is neither in practice.
-    samples = ((s.labels, math.nan if s.value is None else s.value) for s in result.items)
-    groups = group_buckets(samples, sel.model_label)
+def computed_quantiles(
+    samples: list[Sample], *, model_label: str, wanted: list[Percentile], factor: float
+) -> ByModel:
+    """Every percentile of every model's bucket rates, in milliseconds, computed here."""
+    groups = group_buckets(samples, model_label)
     qs = [p.value / 100 for p in wanted]
     labels = [p.label for p in wanted]
-    by_model = {
+    return {
         model: {
             label: to_milliseconds(value, factor)
             for label, value in zip(labels, bucket_quantiles(qs, buckets), strict=True)
         }
         for model, buckets in sorted(groups.items())
     }
-    return by_model, result
 
 
-async def native_quantiles(
-    upstream: Upstream, sel: SeriesSelector, window: float, at: float, wanted: list[Percentile]
-) -> tuple[ByModel, QueryResult[Sample]]:
-    """Every percentile in one query of tagged ``histogram_quantile`` (app/promql/native.py)."""
-    promql = native_quantiles_query([p.value / 100 for p in wanted], sel, window)
-    return await engine_quantiles(upstream, promql, sel, at, wanted, tag=quantile_label(sel))
-
-
-async def engine_quantiles(
-    upstream: Upstream,
-    promql: str,
-    sel: SeriesSelector,
-    at: float,
-    wanted: list[Percentile],
+def engine_quantiles(
+    samples: list[Sample],
     *,
+    sel: SeriesSelector,
+    wanted: list[Percentile],
+    factor: float,
     tag: str | None,
-) -> tuple[ByModel, QueryResult[Sample]]:
-    """The engine's own quantiles, per model; ``tag`` names each sample's quantile (else
-    every sample is of the one percentile wanted)."""
-    result = await upstream.query(promql, at=at)
-    factor = milliseconds_factor(sel.metric_name)
-    labels = {f"{p.value / 100:.12g}": p.label for p in wanted}
-    by_model: ByModel = {}
-    for s in result.items:
-        model = s.labels.get(sel.model_label)
-        label = labels.get(s.labels.get(tag, "")) if tag else wanted[0].label
-        if model is not None and label is not None:
-            by_model.setdefault(model, {})[label] = to_milliseconds(s.value, factor)
+) -> ByModel:
+    """The engine's own quantiles, per model, in milliseconds; ``tag`` names each
+    sample's quantile (else every sample is of the one percentile wanted)."""
+    label_of = {f"{p.value / 100:.12g}": p.label for p in wanted}
     names = [p.label for p in wanted]
-    return {m: {k: v.get(k) for k in names} for m, v in sorted(by_model.items())}, result
+    model_label = sel.model_label
+    by_model: ByModel = {}
+    for s in samples:
+        model = s.labels.get(model_label)
+        label = label_of.get(s.labels.get(tag, "")) if tag else names[0]
+        if model is None or label is None:
+            continue
+        values = by_model.get(model)
+        if values is None:
+            values = by_model[model] = dict.fromkeys(names)
+        values[label] = to_milliseconds(s.value, factor)
+    return dict(sorted(by_model.items()))
 
 
 class Evaluation(TypedDict):
@@ -203,10 +204,11 @@ async def current_percentiles(source: Source, query: PercentilesQuery) -> Encode
     at = query.at()
     wanted = query.wanted
     found = await fetch_quantiles(source, query, at, wanted)
+    keys = [(percentile_key(p), p.label) for p in wanted]
     data = [
         {
             "model": model,
-            "percentiles": {percentile_key(p): values[p.label] for p in wanted},
+            "percentiles": {key: values[label] for key, label in keys},
             "timestamp": at,
         }
         for model, values in found.by_model.items()

@@ -13,6 +13,7 @@ import math
 import pytest
 
 from app.promql.quantile import bucket_quantile, group_buckets, parse_le
+from app.promql.upstream import Sample
 
 INF = math.inf
 
@@ -161,13 +162,16 @@ def test_unsorted_input_is_sorted_first():
 
 def test_group_buckets_skips_bad_le_and_missing_model():
     samples = [
-        ({"model": "a", "le": "0.1"}, 1.0),
-        ({"model": "a", "le": " 1"}, 5.0),  # Go's ParseFloat rejects the space
-        ({"model": "a", "le": "+Inf"}, 2.0),
-        ({"le": "+Inf"}, 9.0),
-        ({"model": "b"}, 3.0),
+        Sample({"model": "a", "le": "0.1"}, 0.0, 1.0),
+        Sample({"model": "a", "le": " 1"}, 0.0, 5.0),  # Go's ParseFloat rejects the space
+        Sample({"model": "a", "le": "+Inf"}, 0.0, 2.0),
+        Sample({"le": "+Inf"}, 0.0, 9.0),
+        Sample({"model": "b"}, 0.0, 3.0),
+        Sample({"model": "c", "le": "+Inf"}, 0.0, None),  # NaN or an infinity
     ]
-    assert group_buckets(samples, "model") == {"a": [(0.1, 1.0), (INF, 2.0)]}
+    grouped = group_buckets(samples, "model")
+    assert math.isnan(grouped.pop("c")[0][1])
+    assert grouped == {"a": [(0.1, 1.0), (INF, 2.0)]}
 
 
 @pytest.mark.parametrize(

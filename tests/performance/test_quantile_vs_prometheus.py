@@ -15,6 +15,7 @@ import pytest
 
 from app.promql.client import PrometheusClient
 from app.promql.quantile import bucket_quantile, group_buckets
+from app.promql.upstream import Sample
 from app.settings import Settings
 from tests.performance import oddities
 from tests.performance.conftest import CountingTransport, running
@@ -37,12 +38,15 @@ async def prometheus_answers(url: str, q: float) -> dict[str, float]:
     return {item["metric"]["model"]: float(item["value"][1]) for item in result}
 
 
-async def raw_bucket_rates(url: str) -> list[tuple[dict[str, str], float]]:
+async def raw_bucket_rates(url: str) -> list[Sample]:
     async with httpx.AsyncClient() as http:
         response = await http.post(
             url + "/api/v1/query", data={"query": RATES, "time": str(oddities.END)}
         )
-    return [(item["metric"], float(item["value"][1])) for item in response.json()["data"]["result"]]
+    return [
+        Sample(item["metric"], oddities.END, float(item["value"][1]))
+        for item in response.json()["data"]["result"]
+    ]
 
 
 def same(a: float, b: float) -> bool:
@@ -106,4 +110,4 @@ async def test_client_parse_keeps_the_order_prometheus_sent(odd_prometheus):
         client = PrometheusClient(http, odd_prometheus.url)
         result = await client.query(RATES, at=oddities.END)
     raw = await raw_bucket_rates(odd_prometheus.url)
-    assert [dict(s.labels) for s in result.items] == [labels for labels, _ in raw]
+    assert [dict(s.labels) for s in result.items] == [s.labels for s in raw]
