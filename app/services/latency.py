@@ -136,13 +136,14 @@ def computed_quantiles(
     groups = group_buckets(samples, model_label)
     qs = [p.value / 100 for p in wanted]
     labels = [p.label for p in wanted]
-    return {
-        model: {
+    by_model: ByModel = {}
+    for model in sorted(groups):  # (names alone sort faster than (name, buckets) pairs)
+        values = bucket_quantiles(qs, groups[model])
+        by_model[model] = {
             label: to_milliseconds(value, factor)
-            for label, value in zip(labels, bucket_quantiles(qs, buckets), strict=True)
+            for label, value in zip(labels, values, strict=True)
         }
-        for model, buckets in sorted(groups.items())
-    }
+    return by_model
 
 
 def engine_quantiles(
@@ -168,7 +169,7 @@ def engine_quantiles(
         if values is None:
             values = by_model[model] = dict.fromkeys(names)
         values[label] = to_milliseconds(s.value, factor)
-    return dict(sorted(by_model.items()))
+    return {model: by_model[model] for model in sorted(by_model)}
 
 
 class Evaluation(TypedDict):
