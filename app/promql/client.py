@@ -22,7 +22,7 @@ from app.promql import failures
 from app.promql.breaker import CircuitBreaker
 from app.promql.upstream import QueryResult, R, Reduced, Sample, Series
 
-T = TypeVar("T")
+P = TypeVar("P")
 Observer = Callable[[str, float], None]
 """Called once per upstream call with its outcome and duration in seconds."""
 
@@ -110,6 +110,10 @@ def _points(values: list[Any]) -> list[tuple[float, float | None]]:
     return points
 
 
+def unchanged(parsed: P) -> P:
+    return parsed
+
+
 def instant(promql: str, at: float) -> dict[str, str]:
     """The form of an instant query at unix time ``at``."""
     return {"query": promql, "time": f"{at:.3f}"}
@@ -156,7 +160,9 @@ class PrometheusClient:
 
     async def query(self, promql: str, *, at: float) -> QueryResult[Sample]:
         """Evaluate an instant query at unix time ``at``."""
-        items, warnings = await self._call("/api/v1/query", instant(promql, at), parse_vector)
+        items, warnings = await self._call(
+            "/api/v1/query", instant(promql, at), parse_vector, unchanged
+        )
         return QueryResult(items, warnings)
 
     async def query_reduced(
@@ -164,7 +170,7 @@ class PrometheusClient:
     ) -> Reduced[R]:
         """An instant query of which only ``reduce(samples)`` comes back (``Upstream``)."""
         value, warnings = await self._call(
-            "/api/v1/query", instant(promql, at), lambda data: reduce(parse_vector(data))
+            "/api/v1/query", instant(promql, at), parse_vector, reduce
         )
         return Reduced(value, warnings)
 
@@ -173,7 +179,7 @@ class PrometheusClient:
     ) -> QueryResult[Series]:
         """Evaluate a range query from ``start`` to ``end`` every ``step`` seconds."""
         form = {"query": promql, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"}
-        items, warnings = await self._call("/api/v1/query_range", form, parse_matrix)
+        items, warnings = await self._call("/api/v1/query_range", form, parse_matrix, unchanged)
         return QueryResult(items, warnings)
 
     async def ready(self) -> None:
@@ -191,22 +197,33 @@ class PrometheusClient:
         raise UpstreamUnavailable(f"Prometheus is not ready (HTTP {status})", upstream=self.name)
 
     async def _call(
-        self, path: str, form: dict[str, str], parser: Callable[[Mapping[str, Any]], T]
-    ) -> tuple[T, list[str]]:
-        """What ``parser`` makes of the answer's data, and the answer's warnings."""
+        self,
+        path: str,
+        form: dict[str, str],
+        parser: Callable[[Mapping[str, Any]], P],
+        reduce: Callable[[P], R],
+    ) -> tuple[R, list[str]]:
+        """``reduce`` of what ``parser`` makes of the answer's data, and its warnings."""
         response = await self._send("POST", self.base_url + path, form)
         # A large answer is decoded and parsed in a worker thread (app/offload.py).
         size = len(response.content) // BYTES_PER_POINT
-        return await off_loop(size, self._read, response.status_code, response.content, parser)
+        status, content = response.status_code, response.content
+        return await off_loop(size, self._read, status, content, parser, reduce)
 
     def _read(
-        self, status: int, content: bytes, parser: Callable[[Mapping[str, Any]], T]
-    ) -> tuple[T, list[str]]:
+        self,
+        status: int,
+        content: bytes,
+        parser: Callable[[Mapping[str, Any]], P],
+        reduce: Callable[[P], R],
+    ) -> tuple[R, list[str]]:
         body = failures.decode_answer(status, content, upstream=self.name)
         try:
-            return parser(body["data"]), _warnings(body)
+            parsed, warnings = parser(body["data"]), _warnings(body)
         except (Malformed, KeyError, TypeError, ValueError, AttributeError) as exc:
             raise failures.bad_answer(self.name, exc) from None
+        del body  # the decoded answer goes before the reducer builds its own structures
+        return reduce(parsed), warnings
 
     async def _status(self, method: str, url: str) -> int:
         return (await self._send(method, url, None)).status_code
