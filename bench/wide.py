@@ -45,7 +45,7 @@ def user_query(quantile: float, models: int) -> str:
 
 
 def rounds_for(models: int, quick: bool) -> int:
-    base = {65: 40, 2000: 30, 10_000: 8}[models]
+    base = {65: 40, 2000: 16, 10_000: 6}[models]
     return max(4, base // 2) if quick else base
 
 
