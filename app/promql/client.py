@@ -51,7 +51,7 @@ def to_number(text: object) -> float | None:
 def to_timestamp(value: object) -> float:
     """A sample timestamp: a JSON number as engines send it (a numeric string is taken)."""
     kind = type(value)
-    # (One call per point of a range answer: the usual case without calling to_number.)
+    # (Once per point of a range answer: the usual case without calling to_number.)
     stamp = float(value) if kind is float or kind is int else to_number(value)  # type: ignore[arg-type]
     if stamp is None or stamp - stamp != 0:
         raise Malformed("a sample timestamp is not a finite number")
@@ -90,24 +90,13 @@ def parse_vector(data: Mapping[str, Any]) -> list[Sample]:
 def parse_matrix(data: Mapping[str, Any]) -> list[Series]:
     if data.get("resultType") != "matrix":
         raise Malformed(f"expected a matrix, got {str(data.get('resultType'))[:50]!r}")
-    return [Series(_labels(item), _points(item["values"])) for item in data["result"]]
-
-
-def _points(values: list[Any]) -> list[tuple[float, float | None]]:
-    """A range series' ``[timestamp, "value"]`` pairs; hundreds of thousands per answer, so
-    the usual shapes (a number, a numeric string) are read here without further calls."""
-    points: list[tuple[float, float | None]] = []
-    append = points.append
-    for stamp, text in values:
-        if type(stamp) is int and type(text) is str:
-            try:
-                value: float | None = float(text)
-            except ValueError:
-                raise Malformed(f"sample value {text[:50]!r} is not a number") from None
-            append((float(stamp), value if value - value == 0 else None))  # type: ignore[operator]
-        else:
-            append((to_timestamp(stamp), to_number(text)))
-    return points
+    return [
+        Series(
+            _labels(item),
+            [(to_timestamp(stamp), to_number(value)) for stamp, value in item["values"]],
+        )
+        for item in data["result"]
+    ]
 
 
 def unchanged(parsed: P) -> P:

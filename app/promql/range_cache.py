@@ -92,16 +92,14 @@ def label_key(series: Series) -> LabelKey:
 def store(series_list: list[Series], grid: Grid, low: int, high: int) -> Stored:
     """Keep the points of ``series_list`` at indexes ``low..high``."""
     width = high - low + 1
-    step_ms, phase_ms = grid.step_ms, grid.phase_ms  # (Grid.index, inlined: once per point)
     columns: dict[LabelKey, Column] = {}
     for series in series_list:
         column = Column(array("d", [math.nan]) * width, bytearray(width))
-        values, present = column.values, column.present
         for stamp, value in series.points:
-            i = round((round(stamp * 1000) - phase_ms) / step_ms) - low
+            i = grid.index(stamp) - low
             if 0 <= i < width:
-                values[i] = math.nan if value is None else value
-                present[i] = 1
+                column.values[i] = math.nan if value is None else value
+                column.present[i] = 1
         if any(column.present):
             columns[label_key(series)] = column
     return Stored(low, high, columns)
@@ -140,14 +138,11 @@ def trim(stored: Stored, keep_from: int) -> Stored:
 def points_between(stored: Stored, grid: Grid, low: int, high: int) -> dict[LabelKey, list[Point]]:
     out: dict[LabelKey, list[Point]] = {}
     first, last = max(low, stored.low), min(high, stored.high)
-    step_ms, phase_ms = grid.step_ms, grid.phase_ms  # (Grid.seconds, inlined)
     for key, column in stored.columns.items():
-        values, present = column.values, column.present
         points = [
-            ((i * step_ms + phase_ms) / 1000, None if value != value else value)  # NaN: None
+            (grid.seconds(i), _value(column.values[i - stored.low]))
             for i in range(first, last + 1)
-            if present[i - stored.low]
-            for value in (values[i - stored.low],)
+            if column.present[i - stored.low]
         ]
         if points:
             out[key] = points
@@ -155,6 +150,10 @@ def points_between(stored: Stored, grid: Grid, low: int, high: int) -> dict[Labe
 
 
 Point = tuple[float, float | None]
+
+
+def _value(value: float) -> float | None:
+    return None if math.isnan(value) else value
 
 
 @dataclass(frozen=True, slots=True)

@@ -308,14 +308,7 @@ def envelope(answer: Quantiles | SeriesAnswer, data: list[dict[str, object]]) ->
     }
 
 
-def points(
-    s: Series, factor: float, stamp: Callable[[float], object] | None = None
-) -> list[dict[str, object]]:
-    """Each point as the API shows it; ``stamp`` formats the timestamp (else a number)."""
-    if stamp is None:  # (the usual range answer: one call fewer per point)
-        return [
-            {"timestamp": ts, "p95_latency_ms": to_milliseconds(v, factor)} for ts, v in s.points
-        ]
+def points(s: Series, factor: float, stamp: Callable[[float], object]) -> list[dict[str, object]]:
     return [
         {"timestamp": stamp(ts), "p95_latency_ms": to_milliseconds(v, factor)} for ts, v in s.points
     ]
@@ -329,7 +322,7 @@ def range_body(answer: SeriesAnswer, query: RangeQuery, span: Span) -> bytes:
     data: list[dict[str, object]] = [
         {
             "model": model,
-            "data_points": points(s, factor),
+            "data_points": points(s, factor, float),
             "metric_name": query.metric_name,
             "duration": duration,
             "step": every,
