@@ -19,6 +19,7 @@ from app.schemas.queries import (
     LatencyQuery,
     PercentilesQuery,
     RangeQuery,
+    SLOQuery,
 )
 from app.services.latency import Encoded, Source
 from app.settings import Settings
@@ -41,13 +42,18 @@ InstantQ = Annotated[InstantQuery, Query()]
 PercentilesQ = Annotated[PercentilesQuery, Query()]
 RangeQ = Annotated[RangeQuery, Query()]
 HistoryQ = Annotated[HistoryQuery, Query()]
+SLOQ = Annotated[SLOQuery, Query()]
 
 
 def source_for(state: AppState, query: LatencyQuery) -> Source:
     """The configured upstream the request names; 400 for any other URL."""
     settings = state.settings
     return Source(
-        _upstream(state, query), settings.fixed_matchers, settings.max_response_points, state.kinds
+        _upstream(state, query),
+        settings.fixed_matchers,
+        settings.max_response_points,
+        state.kinds,
+        state.settled,
     )
 
 

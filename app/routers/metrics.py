@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from app.deps import HistoryQ, InstantQ, PercentilesQ, RangeQ, StateDep, encoded_answer, source_for
+from app.deps import (
+    SLOQ,
+    HistoryQ,
+    InstantQ,
+    PercentilesQ,
+    RangeQ,
+    StateDep,
+    encoded_answer,
+    source_for,
+)
 from app.schemas.errors import UPSTREAM_RESPONSES
 from app.schemas.metrics import (
     HistoryResponse,
@@ -17,7 +26,8 @@ from app.schemas.metrics import (
     RangeResponse,
     SummaryResponse,
 )
-from app.services import latency
+from app.schemas.slo import SLOResponse
+from app.services import latency, slo
 
 router = APIRouter(prefix="/api/metrics", tags=["metrics"], responses=UPSTREAM_RESPONSES)
 
@@ -73,3 +83,13 @@ async def history(state: StateDep, query: HistoryQ) -> Response:
     `curl 'http://localhost:8000/api/metrics/history/?hours=6&model_name=gpt-4'`
     """
     return encoded_answer(await latency.p95_history(source_for(state, query), query))
+
+
+@router.get("/slo/", summary="SLO attainment and Apdex of every model", response_model=SLOResponse)
+async def slo_attainment(state: StateDep, query: SLOQ) -> Response:
+    """The share of requests at or below `threshold_ms` over `time_range` (default 1h), against
+    `objective` percent; with `apdex_t_ms`, the Apdex score too.
+
+    `curl 'http://localhost:8000/api/metrics/slo/?threshold_ms=500&objective=99.9'`
+    """
+    return encoded_answer(await slo.current_slo(source_for(state, query), query))

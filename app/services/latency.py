@@ -36,6 +36,7 @@ from app.schemas.queries import (
     RangeQuery,
 )
 from app.services.kinds import Choice, HistogramKinds, Kind
+from app.services.settled import SettledCache
 
 Span = tuple[float, float, float]
 """Start, end and step of a range, in seconds."""
@@ -54,6 +55,7 @@ class Source:
     fixed_matchers: tuple[str, ...] = ()
     max_values: int = 2_000_000
     kinds: HistogramKinds = field(default_factory=HistogramKinds)  # the lifespan's in requests
+    settled: SettledCache | None = None  # earlier evaluations kept (compare=)
 
     async def choose(self, query: LatencyQuery, sel: SeriesSelector, at: float) -> Choice:
         """Classic or native for this query (``histogram``), and any note about the choice."""
