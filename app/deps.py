@@ -14,6 +14,8 @@ from fastapi import Depends, Query, Request, Response
 from app.errors import InvalidParameter
 from app.promql.upstream import Upstream
 from app.schemas.queries import (
+    DistributionQuery,
+    DistributionRangeQuery,
     HistoryQuery,
     InstantQuery,
     LatencyQuery,
@@ -43,6 +45,8 @@ PercentilesQ = Annotated[PercentilesQuery, Query()]
 RangeQ = Annotated[RangeQuery, Query()]
 HistoryQ = Annotated[HistoryQuery, Query()]
 SLOQ = Annotated[SLOQuery, Query()]
+DistributionQ = Annotated[DistributionQuery, Query()]
+DistributionRangeQ = Annotated[DistributionRangeQuery, Query()]
 
 
 def source_for(state: AppState, query: LatencyQuery) -> Source:

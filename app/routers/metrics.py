@@ -10,6 +10,8 @@ from fastapi import APIRouter, Response
 
 from app.deps import (
     SLOQ,
+    DistributionQ,
+    DistributionRangeQ,
     HistoryQ,
     InstantQ,
     PercentilesQ,
@@ -18,6 +20,7 @@ from app.deps import (
     encoded_answer,
     source_for,
 )
+from app.schemas.distribution import DistributionRangeResponse, DistributionResponse
 from app.schemas.errors import UPSTREAM_RESPONSES
 from app.schemas.metrics import (
     HistoryResponse,
@@ -27,7 +30,7 @@ from app.schemas.metrics import (
     SummaryResponse,
 )
 from app.schemas.slo import SLOResponse
-from app.services import latency, slo
+from app.services import distribution, latency, slo
 
 router = APIRouter(prefix="/api/metrics", tags=["metrics"], responses=UPSTREAM_RESPONSES)
 
@@ -93,3 +96,29 @@ async def slo_attainment(state: StateDep, query: SLOQ) -> Response:
     `curl 'http://localhost:8000/api/metrics/slo/?threshold_ms=500&objective=99.9'`
     """
     return encoded_answer(await slo.current_slo(source_for(state, query), query))
+
+
+@router.get(
+    "/distribution/",
+    summary="Latency distribution of every model, for histogram charts",
+    response_model=DistributionResponse,
+)
+async def latency_distribution(state: StateDep, query: DistributionQ) -> Response:
+    """Every bucket of each model over `time_range`, sorted by bound, not cumulative.
+
+    `curl 'http://localhost:8000/api/metrics/distribution/?time_range=10m&model=gpt-4'`
+    """
+    return encoded_answer(await distribution.current_distribution(source_for(state, query), query))
+
+
+@router.get(
+    "/distribution/range/",
+    summary="Latency distribution of every model over time, for heatmaps",
+    response_model=DistributionRangeResponse,
+)
+async def latency_distribution_range(state: StateDep, query: DistributionRangeQ) -> Response:
+    """The buckets of each model at every `step` over `duration` (rates over `time_range`).
+
+    `curl 'http://localhost:8000/api/metrics/distribution/range/?duration=6h&step=5m'`
+    """
+    return encoded_answer(await distribution.distribution_range(source_for(state, query), query))

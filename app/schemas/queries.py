@@ -146,7 +146,9 @@ class LatencyQuery(BaseModel):
         return parse_duration(self.time_range)
 
 
-class InstantQuery(LatencyQuery):
+class AtQuery(LatencyQuery):
+    """A question asked at one instant (``time``, default now)."""
+
     time: Annotated[
         Timestamp,
         Field(
@@ -155,6 +157,13 @@ class InstantQuery(LatencyQuery):
             json_schema_extra={"maxLength": 40},
         ),
     ] = None
+
+    def at(self) -> float:
+        return float(self.time) if self.time is not None else round(clock.time(), 3)
+
+
+class InstantQuery(AtQuery):
+    """An instant question whose rows can be compared with an earlier instant."""
 
     compare: Annotated[
         str | None,
@@ -166,9 +175,6 @@ class InstantQuery(LatencyQuery):
             json_schema_extra={"maxLength": 32},
         ),
     ] = None
-
-    def at(self) -> float:
-        return float(self.time) if self.time is not None else round(clock.time(), 3)
 
     @property
     def compare_seconds(self) -> float:
@@ -408,3 +414,11 @@ class SLOQuery(InstantQuery):
     @property
     def apdex_t(self) -> float | None:
         return None if self.apdex_t_ms is None else float(self.apdex_t_ms)
+
+
+class DistributionQuery(AtQuery):
+    """``/api/metrics/distribution/``: every bucket of every model at one instant."""
+
+
+class DistributionRangeQuery(RangeQuery):
+    """``/api/metrics/distribution/range/``: every bucket of every model at each step."""

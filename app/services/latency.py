@@ -287,7 +287,11 @@ class Encoded:
 
 def check_size(answer: SeriesAnswer, limit: int) -> int:
     """The number of values in the answer; a 400 naming the limit if there are too many."""
-    values = answer.values
+    return check_values(answer.values, limit)
+
+
+def check_values(values: int, limit: int) -> int:
+    """``values`` if at most ``limit``; else a 400 naming MAX_RESPONSE_POINTS and ``step``."""
     if values > limit:
         raise InvalidParameter(
             f"the answer would hold {values} values, more than MAX_RESPONSE_POINTS ({limit}); "

@@ -5,12 +5,12 @@ from __future__ import annotations
 import httpx
 
 
-def ask(url: str, promql: str, at: float) -> dict[str, float]:
-    """``{model: value}`` of an instant query (the ``model`` label; '' when absent)."""
+def ask(url: str, promql: str, at: float, label: str = "model") -> dict[str, float]:
+    """``{label value: value}`` of an instant query ('' when the label is absent)."""
     response = httpx.get(url + "/api/v1/query", params={"query": promql, "time": at})
     body = response.json()
     assert body["status"] == "success", body
-    return {r["metric"].get("model", ""): float(r["value"][1]) for r in body["data"]["result"]}
+    return {r["metric"].get(label, ""): float(r["value"][1]) for r in body["data"]["result"]}
 
 
 def ask_one(url: str, promql: str, at: float) -> float:

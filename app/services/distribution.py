@@ -1,0 +1,166 @@
+"""Latency distributions per model (``/api/metrics/distribution/`` and its range).
+
+Classic histograms: the bucket rates per (model, ``le``), merged by numeric bound and
+made per-bucket (app/promql/layout.py), with one warning when bucket layouts differ
+between instances or over the window (answered on the union of bounds).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import partial
+
+import orjson
+
+from app.offload import off_loop
+from app.promql.builder import bucket_rates, milliseconds_factor
+from app.promql.durations import format_duration
+from app.promql.layout import Cell, layout_query, part_label, per_bucket, uneven
+from app.promql.quantile import Bucket, group_buckets, parse_le
+from app.promql.upstream import Sample, Series
+from app.schemas.queries import DistributionQuery, DistributionRangeQuery
+from app.services.latency import Encoded, Source, check_values, to_milliseconds
+
+Rows = list[dict[str, object]]
+MAX_NAMED = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Layouts:
+    """Each model's cells, and the models whose bucket layouts were not one."""
+
+    cells: dict[str, list[Cell]]
+    uneven: list[str]
+
+
+def classic_layouts(samples: list[Sample], *, model_label: str, tag: str) -> Layouts:
+    """What a ``layout_query`` answered, as cells per model."""
+    rates = group_buckets((s for s in samples if s.labels.get(tag) == "rate"), model_label)
+    counted = group_buckets((s for s in samples if s.labels.get(tag) == "samples"), model_label)
+    cells = {model: per_bucket(rates[model]) for model in sorted(rates)}
+    return Layouts(cells, [m for m in sorted(counted) if uneven(counted[m])])
+
+
+def layout_warning(models: list[str]) -> list[str]:
+    if not models:
+        return []
+    named = ", ".join(models[:MAX_NAMED]) + (", ..." if len(models) > MAX_NAMED else "")
+    return [
+        f"bucket layouts differ between instances or over time for {len(models)} model(s) "
+        f"({named}); answered on the union of their bounds"
+    ]
+
+
+def bucket_rows(cells: list[Cell], factor: float) -> tuple[float | None, Rows]:
+    """The total rate and the buckets as the answer lists them."""
+    total = sum(cell.count for cell in cells) if cells else None
+    rows: Rows = []
+    below = 0.0
+    for cell in cells:
+        below += cell.count
+        rows.append(
+            {
+                "lower_ms": None if cell.lower is None else to_milliseconds(cell.lower, factor),
+                "le_ms": to_milliseconds(cell.upper, factor),
+                "per_second": cell.count,
+                "share": cell.count / total if total else None,
+                "cumulative_share": below / total if total else None,
+            }
+        )
+    return total, rows
+
+
+async def current_distribution(source: Source, query: DistributionQuery) -> Encoded:
+    at = query.at()
+    sel = source.selector(query)
+    choice = await source.choose(query, sel, at)
+    factor = milliseconds_factor(sel.metric_name)
+    reduce = partial(classic_layouts, model_label=sel.model_label, tag=part_label(sel))
+    result = await source.upstream.query_reduced(
+        layout_query(sel, query.window), at=at, reduce=reduce
+    )
+    data: Rows = []
+    for model, cells in result.value.cells.items():
+        total, buckets = bucket_rows(cells, factor)
+        data.append({"model": model, "per_second": total, "buckets": buckets, "timestamp": at})
+    warnings = [*choice.warnings, *result.warnings, *layout_warning(result.value.uneven)]
+    extra = {"metric_name": query.metric_name, "time_range": query.time_range}
+    return await encoded(data, warnings, choice.kind, result.partial, extra)
+
+
+async def encoded(
+    data: Rows, warnings: list[str], kind: str, partial_answer: bool, extra: Mapping[str, object]
+) -> Encoded:
+    document = {
+        "status": "success",
+        "count": len(data),
+        "warnings": warnings,
+        "histogram": kind,
+        "partial": partial_answer,
+        "stale": False,
+        "data": data,
+        **extra,
+    }
+    return Encoded(await off_loop(len(data), orjson.dumps, document), partial_answer)
+
+
+def steps_of(series: Iterable[Series], model_label: str) -> dict[str, dict[float, list[Bucket]]]:
+    """Range series of bucket rates as ``{model: {timestamp: [(bound, rate), ...]}}``."""
+    found: dict[str, dict[float, list[Bucket]]] = {}
+    for s in series:
+        model, bound = s.labels.get(model_label), parse_le(s.labels.get("le", ""))
+        if model is None or bound is None:
+            continue
+        steps = found.setdefault(model, {})
+        for ts, value in s.points:
+            steps.setdefault(ts, []).append((bound, math.nan if value is None else value))
+    return found
+
+
+def changed_over_time(steps: dict[float, list[Bucket]]) -> bool:
+    layouts = {frozenset(bound for bound, _ in pairs) for pairs in steps.values()}
+    return len(layouts) > 1
+
+
+def range_rows(
+    found: dict[str, dict[float, list[Bucket]]], factor: float
+) -> tuple[Rows, list[str]]:
+    """Per model, per step, the buckets (pure: may run in a worker thread)."""
+    data: Rows = []
+    changed = []
+    for model in sorted(found):
+        steps = found[model]
+        if changed_over_time(steps):
+            changed.append(model)
+        points = []
+        for ts in sorted(steps):
+            total, buckets = bucket_rows(per_bucket(steps[ts]), factor)
+            points.append({"timestamp": ts, "per_second": total, "buckets": buckets})
+        data.append({"model": model, "points": points})
+    return data, changed
+
+
+async def distribution_range(source: Source, query: DistributionRangeQuery) -> Encoded:
+    start, end, step = query.span(time.time())
+    sel = source.selector(query)
+    choice = await source.choose(query, sel, end)
+    result = await source.upstream.query_range(
+        bucket_rates(sel, query.window), start=start, end=end, step=step, lookback=query.window
+    )
+    check_values(sum(len(s.points) for s in result.items), source.max_values)
+    found = steps_of(result.items, sel.model_label)
+    data, changed = await off_loop(
+        len(result.items), range_rows, found, milliseconds_factor(sel.metric_name)
+    )
+    warnings = [*choice.warnings, *result.warnings, *layout_warning(changed)]
+    extra: dict[str, object] = {
+        "metric_name": query.metric_name,
+        "time_range": query.time_range,
+        "start": start,
+        "end": end,
+        "step": format_duration(step),
+    }
+    return await encoded(data, warnings, choice.kind, result.partial, extra)
