@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from app.schemas.metrics import Envelope
+from app.schemas.metrics import CHANGE, PREVIOUS, Envelope
 
 Share = float | None
 """0..1; null when the model had no requests in the window."""
@@ -46,14 +46,8 @@ class SLOItem(SLOValues):
     )
     threshold_ms: float
     timestamp: float = Field(description="Evaluation time, unix seconds.")
-    previous: SLOValues | None = Field(
-        default=None, description="With `compare`: these values at `time - compare`."
-    )
-    change_pct: SLOChange | None = Field(
-        default=None,
-        description="With `compare`: the change from `previous`, in percent (null where "
-        "either side is null or the previous value is 0).",
-    )
+    previous: SLOChange | None = Field(default=None, description=PREVIOUS)
+    change_pct: SLOChange | None = Field(default=None, description=CHANGE)
 
 
 class SLOResponse(Envelope):

@@ -72,6 +72,17 @@ def nulls(values: Mapping[str, object]) -> dict[str, object]:
     }
 
 
+NOW_GRID_SECONDS = 60.0
+
+
+def earlier_instant(query: InstantQuery, at: float) -> float:
+    """``time - compare``. A question about now is asked at a new instant on every
+    refresh; its earlier instant is aligned down to the minute, so refreshes share one
+    settled evaluation instead of asking the engine twice each time."""
+    when = at - query.compare_seconds
+    return when if query.time is not None else when // NOW_GRID_SECONDS * NOW_GRID_SECONDS
+
+
 async def with_previous(
     source: Source,
     query: InstantQuery,
@@ -84,7 +95,7 @@ async def with_previous(
     the earlier answer's warnings and whether it was partial."""
     if query.compare is None:
         return [], False
-    when = at - query.compare_seconds
+    when = earlier_instant(query, at)
     key = previous_key(source.upstream.name, query, fields, when)
     before, warnings, partial = await previous_values(source, key, when, earlier, fields)
     for row in rows:

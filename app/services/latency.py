@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TypedDict, TypeVar
 
@@ -35,12 +35,14 @@ from app.schemas.queries import (
     PercentilesQuery,
     RangeQuery,
 )
+from app.services.compare import Evaluated, with_previous
 from app.services.kinds import Choice, HistogramKinds, Kind
 from app.services.settled import SettledCache
 
 Span = tuple[float, float, float]
 """Start, end and step of a range, in seconds."""
 Q = TypeVar("Q", bound=LatencyQuery)
+IQ = TypeVar("IQ", bound=InstantQuery)
 
 SUMMARY_PERCENTILES = (Percentile("50", 50.0), Percentile("95", 95.0), Percentile("99", 99.0))
 P95 = (Percentile("95", 95.0),)
@@ -192,23 +194,22 @@ def evaluation(query: LatencyQuery, at: float) -> Evaluation:
     )
 
 
-async def current_p95(source: Source, query: InstantQuery) -> Encoded:
-    at = query.at()
-    found = await fetch_quantiles(source, query, at, P95)
+RowsOf = Callable[[Quantiles, IQ, float], list[dict[str, object]]]
+
+
+def p95_rows(found: Quantiles, query: InstantQuery, at: float) -> list[dict[str, object]]:
     stamp = evaluation(query, at)
-    data = [
+    return [
         {"model": model, "p95_latency_ms": values["95"], **stamp}
         for model, values in found.by_model.items()
     ]
-    return await encoded(found, data, {"last_updated": stamp["collected_at"]})
 
 
-async def current_percentiles(source: Source, query: PercentilesQuery) -> Encoded:
-    at = query.at()
-    wanted = query.wanted
-    found = await fetch_quantiles(source, query, at, wanted)
-    keys = [(percentile_key(p), p.label) for p in wanted]
-    data = [
+def percentile_rows(
+    found: Quantiles, query: PercentilesQuery, at: float
+) -> list[dict[str, object]]:
+    keys = [(percentile_key(p), p.label) for p in query.wanted]
+    return [
         {
             "model": model,
             "percentiles": {key: values[label] for key, label in keys},
@@ -216,15 +217,11 @@ async def current_percentiles(source: Source, query: PercentilesQuery) -> Encode
         }
         for model, values in found.by_model.items()
     ]
-    extra = {"metric_name": query.metric_name, "time_range": query.time_range}
-    return await encoded(found, data, extra)
 
 
-async def current_summary(source: Source, query: InstantQuery) -> Encoded:
-    at = query.at()
-    found = await fetch_quantiles(source, query, at, SUMMARY_PERCENTILES)
+def summary_rows(found: Quantiles, query: InstantQuery, at: float) -> list[dict[str, object]]:
     stamp = evaluation(query, at)
-    data = [
+    return [
         {
             "model": model,
             "p50_latency_ms": values["50"],
@@ -234,7 +231,55 @@ async def current_summary(source: Source, query: InstantQuery) -> Encoded:
         }
         for model, values in found.by_model.items()
     ]
-    return await encoded(found, data, {"last_updated": stamp["collected_at"]})
+
+
+async def answered(
+    source: Source,
+    query: IQ,
+    wanted: Iterable[Percentile],
+    rows: RowsOf[IQ],
+    fields: tuple[str, ...],
+) -> tuple[Quantiles, list[dict[str, object]], float]:
+    """The rows at the query's instant, with ``previous`` and ``change_pct`` when it
+    asks to ``compare`` (app/services/compare.py)."""
+    at, wanted = query.at(), list(wanted)
+    found = await fetch_quantiles(source, query, at, wanted)
+    data = rows(found, query, at)
+
+    async def earlier(when: float) -> Evaluated:
+        then = await fetch_quantiles(source, query, when, wanted)
+        return rows(then, query, when), then.warnings, then.partial
+
+    notes, was_partial = await with_previous(source, query, at, data, earlier, fields)
+    if notes or was_partial:
+        merged = list(dict.fromkeys([*found.warnings, *notes]))
+        found = replace(found, warnings=merged, partial=found.partial or was_partial)
+    return found, data, at
+
+
+async def current_p95(source: Source, query: InstantQuery) -> Encoded:
+    found, data, at = await answered(source, query, P95, p95_rows, P95_FIELDS)
+    return await encoded(found, data, {"last_updated": iso8601(at)})
+
+
+async def current_percentiles(source: Source, query: PercentilesQuery) -> Encoded:
+    found, data, _ = await answered(
+        source, query, query.wanted, percentile_rows, PERCENTILES_FIELDS
+    )
+    extra = {"metric_name": query.metric_name, "time_range": query.time_range}
+    return await encoded(found, data, extra)
+
+
+async def current_summary(source: Source, query: InstantQuery) -> Encoded:
+    found, data, at = await answered(
+        source, query, SUMMARY_PERCENTILES, summary_rows, SUMMARY_FIELDS
+    )
+    return await encoded(found, data, {"last_updated": iso8601(at)})
+
+
+P95_FIELDS = ("p95_latency_ms",)
+PERCENTILES_FIELDS = ("percentiles",)
+SUMMARY_FIELDS = ("p50_latency_ms", "p95_latency_ms", "p99_latency_ms")
 
 
 async def encoded(
