@@ -32,6 +32,26 @@ class Sample:
     value: float | None
 
 
+NativeBucket = tuple[float, float, float]
+"""``(lower, upper, count)`` of one native-histogram bucket, as Prometheus lists it."""
+
+
+@dataclass(frozen=True, slots=True)
+class NativeHistogram:
+    """A native histogram sample's ``histogram`` field: its count and its buckets."""
+
+    count: float
+    buckets: list[NativeBucket]
+
+
+@dataclass(slots=True)
+class HistogramSample(Sample):
+    """A sample whose value is a native histogram (``value`` is None); only queries of
+    native histograms answer these, so float samples pay nothing for them."""
+
+    histogram: NativeHistogram
+
+
 @dataclass(slots=True)
 class Series:
     labels: Labels

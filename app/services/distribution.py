@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
 
 import orjson
 
+from app.errors import InvalidParameter
 from app.offload import off_loop
 from app.promql.builder import bucket_rates, milliseconds_factor
 from app.promql.durations import format_duration
 from app.promql.layout import Cell, layout_query, part_label, per_bucket, uneven
+from app.promql.native import native_rates
 from app.promql.quantile import Bucket, group_buckets, parse_le
-from app.promql.upstream import Sample, Series
+from app.promql.upstream import HistogramSample, Sample, Series
 from app.schemas.queries import DistributionQuery, DistributionRangeQuery
 from app.services.latency import Encoded, Source, check_values, to_milliseconds
 
@@ -42,6 +44,16 @@ def classic_layouts(samples: list[Sample], *, model_label: str, tag: str) -> Lay
     counted = group_buckets((s for s in samples if s.labels.get(tag) == "samples"), model_label)
     cells = {model: per_bucket(rates[model]) for model in sorted(rates)}
     return Layouts(cells, [m for m in sorted(counted) if uneven(counted[m])])
+
+
+def native_layouts(samples: list[Sample], *, model_label: str) -> Layouts:
+    """Each model's own native buckets (the ``histogram`` field of its summed rate)."""
+    cells: dict[str, list[Cell]] = {}
+    for s in samples:
+        model = s.labels.get(model_label)
+        if model is not None and isinstance(s, HistogramSample):
+            cells[model] = [Cell(low, high, count) for low, high, count in s.histogram.buckets]
+    return Layouts({model: cells[model] for model in sorted(cells)}, [])
 
 
 def layout_warning(models: list[str]) -> list[str]:
@@ -78,10 +90,14 @@ async def current_distribution(source: Source, query: DistributionQuery) -> Enco
     sel = source.selector(query)
     choice = await source.choose(query, sel, at)
     factor = milliseconds_factor(sel.metric_name)
-    reduce = partial(classic_layouts, model_label=sel.model_label, tag=part_label(sel))
-    result = await source.upstream.query_reduced(
-        layout_query(sel, query.window), at=at, reduce=reduce
-    )
+    reduce: Callable[[list[Sample]], Layouts]
+    if choice.kind == "native":
+        promql = native_rates(sel, query.window)
+        reduce = partial(native_layouts, model_label=sel.model_label)
+    else:
+        promql = layout_query(sel, query.window)
+        reduce = partial(classic_layouts, model_label=sel.model_label, tag=part_label(sel))
+    result = await source.upstream.query_reduced(promql, at=at, reduce=reduce)
     data: Rows = []
     for model, cells in result.value.cells.items():
         total, buckets = bucket_rows(cells, factor)
@@ -147,6 +163,14 @@ async def distribution_range(source: Source, query: DistributionRangeQuery) -> E
     start, end, step = query.span(time.time())
     sel = source.selector(query)
     choice = await source.choose(query, sel, end)
+    if choice.kind == "native":
+        raise InvalidParameter(
+            "the distribution range reads classic histograms (native ones only at one "
+            "instant, /api/metrics/distribution/); for a metric with both kinds, such as "
+            "histogram=classic",
+            parameter="histogram",
+            value=query.histogram,
+        )
     result = await source.upstream.query_range(
         bucket_rates(sel, query.window), start=start, end=end, step=step, lookback=query.window
     )

@@ -21,7 +21,7 @@ from app.promql.builder import SeriesSelector, bucket_rates, milliseconds_factor
 from app.promql.fraction import bound_at, fraction_below, prepared
 from app.promql.native import native_rates
 from app.promql.quantile import Bucket, group_buckets
-from app.promql.upstream import Sample
+from app.promql.upstream import HistogramSample, Sample
 from app.schemas.queries import SLOQuery
 from app.services.compare import Rows, with_previous
 from app.services.kinds import Kind
@@ -103,21 +103,31 @@ def native_slo_query(sel: SeriesSelector, limits: Thresholds) -> str:
     queries["rate"] = f"histogram_count({rates})"
     tag = part_label(sel)
     tagged = (f'label_replace({q}, "{tag}", "{name}", "", "")' for name, q in queries.items())
-    return " or ".join(tagged)
+    # The histogram itself, untagged (label_replace drops histograms in Prometheus 2.x):
+    # its bucket bounds say whether the threshold is one of them.
+    return " or ".join([*tagged, rates])
 
 
 def native_attainments(
     samples: list[Sample], *, sel: SeriesSelector, tag: str, limits: Thresholds
 ) -> ByModel:
     parts: dict[str, dict[str, float | None]] = {}
+    bounds: dict[str, list[float]] = {}
     for s in samples:
         model, name = s.labels.get(sel.model_label), s.labels.get(tag)
-        if model is not None and name is not None:
+        if model is not None and isinstance(s, HistogramSample):
+            bounds[model] = [edge for low, high, _ in s.histogram.buckets for edge in (low, high)]
+        elif model is not None and name is not None:
             parts.setdefault(model, {})[name] = s.value
-    return {model: native_attainment(parts[model], limits) for model in sorted(parts)}
+    return {
+        model: native_attainment(parts[model], bounds.get(model, []), limits)
+        for model in sorted(parts)
+    }
 
 
-def native_attainment(parts: dict[str, float | None], limits: Thresholds) -> Attainment:
+def native_attainment(
+    parts: dict[str, float | None], bounds: list[float], limits: Thresholds
+) -> Attainment:
     rate, share = parts.get("rate"), parts.get("share")
     if not rate or share is None:
         return IDLE
@@ -125,8 +135,8 @@ def native_attainment(parts: dict[str, float | None], limits: Thresholds) -> Att
     apdex = None
     if satisfied is not None and tolerable is not None:
         apdex = satisfied + (tolerable - satisfied) / 2
-    # The engine interpolates inside native buckets; it reports no bucket bounds here.
-    return Attainment(share, rate * limits.window, False, apdex)
+    exact = bound_at(limits.threshold, bounds) is not None
+    return Attainment(share, rate * limits.window, exact, apdex)
 
 
 @dataclass(frozen=True, slots=True)
