@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
-
-import orjson
 
 from app.errors import InvalidParameter
 from app.offload import off_loop
@@ -24,7 +22,8 @@ from app.promql.native import native_rates
 from app.promql.quantile import Bucket, group_buckets, parse_le
 from app.promql.upstream import HistogramSample, Sample, Series
 from app.schemas.queries import DistributionQuery, DistributionRangeQuery
-from app.services.latency import Encoded, Source, check_values, to_milliseconds
+from app.services.kinds import Kind
+from app.services.latency import Encoded, Source, check_values, encoded, to_milliseconds
 
 Rows = list[dict[str, object]]
 MAX_NAMED = 5
@@ -104,23 +103,16 @@ async def current_distribution(source: Source, query: DistributionQuery) -> Enco
         data.append({"model": model, "per_second": total, "buckets": buckets, "timestamp": at})
     warnings = [*choice.warnings, *result.warnings, *layout_warning(result.value.uneven)]
     extra = {"metric_name": query.metric_name, "time_range": query.time_range}
-    return await encoded(data, warnings, choice.kind, result.partial, extra)
+    return await encoded(Answer(warnings, result.partial, choice.kind), data, extra)
 
 
-async def encoded(
-    data: Rows, warnings: list[str], kind: str, partial_answer: bool, extra: Mapping[str, object]
-) -> Encoded:
-    document = {
-        "status": "success",
-        "count": len(data),
-        "warnings": warnings,
-        "histogram": kind,
-        "partial": partial_answer,
-        "stale": False,
-        "data": data,
-        **extra,
-    }
-    return Encoded(await off_loop(len(data), orjson.dumps, document), partial_answer)
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the envelope reports of a distribution answer."""
+
+    warnings: list[str]
+    partial: bool
+    kind: Kind
 
 
 def steps_of(series: Iterable[Series], model_label: str) -> dict[str, dict[float, list[Bucket]]]:
@@ -187,4 +179,4 @@ async def distribution_range(source: Source, query: DistributionRangeQuery) -> E
         "end": end,
         "step": format_duration(step),
     }
-    return await encoded(data, warnings, choice.kind, result.partial, extra)
+    return await encoded(Answer(warnings, result.partial, choice.kind), data, extra)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import TypedDict, TypeVar
+from typing import Protocol, TypedDict, TypeVar
 
 import orjson
 
@@ -282,8 +282,20 @@ PERCENTILES_FIELDS = ("percentiles",)
 SUMMARY_FIELDS = ("p50_latency_ms", "p95_latency_ms", "p99_latency_ms")
 
 
+class Answered(Protocol):
+    """What the envelope of an answer reports (``Quantiles``, ``SeriesAnswer`` and the
+    other services' answers)."""
+
+    @property
+    def warnings(self) -> list[str]: ...
+    @property
+    def partial(self) -> bool: ...
+    @property
+    def kind(self) -> Kind: ...
+
+
 async def encoded(
-    found: Quantiles, data: list[dict[str, object]], extra: Mapping[str, object]
+    found: Answered, data: list[dict[str, object]], extra: Mapping[str, object]
 ) -> Encoded:
     """An instant answer's document, encoded (off the event loop when large)."""
     document = {**envelope(found, data), **extra}
@@ -346,7 +358,7 @@ def check_values(values: int, limit: int) -> int:
     return values
 
 
-def envelope(answer: Quantiles | SeriesAnswer, data: list[dict[str, object]]) -> dict[str, object]:
+def envelope(answer: Answered, data: list[dict[str, object]]) -> dict[str, object]:
     """The fields every answer shares (``app/schemas/metrics.py`` ``Envelope``)."""
     return {
         "status": "success",

@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
-import orjson
-
-from app.offload import off_loop
 from app.promql.builder import SeriesSelector, bucket_rates, milliseconds_factor
 from app.promql.fraction import bound_at, fraction_below, prepared
 from app.promql.native import native_rates
@@ -25,7 +22,7 @@ from app.promql.upstream import HistogramSample, Sample
 from app.schemas.queries import SLOQuery
 from app.services.compare import Rows, with_previous
 from app.services.kinds import Kind
-from app.services.latency import Encoded, Source
+from app.services.latency import Encoded, Source, encoded
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,24 +201,14 @@ async def current_slo(source: Source, query: SLOQuery) -> Encoded:
     at = query.at()
     found = await fetch_attainment(source, query, at)
     data = slo_rows(found, query, at)
-    warnings = list(found.warnings)
 
     async def earlier(when: float) -> tuple[Rows, list[str], bool]:
         then = await fetch_attainment(source, query, when)
         return slo_rows(then, query, when), then.warnings, then.partial
 
     notes, was_partial = await with_previous(source, query, at, data, earlier, FIELDS)
-    warnings += notes
-    partial_answer = found.partial or was_partial
-    document = {
-        "status": "success",
-        "count": len(data),
-        "warnings": warnings,
-        "histogram": found.kind,
-        "partial": partial_answer,
-        "stale": False,
-        "data": data,
-        "metric_name": query.metric_name,
-        "time_range": query.time_range,
-    }
-    return Encoded(await off_loop(len(data), orjson.dumps, document), partial_answer)
+    if notes or was_partial:
+        merged = list(dict.fromkeys([*found.warnings, *notes]))
+        found = replace(found, warnings=merged, partial=found.partial or was_partial)
+    extra = {"metric_name": query.metric_name, "time_range": query.time_range}
+    return await encoded(found, data, extra)

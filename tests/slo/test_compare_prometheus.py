@@ -97,3 +97,20 @@ async def test_a_settled_earlier_evaluation_is_asked_once(prometheus, make_clien
     assert second.headers["x-cache"] == "MISS"
     assert len(transport.queries) == 3  # only the evaluation at `time` again
     assert second.json()["data"] == first.json()["data"]
+
+
+async def test_the_new_endpoints_are_answered_from_the_cache_within_a_ttl(prometheus, make_client):
+    settings = Settings(prometheus_url=prometheus.url, cache_ttl_seconds=600)
+    asked = [
+        ("/api/metrics/slo/?threshold_ms=300&time=", "/api/metrics/slo/?threshold_ms=3e2&time="),
+        ("/api/metrics/distribution/?time=", "/api/metrics/distribution/?time="),
+        ("/api/metrics/p95/?compare=1h&time=", "/api/metrics/p95/?compare=1h&time="),
+    ]
+    async with make_client(settings) as client:
+        for first, again in asked:
+            one = await client.get(f"{first}{END}")
+            two = await client.get(f"{again}{END}")
+            assert [one.headers["x-cache"], two.headers["x-cache"]] == ["MISS", "HIT"], first
+            assert one.content == two.content
+        plain = await client.get(f"/api/metrics/p95/?time={END}")
+        assert plain.headers["x-cache"] == "MISS"  # compare is part of the key
