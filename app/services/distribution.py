@@ -15,7 +15,7 @@ from functools import partial
 
 from app.errors import InvalidParameter
 from app.offload import off_loop
-from app.promql.builder import bucket_rates, milliseconds_factor
+from app.promql.builder import milliseconds_factor
 from app.promql.durations import format_duration
 from app.promql.layout import Cell, layout_query, part_label, per_bucket, uneven
 from app.promql.native import native_rates
@@ -128,27 +128,32 @@ def steps_of(series: Iterable[Series], model_label: str) -> dict[str, dict[float
     return found
 
 
-def changed_over_time(steps: dict[float, list[Bucket]]) -> bool:
+def changed(steps: dict[float, list[Bucket]], counted: dict[float, list[Bucket]]) -> bool:
+    """Whether a model's bounds differ between steps, or between instances or over the
+    window at some step (its bounds' sample counts differ)."""
     layouts = {frozenset(bound for bound, _ in pairs) for pairs in steps.values()}
-    return len(layouts) > 1
+    return len(layouts) > 1 or any(uneven(pairs) for pairs in counted.values())
 
 
 def range_rows(
-    found: dict[str, dict[float, list[Bucket]]], factor: float
+    series: list[Series], tag: str, model_label: str, factor: float
 ) -> tuple[Rows, list[str]]:
-    """Per model, per step, the buckets (pure: may run in a worker thread)."""
+    """Per model, per step, the buckets of a ``layout_query`` range (pure: may run in a
+    worker thread), and the models whose layouts were not one."""
+    found = steps_of((s for s in series if s.labels.get(tag) == "rate"), model_label)
+    counted = steps_of((s for s in series if s.labels.get(tag) == "samples"), model_label)
     data: Rows = []
-    changed = []
+    differing = []
     for model in sorted(found):
         steps = found[model]
-        if changed_over_time(steps):
-            changed.append(model)
+        if changed(steps, counted.get(model, {})):
+            differing.append(model)
         points = []
         for ts in sorted(steps):
             total, buckets = bucket_rows(per_bucket(steps[ts]), factor)
             points.append({"timestamp": ts, "per_second": total, "buckets": buckets})
         data.append({"model": model, "points": points})
-    return data, changed
+    return data, differing
 
 
 async def distribution_range(source: Source, query: DistributionRangeQuery) -> Encoded:
@@ -164,14 +169,14 @@ async def distribution_range(source: Source, query: DistributionRangeQuery) -> E
             value=query.histogram,
         )
     result = await source.upstream.query_range(
-        bucket_rates(sel, query.window), start=start, end=end, step=step, lookback=query.window
+        layout_query(sel, query.window), start=start, end=end, step=step, lookback=query.window
     )
-    check_values(sum(len(s.points) for s in result.items), source.max_values)
-    found = steps_of(result.items, sel.model_label)
-    data, changed = await off_loop(
-        len(result.items), range_rows, found, milliseconds_factor(sel.metric_name)
+    values = check_values(sum(len(s.points) for s in result.items) // 2, source.max_values)
+    factor = milliseconds_factor(sel.metric_name)
+    data, differing = await off_loop(
+        values, range_rows, result.items, part_label(sel), sel.model_label, factor
     )
-    warnings = [*choice.warnings, *result.warnings, *layout_warning(changed)]
+    warnings = [*choice.warnings, *result.warnings, *layout_warning(differing)]
     extra: dict[str, object] = {
         "metric_name": query.metric_name,
         "time_range": query.time_range,

@@ -125,3 +125,29 @@ async def test_the_range_is_bounded_by_max_response_points(prometheus, make_clie
     assert body["status"] == "error"
     assert [e["parameter"] for e in body["details"]["errors"]] == ["step"]
     assert "MAX_RESPONSE_POINTS" in body["details"]["errors"][0]["message"]
+
+
+async def test_the_range_merges_spellings_and_warns_of_differing_layouts(
+    layout_prometheus, make_client
+):
+    url, end = layout_prometheus.url, layouts.END
+    settings = Settings(prometheus_url=url, cache_ttl_seconds=0)
+    params = {"metric_name": layouts.METRIC, "duration": "20m", "step": "5m", "end": end}
+    async with make_client(settings) as client:
+        response = await client.get("/api/metrics/distribution/range/", params=params)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    rows = by_model(body)
+    for point in rows["spelled"]["points"]:
+        assert [b["le_ms"] for b in point["buckets"]] == [100, 500, 1000, None]
+        one = bucket_rate(url, "spelled", "1|1.0", point["timestamp"]) - bucket_rate(
+            url, "spelled", "0.5|0.50", point["timestamp"]
+        )
+        assert point["buckets"][2]["per_second"] == pytest.approx(one, rel=REL)
+    for point in rows["mixed"]["points"]:
+        assert [b["le_ms"] for b in point["buckets"]] == [100, 250, 500, None]
+    assert len(rows["mixed"]["points"]) == 5
+    warned = [w for w in body["warnings"] if "union" in w]
+    (warning,) = warned
+    assert "mixed" in warning
+    assert "spelled" not in warning
