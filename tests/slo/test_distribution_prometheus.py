@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+import httpx
 import pytest
 
 from app.settings import Settings
@@ -151,3 +152,31 @@ async def test_the_range_merges_spellings_and_warns_of_differing_layouts(
     (warning,) = warned
     assert "mixed" in warning
     assert "spelled" not in warning
+
+
+class RangeQueries(httpx.AsyncHTTPTransport):
+    """The real transport, noting the start and end of each range query."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ranges: list[tuple[float, float]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/api/v1/query_range"):
+            form = httpx.QueryParams(request.read().decode())
+            self.ranges.append((float(form["start"]), float(form["end"])))
+        return await super().handle_async_request(request)
+
+
+async def test_the_range_asks_only_for_new_steps(prometheus, make_client):
+    transport = RangeQueries()
+    settings = Settings(prometheus_url=prometheus.url, cache_ttl_seconds=0)
+    end = END - 1800  # settled
+    path = "/api/metrics/distribution/range/?duration=1h&step=5m&model=gpt-4&end="
+    async with make_client(settings, transport) as client:
+        first = await client.get(f"{path}{end}")
+        again = await client.get(f"{path}{end}")
+        later = await client.get(f"{path}{end + 300}")
+    assert transport.ranges == [(end - 3600, end), (end + 300, end + 300)]
+    assert first.json()["data"] == again.json()["data"]
+    assert later.json()["data"][0]["points"][:-1] == first.json()["data"][0]["points"][1:]
