@@ -13,6 +13,9 @@ bounds, NaN for no observations; then
   the lowest bucket starts at 0 when its bound is above 0, else at -Inf, and inside an
   infinite-width bucket nothing is interpolated (so nothing inside ``+Inf`` counts).
 
+Native histograms need no port: ``native_fractions_query`` asks the engine's own
+``histogram_fraction`` (``HistogramFraction`` in the same file).
+
     >>> bucket_fraction(0.15, [(0.1, 5.0), (0.2, 7.0), (math.inf, 8.0)])
     0.75
 """
@@ -20,8 +23,10 @@ bounds, NaN for no observations; then
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
+from app.promql.builder import SeriesSelector
+from app.promql.native import native_rates
 from app.promql.quantile import Bucket, coalesce
 
 SAME_BOUND = 1e-12
@@ -73,3 +78,26 @@ def bucket_fraction(threshold: float, buckets: Iterable[Bucket]) -> float:
     if ready is None:
         return math.nan
     return fraction_below(threshold, *ready)
+
+
+def part_label(sel: SeriesSelector) -> str:
+    """The label ``native_fractions_query`` tags each part with; never the model label."""
+    return "slo_part_" if sel.model_label == "slo_part" else "slo_part"
+
+
+def native_fractions_query(
+    sel: SeriesSelector, thresholds: Mapping[str, float], window_seconds: float
+) -> str:
+    """Native histograms: the engine's ``histogram_fraction(-Inf, t, ...)`` of each named
+    threshold and the request rate (``histogram_count``), each tagged with its name
+    (``rate`` for the count), and the summed histogram itself, untagged: its bucket
+    bounds say whether a threshold is one of them (``label_replace`` drops histograms
+    in Prometheus 2.x)."""
+    rates = native_rates(sel, window_seconds)
+    queries = {
+        name: f"histogram_fraction(-Inf, {t:.17g}, {rates})" for name, t in thresholds.items()
+    }
+    queries["rate"] = f"histogram_count({rates})"
+    tag = part_label(sel)
+    tagged = (f'label_replace({q}, "{tag}", "{name}", "", "")' for name, q in queries.items())
+    return " or ".join([*tagged, rates])

@@ -15,8 +15,13 @@ from dataclasses import dataclass, replace
 from functools import partial
 
 from app.promql.builder import SeriesSelector, bucket_rates, milliseconds_factor
-from app.promql.fraction import bound_at, fraction_below, prepared
-from app.promql.native import native_rates
+from app.promql.fraction import (
+    bound_at,
+    fraction_below,
+    native_fractions_query,
+    part_label,
+    prepared,
+)
 from app.promql.quantile import Bucket, group_buckets
 from app.promql.upstream import HistogramSample, Sample
 from app.schemas.queries import SLOQuery
@@ -85,24 +90,12 @@ def classic_attainments(samples: list[Sample], *, model_label: str, limits: Thre
     return {model: attainment(groups[model], limits) for model in sorted(groups)}
 
 
-def part_label(sel: SeriesSelector) -> str:
-    """The label the native query tags each part with; never the model label itself."""
-    return "slo_part_" if sel.model_label == "slo_part" else "slo_part"
-
-
-def native_slo_query(sel: SeriesSelector, limits: Thresholds) -> str:
-    """The engine's ``histogram_fraction`` of every threshold and the request rate, tagged."""
-    rates = native_rates(sel, limits.window)
+def native_parts(limits: Thresholds) -> dict[str, float]:
+    """The thresholds the native query asks ``histogram_fraction`` of, by name."""
     parts = {"share": limits.threshold}
     if limits.apdex_t is not None:
         parts |= {"satisfied": limits.apdex_t, "tolerable": 4 * limits.apdex_t}
-    queries = {name: f"histogram_fraction(-Inf, {t:.17g}, {rates})" for name, t in parts.items()}
-    queries["rate"] = f"histogram_count({rates})"
-    tag = part_label(sel)
-    tagged = (f'label_replace({q}, "{tag}", "{name}", "", "")' for name, q in queries.items())
-    # The histogram itself, untagged (label_replace drops histograms in Prometheus 2.x):
-    # its bucket bounds say whether the threshold is one of them.
-    return " or ".join([*tagged, rates])
+    return parts
 
 
 def native_attainments(
@@ -151,7 +144,7 @@ async def fetch_attainment(source: Source, query: SLOQuery, at: float) -> Found:
     limits = Thresholds.of(query)
     reduce: Callable[[list[Sample]], ByModel]
     if choice.kind == "native":
-        promql = native_slo_query(sel, limits)
+        promql = native_fractions_query(sel, native_parts(limits), limits.window)
         reduce = partial(native_attainments, sel=sel, tag=part_label(sel), limits=limits)
     else:
         promql = bucket_rates(sel, query.window)
