@@ -53,8 +53,8 @@ async def test_one_and_one_point_zero_are_one_bucket(layout_prometheus, make_cli
     assert [b["le_ms"] for b in spelled["buckets"]] == [100, 500, 1000, None]
     assert [b["lower_ms"] for b in spelled["buckets"]] == [0, 100, 500, 1000]
     one = spelled["buckets"][2]["per_second"]
-    expected = bucket_rate(url, "spelled", "1|1.0", at) - bucket_rate(
-        url, "spelled", "0.5|0.50", at
+    expected = bucket_rate(url, "spelled", layouts.ONE, at) - bucket_rate(
+        url, "spelled", layouts.HALF, at
     )
     assert one == pytest.approx(expected, rel=REL)
     assert not any("spelled" in w for w in body["warnings"])
@@ -141,8 +141,9 @@ async def test_the_range_merges_spellings_and_warns_of_differing_layouts(
     rows = by_model(body)
     for point in rows["spelled"]["points"]:
         assert [b["le_ms"] for b in point["buckets"]] == [100, 500, 1000, None]
-        one = bucket_rate(url, "spelled", "1|1.0", point["timestamp"]) - bucket_rate(
-            url, "spelled", "0.5|0.50", point["timestamp"]
+        at = point["timestamp"]
+        one = bucket_rate(url, "spelled", layouts.ONE, at) - bucket_rate(
+            url, "spelled", layouts.HALF, at
         )
         assert point["buckets"][2]["per_second"] == pytest.approx(one, rel=REL)
     for point in rows["mixed"]["points"]:
@@ -180,3 +181,21 @@ async def test_the_range_asks_only_for_new_steps(prometheus, make_client):
     assert transport.ranges == [(end - 3600, end), (end + 300, end + 300)]
     assert first.json()["data"] == again.json()["data"]
     assert later.json()["data"][0]["points"][:-1] == first.json()["data"][0]["points"][1:]
+
+
+async def test_an_slo_threshold_matches_every_spelling_of_its_bound(layout_prometheus, make_client):
+    url, at = layout_prometheus.url, layouts.END
+    settings = Settings(prometheus_url=url, cache_ttl_seconds=0)
+    params = {"metric_name": layouts.METRIC, "threshold_ms": "500", "time_range": "5m", "time": at}
+    async with make_client(settings) as client:
+        response = await client.get("/api/metrics/slo/", params=params)
+    assert response.status_code == 200, response.text
+    spelled = by_model(response.json())["spelled"]
+    ratio = ask_one(
+        url,
+        f'sum(rate({layouts.METRIC}_bucket{{model="spelled",le=~"{layouts.HALF}"}}[5m]))'
+        f' / sum(rate({layouts.METRIC}_count{{model="spelled"}}[5m]))',
+        at,
+    )
+    assert spelled["exact"] is True
+    assert spelled["share_under_threshold"] == pytest.approx(ratio, rel=REL)

@@ -1,7 +1,8 @@
 """Histograms whose ``le`` labels are spelled differently or whose layouts differ.
 
 ``spelled``: instance ``a`` writes ``le="1"``, instance ``b`` ``le="1.0"`` (as
-Prometheus 3 normalises it), the same bounds otherwise. ``mixed``: instance ``b`` has a
+Prometheus 3 normalises it) and ``le="0.50"``, instance ``c`` ``le="1e0"`` and
+``le="5e-1"``: the same bounds by value. ``mixed``: instance ``b`` has a
 bound (0.25) that instance ``a`` lacks. Each scrape adds the same per-bucket counts.
 """
 
@@ -19,6 +20,7 @@ BEGIN = END - 3600
 SERIES: list[tuple[str, str, Sequence[str], Sequence[float]]] = [
     ("spelled", "a", ("0.1", "0.5", "1"), (1, 2, 3, 1)),
     ("spelled", "b", ("0.1", "0.50", "1.0"), (2, 0, 4, 2)),
+    ("spelled", "c", ("1e-1", "5e-1", "1e0"), (1, 1, 1, 1)),
     ("mixed", "a", ("0.1", "0.5"), (3, 1, 1)),
     ("mixed", "b", ("0.1", "0.25", "0.5"), (1, 2, 2, 1)),
 ]
@@ -39,3 +41,7 @@ def openmetrics() -> str:
     for model, instance, les, incs in SERIES:
         lines.extend(_lines(model, instance, les, incs))
     return "\n".join([*lines, "# EOF"]) + "\n"
+
+
+ONE = "1|1.0|1e0"
+HALF = "0.5|0.50|5e-1"
