@@ -23,6 +23,7 @@ from app.promql import failures
 from app.promql.breaker import CircuitBreaker
 from app.promql.upstream import (
     HistogramSample,
+    HistogramSeries,
     NativeHistogram,
     QueryResult,
     R,
@@ -103,12 +104,15 @@ def histogram_sample(item: Mapping[str, Any]) -> HistogramSample:
     """A native histogram sample: ``"histogram": [t, {"count", "sum", "buckets"}]``, each
     bucket ``[boundary rule, lower, upper, count]`` (the rule says which ends are closed)."""
     stamp, histogram = item["histogram"]
+    return HistogramSample(_labels(item), to_timestamp(stamp), None, native_histogram(histogram))
+
+
+def native_histogram(histogram: Mapping[str, Any]) -> NativeHistogram:
     buckets = [
         (_bound(lower), _bound(upper), _count(count))
         for _, lower, upper, count in histogram.get("buckets") or ()
     ]
-    native = NativeHistogram(_count(histogram["count"]), buckets)
-    return HistogramSample(_labels(item), to_timestamp(stamp), None, native)
+    return NativeHistogram(_count(histogram["count"]), buckets)
 
 
 def _bound(text: object) -> float:
@@ -131,8 +135,18 @@ def parse_matrix(data: Mapping[str, Any]) -> list[Series]:
             _labels(item),
             [(to_timestamp(stamp), to_number(value)) for stamp, value in item["values"]],
         )
+        if "histograms" not in item
+        else histogram_series(item)
         for item in data["result"]
     ]
+
+
+def histogram_series(item: Mapping[str, Any]) -> HistogramSeries:
+    """A range series of native histograms (``"histograms": [[t, {...}], ...]``; float
+    points of the same series, if any, stay in ``points``)."""
+    points = [(to_timestamp(stamp), to_number(value)) for stamp, value in item.get("values", ())]
+    histograms = [(to_timestamp(stamp), native_histogram(h)) for stamp, h in item["histograms"]]
+    return HistogramSeries(_labels(item), points, histograms)
 
 
 def unchanged(parsed: P) -> P:

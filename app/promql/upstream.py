@@ -58,6 +58,13 @@ class Series:
     points: list[tuple[float, float | None]]
 
 
+@dataclass(slots=True)
+class HistogramSeries(Series):
+    """A range series with native-histogram points (``histograms``), in time order."""
+
+    histograms: list[tuple[float, NativeHistogram]]
+
+
 # Warnings that are about the query itself; any other warning says the engine answered
 # from part of its data (Thanos's rule for partial responses).
 QUERY_NOTES = ("PromQL info", "PromQL warning")

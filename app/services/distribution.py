@@ -13,14 +13,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 
-from app.errors import InvalidParameter
 from app.offload import off_loop
 from app.promql.builder import milliseconds_factor
 from app.promql.durations import format_duration
 from app.promql.layout import Cell, layout_query, part_label, per_bucket, uneven
 from app.promql.native import native_rates
 from app.promql.quantile import Bucket, group_buckets, parse_le
-from app.promql.upstream import HistogramSample, Sample, Series
+from app.promql.upstream import HistogramSample, HistogramSeries, Sample, Series
 from app.schemas.queries import DistributionQuery, DistributionRangeQuery
 from app.services.kinds import Kind
 from app.services.latency import Encoded, Source, check_values, encoded, to_milliseconds
@@ -156,26 +155,50 @@ def range_rows(
     return data, differing
 
 
+def native_values(series: list[Series]) -> int:
+    """How many buckets a native range answer lists."""
+    return sum(
+        len(h.buckets) for s in series if isinstance(s, HistogramSeries) for _, h in s.histograms
+    )
+
+
+def native_range_rows(series: list[Series], model_label: str, factor: float) -> Rows:
+    """Per model, per step, its own native buckets (pure: may run in a worker thread)."""
+    data: Rows = []
+    named = [
+        (s.labels[model_label], s)
+        for s in series
+        if isinstance(s, HistogramSeries) and model_label in s.labels
+    ]
+    for model, s in sorted(named, key=lambda pair: pair[0]):
+        points = []
+        for ts, histogram in s.histograms:
+            cells = [Cell(low, high, count) for low, high, count in histogram.buckets]
+            total, buckets = bucket_rows(cells, factor)
+            points.append({"timestamp": ts, "per_second": total, "buckets": buckets})
+        data.append({"model": model, "points": points})
+    return data
+
+
 async def distribution_range(source: Source, query: DistributionRangeQuery) -> Encoded:
     start, end, step = query.span(time.time())
     sel = source.selector(query)
     choice = await source.choose(query, sel, end)
-    if choice.kind == "native":
-        raise InvalidParameter(
-            "the distribution range reads classic histograms (native ones only at one "
-            "instant, /api/metrics/distribution/); for a metric with both kinds, such as "
-            "histogram=classic",
-            parameter="histogram",
-            value=query.histogram,
-        )
+    native = choice.kind == "native"
+    promql = native_rates(sel, query.window) if native else layout_query(sel, query.window)
     result = await source.upstream.query_range(
-        layout_query(sel, query.window), start=start, end=end, step=step, lookback=query.window
+        promql, start=start, end=end, step=step, lookback=query.window
     )
-    values = check_values(sum(len(s.points) for s in result.items) // 2, source.max_values)
     factor = milliseconds_factor(sel.metric_name)
-    data, differing = await off_loop(
-        values, range_rows, result.items, part_label(sel), sel.model_label, factor
-    )
+    if native:
+        values = check_values(native_values(result.items), source.max_values)
+        data = await off_loop(values, native_range_rows, result.items, sel.model_label, factor)
+        differing: list[str] = []
+    else:
+        values = check_values(sum(len(s.points) for s in result.items) // 2, source.max_values)
+        data, differing = await off_loop(
+            values, range_rows, result.items, part_label(sel), sel.model_label, factor
+        )
     warnings = [*choice.warnings, *result.warnings, *layout_warning(differing)]
     extra: dict[str, object] = {
         "metric_name": query.metric_name,

@@ -96,13 +96,29 @@ async def test_native_buckets_are_prometheus_own(make_client, native_prometheus)
         assert buckets[-1]["cumulative_share"] == pytest.approx(1.0, rel=1e-9)
 
 
-async def test_the_distribution_range_of_a_native_metric_is_a_400_naming_histogram(
+async def test_the_native_range_gives_prometheus_own_buckets_at_each_step(
     make_client, native_prometheus
 ):
+    end = data.END - 60
+    params = {"metric_name": data.NATIVE, "duration": "10m", "step": "2m", "end": end}
     async with make_client(Settings(prometheus_url=native_prometheus.url)) as client:
-        response = await client.get(
-            "/api/metrics/distribution/range/",
-            params={"metric_name": data.NATIVE, "duration": "10m", "step": "1m", "end": data.END},
-        )
-    assert response.status_code == 400, response.text
-    assert [e["parameter"] for e in response.json()["details"]["errors"]] == ["histogram"]
+        response = await client.get("/api/metrics/distribution/range/", params=params)
+        again = await client.get("/api/metrics/distribution/range/", params=params)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["histogram"] == "native"
+    assert again.json()["data"] == body["data"]
+    rows = {row["model"]: row for row in body["data"]}
+    gpt = rows["gpt-4"]
+    assert len(gpt["points"]) == 6
+    for point in gpt["points"]:
+        (theirs,) = [
+            s["histogram"][1]
+            for s in native_prometheus.query(RATES, at=point["timestamp"])
+            if s["metric"]["model"] == "gpt-4"
+        ]
+        ours = [(b["le_ms"], b["per_second"]) for b in point["buckets"]]
+        expected = [(float(upper) * 1000, float(count)) for _, _, upper, count in theirs["buckets"]]
+        assert ours == [
+            (pytest.approx(le, abs=1e-6), pytest.approx(rate, rel=REL)) for le, rate in expected
+        ]
