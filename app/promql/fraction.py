@@ -10,8 +10,9 @@ bounds, NaN for no observations; then
 - a threshold equal to a bucket bound gives that bucket's cumulative count over the
   total (exact);
 - a threshold inside a bucket interpolates linearly between its lower and upper bound;
-  the lowest bucket starts at 0 when its bound is above 0, else at -Inf, and inside an
-  infinite-width bucket nothing is interpolated (so nothing inside ``+Inf`` counts).
+  the lowest bucket starts at 0 when its bound is above 0, else at -Inf; inside an
+  infinite-width bucket nothing is interpolated (a threshold inside the -Inf bucket
+  counts all of it, one inside ``+Inf`` none of it).
 
 Native histograms need no port: ``native_fractions_query`` asks the engine's own
 ``histogram_fraction`` (``HistogramFraction`` in the same file).

@@ -44,3 +44,9 @@ def test_no_inf_bucket_or_no_observations_is_nan():
 
 def test_nothing_inside_the_inf_bucket_counts():
     assert bucket_fraction(1e9, [(1.0, 4.0), (math.inf, 8.0)]) == 0.5
+
+
+def test_a_lowest_bound_at_or_below_zero_starts_at_minus_inf():
+    buckets = [(0.0, 2.0), (1.0, 6.0), (math.inf, 8.0)]
+    assert bucket_fraction(-0.5, buckets) == 2 / 8  # the whole -Inf bucket counts
+    assert bucket_fraction(0.5, buckets) == (2 + 4 * 0.5) / 8
