@@ -4,7 +4,8 @@ Each row gains ``previous``, its value fields exactly as the row holds them but
 evaluated at ``time - compare``, and ``change_pct``, the same keys holding the change
 in percent (null where either side is null or the previous value is 0; nested objects
 such as ``percentiles`` compared key by key). The earlier evaluation is the endpoint's
-own, asked at the earlier instant; once that instant is settled its rows are kept in
+own, asked at the earlier instant while the answer at ``time`` is asked (``previous``
+runs beside it, ``attach`` adds it to the rows); once that instant is settled its rows are kept in
 the ``SettledCache`` (app/services/settled.py), so a compared answer refreshed every TTL
 slot costs one new upstream query, not two.
 """
@@ -12,6 +13,7 @@ slot costs one new upstream query, not two.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -83,24 +85,41 @@ def earlier_instant(query: InstantQuery, at: float) -> float:
     return when if query.time is not None else when // NOW_GRID_SECONDS * NOW_GRID_SECONDS
 
 
-async def with_previous(
-    source: Source,
-    query: InstantQuery,
-    at: float,
-    rows: Rows,
-    earlier: Earlier,
-    fields: tuple[str, ...],
-) -> tuple[list[str], bool]:
-    """Add ``previous`` and ``change_pct`` to ``rows`` in place when ``compare`` is asked;
-    the earlier answer's warnings and whether it was partial."""
+@dataclass(frozen=True, slots=True)
+class Previous:
+    """Every model's value fields at the earlier instant, and what came with them."""
+
+    values: dict[str, dict[str, object]]
+    warnings: list[str]
+    partial: bool
+
+
+async def previous(
+    source: Source, query: InstantQuery, at: float, earlier: Earlier, fields: tuple[str, ...]
+) -> Previous | None:
+    """The earlier answer when ``compare`` is asked (run it beside the answer at ``at``)."""
     if query.compare is None:
-        return [], False
+        return None
     when = earlier_instant(query, at)
     key = previous_key(source.upstream.name, query, fields, when)
-    before, warnings, partial = await previous_values(source, key, when, earlier, fields)
+    return Previous(*await previous_values(source, key, when, earlier, fields))
+
+
+def attach(rows: Rows, before: Previous | None, fields: tuple[str, ...]) -> None:
+    """Add ``previous`` and ``change_pct`` to ``rows`` in place."""
+    if before is None:
+        return
     for row in rows:
         now = picked(row, fields)
-        prior = before.get(str(row["model"])) or nulls(now)
+        prior = before.values.get(str(row["model"])) or nulls(now)
         row["previous"] = prior
         row["change_pct"] = change_pct(now, prior)
-    return warnings, partial
+
+
+def with_notes(
+    warnings: list[str], partial: bool, before: Previous | None
+) -> tuple[list[str], bool]:
+    """An answer's warnings and partial flag, with the earlier answer's added."""
+    if before is None:
+        return warnings, partial
+    return list(dict.fromkeys([*warnings, *before.warnings])), partial or before.partial

@@ -6,6 +6,7 @@ parameters and returns the response schema.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -35,7 +36,7 @@ from app.schemas.queries import (
     PercentilesQuery,
     RangeQuery,
 )
-from app.services.compare import Evaluated, with_previous
+from app.services.compare import Evaluated, attach, previous, with_notes
 from app.services.kinds import Choice, HistogramKinds, Kind
 from app.services.settled import SettledCache
 
@@ -243,18 +244,18 @@ async def answered(
     """The rows at the query's instant, with ``previous`` and ``change_pct`` when it
     asks to ``compare`` (app/services/compare.py)."""
     at, wanted = query.at(), list(wanted)
-    found = await fetch_quantiles(source, query, at, wanted)
-    data = rows(found, query, at)
 
     async def earlier(when: float) -> Evaluated:
         then = await fetch_quantiles(source, query, when, wanted)
         return rows(then, query, when), then.warnings, then.partial
 
-    notes, was_partial = await with_previous(source, query, at, data, earlier, fields)
-    if notes or was_partial:
-        merged = list(dict.fromkeys([*found.warnings, *notes]))
-        found = replace(found, warnings=merged, partial=found.partial or was_partial)
-    return found, data, at
+    found, before = await asyncio.gather(
+        fetch_quantiles(source, query, at, wanted), previous(source, query, at, earlier, fields)
+    )
+    data = rows(found, query, at)
+    attach(data, before, fields)
+    warnings, partial = with_notes(found.warnings, found.partial, before)
+    return replace(found, warnings=warnings, partial=partial), data, at
 
 
 async def current_p95(source: Source, query: InstantQuery) -> Encoded:

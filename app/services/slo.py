@@ -9,6 +9,7 @@ engine's own ``histogram_fraction``, every threshold tagged in one query.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -25,7 +26,7 @@ from app.promql.fraction import (
 from app.promql.quantile import Bucket, group_buckets
 from app.promql.upstream import HistogramSample, Sample
 from app.schemas.queries import SLOQuery
-from app.services.compare import Rows, with_previous
+from app.services.compare import Evaluated, Rows, attach, previous, with_notes
 from app.services.kinds import Kind
 from app.services.latency import Encoded, Source, encoded
 
@@ -192,16 +193,17 @@ def slo_rows(found: Found, query: SLOQuery, at: float) -> Rows:
 
 async def current_slo(source: Source, query: SLOQuery) -> Encoded:
     at = query.at()
-    found = await fetch_attainment(source, query, at)
-    data = slo_rows(found, query, at)
 
-    async def earlier(when: float) -> tuple[Rows, list[str], bool]:
+    async def earlier(when: float) -> Evaluated:
         then = await fetch_attainment(source, query, when)
         return slo_rows(then, query, when), then.warnings, then.partial
 
-    notes, was_partial = await with_previous(source, query, at, data, earlier, FIELDS)
-    if notes or was_partial:
-        merged = list(dict.fromkeys([*found.warnings, *notes]))
-        found = replace(found, warnings=merged, partial=found.partial or was_partial)
+    found, before = await asyncio.gather(
+        fetch_attainment(source, query, at), previous(source, query, at, earlier, FIELDS)
+    )
+    data = slo_rows(found, query, at)
+    attach(data, before, FIELDS)
+    warnings, partial_answer = with_notes(found.warnings, found.partial, before)
+    found = replace(found, warnings=warnings, partial=partial_answer)
     extra = {"metric_name": query.metric_name, "time_range": query.time_range}
     return await encoded(found, data, extra)
