@@ -2,7 +2,9 @@
 
 Classic histograms: the bucket rates per (model, ``le``), merged by numeric bound and
 made per-bucket (app/promql/layout.py), with one warning when bucket layouts differ
-between instances or over the window (answered on the union of bounds).
+between instances or over the window (answered on the union of bounds). Native
+histograms: each model's own buckets, from the ``histogram`` field of the engine's
+answer (at one instant, or at each step of a range).
 """
 
 from __future__ import annotations
