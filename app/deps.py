@@ -14,11 +14,14 @@ from fastapi import Depends, Query, Request, Response
 from app.errors import InvalidParameter
 from app.promql.upstream import Upstream
 from app.schemas.queries import (
+    DistributionQuery,
+    DistributionRangeQuery,
     HistoryQuery,
     InstantQuery,
     LatencyQuery,
     PercentilesQuery,
     RangeQuery,
+    SLOQuery,
 )
 from app.services.latency import Encoded, Source
 from app.settings import Settings
@@ -41,13 +44,20 @@ InstantQ = Annotated[InstantQuery, Query()]
 PercentilesQ = Annotated[PercentilesQuery, Query()]
 RangeQ = Annotated[RangeQuery, Query()]
 HistoryQ = Annotated[HistoryQuery, Query()]
+SLOQ = Annotated[SLOQuery, Query()]
+DistributionQ = Annotated[DistributionQuery, Query()]
+DistributionRangeQ = Annotated[DistributionRangeQuery, Query()]
 
 
 def source_for(state: AppState, query: LatencyQuery) -> Source:
     """The configured upstream the request names; 400 for any other URL."""
     settings = state.settings
     return Source(
-        _upstream(state, query), settings.fixed_matchers, settings.max_response_points, state.kinds
+        _upstream(state, query),
+        settings.fixed_matchers,
+        settings.max_response_points,
+        state.kinds,
+        state.settled,
     )
 
 

@@ -36,11 +36,13 @@ from app.routers import health, metrics, pages, stream
 from app.schemas.queries import LatencyQuery
 from app.services.health import HealthMonitor
 from app.services.kinds import HistogramKinds
+from app.services.settled import SettledCache
 from app.settings import Settings, public_url
 from app.state import AppState
 
 # The key memo gets this share of CACHE_MAX_BYTES; stored answers the rest.
 MEMO_SHARE = 16
+SETTLED_SHARE = 16  # of CACHE_MAX_BYTES, for settled earlier evaluations (compare=)
 
 
 def build_http_client(
@@ -100,12 +102,14 @@ def build_upstreams(
 def build_cache(
     settings: Settings, shared: ResponseStore | None, observability: ServiceMetrics | None
 ) -> ResponseCache:
-    """The response cache; the key memo's bytes come out of ``CACHE_MAX_BYTES`` too."""
+    """The response cache; the key memo's and the settled answers' bytes come out of
+    ``CACHE_MAX_BYTES`` too."""
     memo_bytes = settings.cache_max_bytes // MEMO_SHARE
+    settled_bytes = settings.cache_max_bytes // SETTLED_SHARE
     near = LocalStore(
         ttl=settings.cache_ttl_seconds,
         stale_seconds=settings.cache_stale_seconds,
-        max_bytes=settings.cache_max_bytes - memo_bytes,
+        max_bytes=settings.cache_max_bytes - memo_bytes - settled_bytes,
         max_entries=settings.cache_max_entries,
     )
     return ResponseCache(
@@ -134,6 +138,10 @@ def build_state(
         cache=build_cache(settings, shared, observability),
         health=HealthMonitor.for_settings(settings, http),
         kinds=HistogramKinds(),
+        settled=SettledCache(
+            max_bytes=settings.cache_max_bytes // SETTLED_SHARE,
+            settle_seconds=settings.range_cache_settle_seconds,
+        ),
         streams=StreamHub(
             limit=settings.stream_max_clients,
             on_change=observability.stream_clients.set if observability else None,

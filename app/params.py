@@ -21,6 +21,7 @@ from app.promql.durations import parse_duration, parse_timestamp
 from app.promql.selectors import is_label_name, is_metric_name
 
 MAX_TIME_RANGE_SECONDS = 30 * 86_400
+MAX_COMPARE_SECONDS = 30 * 86_400
 MAX_RANGE_SECONDS = 31 * 86_400
 MAX_POINTS = 11_000
 MAX_PERCENTILES = 10
@@ -199,3 +200,28 @@ def check_points(start: float, end: float, step: float) -> None:
             "use a larger step such as 5m, or a shorter range",
             parameter="step",
         )
+
+
+MAX_MILLISECONDS = 86_400_000.0  # a day
+_NUMBER = re.compile(r"[0-9]+(\.[0-9]*)?([eE][+-]?[0-9]+)?|\.[0-9]+([eE][+-]?[0-9]+)?", re.ASCII)
+
+
+def check_milliseconds(value: str) -> float:
+    """A latency threshold: a number of milliseconds above 0, at most a day."""
+    text = value.strip()
+    number = float(text) if len(text) <= 30 and _NUMBER.fullmatch(text) else math.nan
+    if not 0 < number <= MAX_MILLISECONDS:
+        raise ParameterProblem(
+            f"must be a number of milliseconds above 0 and at most {MAX_MILLISECONDS:.0f}, "
+            "such as 500"
+        )
+    return number
+
+
+def check_objective(value: str) -> float:
+    """An objective in percent: above 0, at most 100."""
+    text = value.strip()
+    number = float(text) if len(text) <= 30 and _NUMBER.fullmatch(text) else math.nan
+    if not 0 < number <= 100:
+        raise ParameterProblem("must be a percentage above 0 and at most 100, such as 99.9")
+    return number

@@ -12,6 +12,7 @@ from app.http.stream import StreamHub
 from app.promql.upstream import Upstream
 from app.services.health import HealthMonitor
 from app.services.kinds import HistogramKinds
+from app.services.settled import SettledCache
 from app.settings import Settings
 
 
@@ -32,6 +33,7 @@ class AppState:
     health: HealthMonitor
     kinds: HistogramKinds
     streams: StreamHub
+    settled: SettledCache  # evaluations in the settled past (compare=)
 
     @staticmethod
     def of(connection: HTTPConnection) -> AppState:

@@ -10,6 +10,7 @@ callers only ever see ``app.errors`` exceptions.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -20,7 +21,16 @@ from app.errors import UpstreamBadResponse, UpstreamError, UpstreamOverloaded, U
 from app.offload import off_loop
 from app.promql import failures
 from app.promql.breaker import CircuitBreaker
-from app.promql.upstream import QueryResult, R, Reduced, Sample, Series
+from app.promql.upstream import (
+    HistogramSample,
+    HistogramSeries,
+    NativeHistogram,
+    QueryResult,
+    R,
+    Reduced,
+    Sample,
+    Series,
+)
 
 P = TypeVar("P")
 Observer = Callable[[str, float], None]
@@ -79,12 +89,42 @@ def parse_vector(data: Mapping[str, Any]) -> list[Sample]:
     stamp_seen: object = None
     when = 0.0
     for item in data["result"]:
+        if "value" not in item:
+            append(histogram_sample(item))
+            continue
         stamp, value = item["value"]
         if stamp != stamp_seen or type(stamp) is not type(stamp_seen):
             when = to_timestamp(stamp)
             stamp_seen = stamp
         append(Sample(_labels(item), when, to_number(value)))
     return samples
+
+
+def histogram_sample(item: Mapping[str, Any]) -> HistogramSample:
+    """A native histogram sample: ``"histogram": [t, {"count", "sum", "buckets"}]``, each
+    bucket ``[boundary rule, lower, upper, count]`` (the rule says which ends are closed)."""
+    stamp, histogram = item["histogram"]
+    return HistogramSample(_labels(item), to_timestamp(stamp), None, native_histogram(histogram))
+
+
+def native_histogram(histogram: Mapping[str, Any]) -> NativeHistogram:
+    buckets = [
+        (_bound(lower), _bound(upper), _count(count))
+        for _, lower, upper, count in histogram.get("buckets") or ()
+    ]
+    return NativeHistogram(_count(histogram["count"]), buckets)
+
+
+def _bound(text: object) -> float:
+    try:
+        return float(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise Malformed(f"bucket bound {str(text)[:50]!r} is not a number") from None
+
+
+def _count(text: object) -> float:
+    value = to_number(text)
+    return math.nan if value is None else value
 
 
 def parse_matrix(data: Mapping[str, Any]) -> list[Series]:
@@ -95,8 +135,18 @@ def parse_matrix(data: Mapping[str, Any]) -> list[Series]:
             _labels(item),
             [(to_timestamp(stamp), to_number(value)) for stamp, value in item["values"]],
         )
+        if "histograms" not in item
+        else histogram_series(item)
         for item in data["result"]
     ]
+
+
+def histogram_series(item: Mapping[str, Any]) -> HistogramSeries:
+    """A range series of native histograms (``"histograms": [[t, {...}], ...]``; float
+    points of the same series, if any, stay in ``points``)."""
+    points = [(to_timestamp(stamp), to_number(value)) for stamp, value in item.get("values", ())]
+    histograms = [(to_timestamp(stamp), native_histogram(h)) for stamp, h in item["histograms"]]
+    return HistogramSeries(_labels(item), points, histograms)
 
 
 def unchanged(parsed: P) -> P:

@@ -10,6 +10,9 @@ one full query would return: the same series, the same points, the same order.
     upstream = RangeCachedUpstream(client, RangeCache(max_bytes=32 << 20))
     result = await upstream.query_range(promql, start=s, end=e, step=60, lookback=300)
 
+Answers holding native histograms (whole histograms, not float points) are passed on
+and never kept.
+
 Memory: each kept point costs 9 bytes (a float64 and a presence byte); keys are
 evicted least recently used beyond ``max_keys`` or ``max_bytes``.
 """
@@ -26,7 +29,15 @@ from dataclasses import dataclass, field
 
 from app.offload import off_loop
 from app.promql.breaker import CircuitBreaker
-from app.promql.upstream import QueryResult, R, Reduced, Sample, Series, Upstream
+from app.promql.upstream import (
+    HistogramSeries,
+    QueryResult,
+    R,
+    Reduced,
+    Sample,
+    Series,
+    Upstream,
+)
 
 LabelKey = tuple[tuple[str, str], ...]
 RangeKey = tuple[str, int, int]
@@ -225,6 +236,8 @@ class RangeCache:
                 for a, b in todo.fetch
             )
         )
+        if any(isinstance(s, HistogramSeries) for r in results for s in r.items):
+            return await self._uncached(upstream, promql, key, todo, results, grid)
         settled = grid.settled_until(self._clock(), lookback + self.settle_seconds)
         points = sum(len(s.points) for r in results for s in r.items)
         series, kept = await off_loop(points, assemble, todo, results, grid, settled)
@@ -232,6 +245,25 @@ class RangeCache:
             self._keep(key, block)
         warnings = list(dict.fromkeys(w for r in results for w in r.warnings))
         return QueryResult(series, warnings)
+
+    async def _uncached(
+        self,
+        upstream: Upstream,
+        promql: str,
+        key: RangeKey,
+        todo: Plan,
+        results: list[QueryResult[Series]],
+        grid: Grid,
+    ) -> QueryResult[Series]:
+        """Native histograms are not float points: passed on whole, never kept."""
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self._bytes -= old.size
+        if todo.cached is not None or len(results) != 1:
+            start, end = grid.seconds(grid.first), grid.seconds(grid.last)
+            step = grid.step_ms / 1000
+            return await upstream.query_range(promql, start=start, end=end, step=step)
+        return results[0]
 
     def _keep(self, key: RangeKey, fetched: Stored) -> None:
         old = self._entries.pop(key, None)

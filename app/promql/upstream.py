@@ -32,10 +32,37 @@ class Sample:
     value: float | None
 
 
+NativeBucket = tuple[float, float, float]
+"""``(lower, upper, count)`` of one native-histogram bucket, as Prometheus lists it."""
+
+
+@dataclass(frozen=True, slots=True)
+class NativeHistogram:
+    """A native histogram sample's ``histogram`` field: its count and its buckets."""
+
+    count: float
+    buckets: list[NativeBucket]
+
+
+@dataclass(slots=True)
+class HistogramSample(Sample):
+    """A sample whose value is a native histogram (``value`` is None); only queries of
+    native histograms answer these, so float samples pay nothing for them."""
+
+    histogram: NativeHistogram
+
+
 @dataclass(slots=True)
 class Series:
     labels: Labels
     points: list[tuple[float, float | None]]
+
+
+@dataclass(slots=True)
+class HistogramSeries(Series):
+    """A range series with native-histogram points (``histograms``), in time order."""
+
+    histograms: list[tuple[float, NativeHistogram]]
 
 
 # Warnings that are about the query itself; any other warning says the engine answered

@@ -8,7 +8,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from app.deps import HistoryQ, InstantQ, PercentilesQ, RangeQ, StateDep, encoded_answer, source_for
+from app.deps import (
+    SLOQ,
+    DistributionQ,
+    DistributionRangeQ,
+    HistoryQ,
+    InstantQ,
+    PercentilesQ,
+    RangeQ,
+    StateDep,
+    encoded_answer,
+    source_for,
+)
+from app.schemas.distribution import DistributionRangeResponse, DistributionResponse
 from app.schemas.errors import UPSTREAM_RESPONSES
 from app.schemas.metrics import (
     HistoryResponse,
@@ -17,7 +29,8 @@ from app.schemas.metrics import (
     RangeResponse,
     SummaryResponse,
 )
-from app.services import latency
+from app.schemas.slo import SLOResponse
+from app.services import distribution, latency, slo
 
 router = APIRouter(prefix="/api/metrics", tags=["metrics"], responses=UPSTREAM_RESPONSES)
 
@@ -73,3 +86,39 @@ async def history(state: StateDep, query: HistoryQ) -> Response:
     `curl 'http://localhost:8000/api/metrics/history/?hours=6&model_name=gpt-4'`
     """
     return encoded_answer(await latency.p95_history(source_for(state, query), query))
+
+
+@router.get("/slo/", summary="SLO attainment and Apdex of every model", response_model=SLOResponse)
+async def slo_attainment(state: StateDep, query: SLOQ) -> Response:
+    """The share of requests at or below `threshold_ms` over `time_range` (default 1h), against
+    `objective` percent; with `apdex_t_ms`, the Apdex score too.
+
+    `curl 'http://localhost:8000/api/metrics/slo/?threshold_ms=500&objective=99.9'`
+    """
+    return encoded_answer(await slo.current_slo(source_for(state, query), query))
+
+
+@router.get(
+    "/distribution/",
+    summary="Latency distribution of every model, for histogram charts",
+    response_model=DistributionResponse,
+)
+async def latency_distribution(state: StateDep, query: DistributionQ) -> Response:
+    """Every bucket of each model over `time_range`, sorted by bound, not cumulative.
+
+    `curl 'http://localhost:8000/api/metrics/distribution/?time_range=10m&model=gpt-4'`
+    """
+    return encoded_answer(await distribution.current_distribution(source_for(state, query), query))
+
+
+@router.get(
+    "/distribution/range/",
+    summary="Latency distribution of every model over time, for heatmaps",
+    response_model=DistributionRangeResponse,
+)
+async def latency_distribution_range(state: StateDep, query: DistributionRangeQ) -> Response:
+    """The buckets of each model at every `step` over `duration` (rates over `time_range`).
+
+    `curl 'http://localhost:8000/api/metrics/distribution/range/?duration=6h&step=5m'`
+    """
+    return encoded_answer(await distribution.distribution_range(source_for(state, query), query))

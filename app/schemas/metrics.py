@@ -13,6 +13,14 @@ from pydantic import BaseModel, Field
 
 LatencyMs = float | None
 """Milliseconds; null when Prometheus has no answer (no traffic in the window)."""
+PREVIOUS = (
+    "With `compare`: the row's value fields at `time` minus `compare` (a question about "
+    "now: that instant aligned down to the minute)."
+)
+CHANGE = (
+    "With `compare`: the same keys, the change from `previous` in percent; null where "
+    "either side is null or the previous value is 0."
+)
 
 
 class Envelope(BaseModel):
@@ -37,6 +45,10 @@ class Envelope(BaseModel):
     )
 
 
+class P95Values(BaseModel):
+    p95_latency_ms: LatencyMs = None
+
+
 class P95Item(BaseModel):
     model: str
     p95_latency_ms: LatencyMs
@@ -44,6 +56,8 @@ class P95Item(BaseModel):
     collected_at: str = Field(description="Evaluation time, ISO 8601.")
     metric_name: str
     time_range: str
+    previous: P95Values | None = Field(default=None, description=PREVIOUS)
+    change_pct: P95Values | None = Field(default=None, description=CHANGE)
 
 
 class P95Response(Envelope):
@@ -70,6 +84,10 @@ class RangeResponse(Envelope):
     end: float = Field(description="Last point, unix seconds.")
 
 
+class PercentileValues(BaseModel):
+    percentiles: dict[str, LatencyMs] = Field(default_factory=dict)
+
+
 class PercentileItem(BaseModel):
     model: str
     percentiles: dict[str, LatencyMs] = Field(
@@ -77,12 +95,20 @@ class PercentileItem(BaseModel):
         examples=[{"p50": 120.45, "p95": 245.67, "p99": 350.89}],
     )
     timestamp: float
+    previous: PercentileValues | None = Field(default=None, description=PREVIOUS)
+    change_pct: PercentileValues | None = Field(default=None, description=CHANGE)
 
 
 class PercentilesResponse(Envelope):
     data: list[PercentileItem]
     metric_name: str
     time_range: str
+
+
+class SummaryValues(BaseModel):
+    p50_latency_ms: LatencyMs = None
+    p95_latency_ms: LatencyMs = None
+    p99_latency_ms: LatencyMs = None
 
 
 class SummaryItem(BaseModel):
@@ -94,6 +120,8 @@ class SummaryItem(BaseModel):
     collected_at: str
     metric_name: str
     time_range: str
+    previous: SummaryValues | None = Field(default=None, description=PREVIOUS)
+    change_pct: SummaryValues | None = Field(default=None, description=CHANGE)
 
 
 class SummaryResponse(Envelope):

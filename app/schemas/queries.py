@@ -146,7 +146,9 @@ class LatencyQuery(BaseModel):
         return parse_duration(self.time_range)
 
 
-class InstantQuery(LatencyQuery):
+class AtQuery(LatencyQuery):
+    """A question asked at one instant (``time``, default now)."""
+
     time: Annotated[
         Timestamp,
         Field(
@@ -158,6 +160,29 @@ class InstantQuery(LatencyQuery):
 
     def at(self) -> float:
         return float(self.time) if self.time is not None else round(clock.time(), 3)
+
+
+class InstantQuery(AtQuery):
+    """An instant question whose rows can be compared with an earlier instant."""
+
+    compare: Annotated[
+        str | None,
+        AfterValidator(lambda v: None if v is None else _compare(v)),
+        Field(
+            description="Also answer at `time` minus this Prometheus duration (at most 30d): "
+            "each row gains `previous` and `change_pct`.",
+            examples=["1d"],
+            json_schema_extra={"maxLength": 32},
+        ),
+    ] = None
+
+    @property
+    def compare_seconds(self) -> float:
+        return 0.0 if self.compare is None else parse_duration(self.compare)
+
+
+def _compare(value: str) -> str:
+    return params.check_duration(value, maximum=params.MAX_COMPARE_SECONDS, example="1d")
 
 
 class PercentilesQuery(InstantQuery):
@@ -337,3 +362,63 @@ def canonical(query: BaseModel) -> tuple[tuple[str, str], ...]:
         values = sorted(value) if isinstance(value, list) else [value]
         pairs.extend((name, str(item)) for item in values)
     return tuple(pairs)
+
+
+def _number(check: Callable[[str], float]) -> AfterValidator:
+    """Run ``check``; keep the number as short text (``0.50`` and ``5e-1`` are one key)."""
+    return AfterValidator(lambda value: f"{check(value):.15g}")
+
+
+class SLOQuery(InstantQuery):
+    """``/api/metrics/slo/``: the share of requests under ``threshold_ms``, and Apdex."""
+
+    time_range: TimeRange = "1h"
+    threshold_ms: Annotated[
+        str,
+        _number(params.check_milliseconds),
+        Field(
+            description="Latency objective in milliseconds, above 0: the share of requests "
+            "at or below it is reported.",
+            examples=["500"],
+            json_schema_extra={"type": "number", "exclusiveMinimum": 0, "maxLength": 30},
+        ),
+    ]
+    objective: Annotated[
+        str,
+        _number(params.check_objective),
+        Field(
+            description="Target share of requests under the threshold, in percent (0, 100].",
+            examples=["99.9"],
+            json_schema_extra={"type": "number", "exclusiveMinimum": 0, "maximum": 100},
+        ),
+    ] = "99"
+    apdex_t_ms: Annotated[
+        str | None,
+        AfterValidator(lambda v: None if v is None else f"{params.check_milliseconds(v):.15g}"),
+        Field(
+            description="Apdex T in milliseconds: adds `apdex` (satisfied at or below T, "
+            "tolerating at or below 4T).",
+            examples=["300"],
+            json_schema_extra={"type": "number", "exclusiveMinimum": 0, "maxLength": 30},
+        ),
+    ] = None
+
+    @property
+    def threshold(self) -> float:
+        return float(self.threshold_ms)
+
+    @property
+    def objective_share(self) -> float:
+        return float(self.objective) / 100
+
+    @property
+    def apdex_t(self) -> float | None:
+        return None if self.apdex_t_ms is None else float(self.apdex_t_ms)
+
+
+class DistributionQuery(AtQuery):
+    """``/api/metrics/distribution/``: every bucket of every model at one instant."""
+
+
+class DistributionRangeQuery(RangeQuery):
+    """``/api/metrics/distribution/range/``: every bucket of every model at each step."""

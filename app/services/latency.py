@@ -6,12 +6,13 @@ parameters and returns the response schema.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import TypedDict, TypeVar
+from typing import Protocol, TypedDict, TypeVar
 
 import orjson
 
@@ -35,11 +36,14 @@ from app.schemas.queries import (
     PercentilesQuery,
     RangeQuery,
 )
+from app.services.compare import Evaluated, attach, previous, with_notes
 from app.services.kinds import Choice, HistogramKinds, Kind
+from app.services.settled import SettledCache
 
 Span = tuple[float, float, float]
 """Start, end and step of a range, in seconds."""
 Q = TypeVar("Q", bound=LatencyQuery)
+IQ = TypeVar("IQ", bound=InstantQuery)
 
 SUMMARY_PERCENTILES = (Percentile("50", 50.0), Percentile("95", 95.0), Percentile("99", 99.0))
 P95 = (Percentile("95", 95.0),)
@@ -54,6 +58,7 @@ class Source:
     fixed_matchers: tuple[str, ...] = ()
     max_values: int = 2_000_000
     kinds: HistogramKinds = field(default_factory=HistogramKinds)  # the lifespan's in requests
+    settled: SettledCache | None = None  # earlier evaluations kept (compare=)
 
     async def choose(self, query: LatencyQuery, sel: SeriesSelector, at: float) -> Choice:
         """Classic or native for this query (``histogram``), and any note about the choice."""
@@ -190,23 +195,22 @@ def evaluation(query: LatencyQuery, at: float) -> Evaluation:
     )
 
 
-async def current_p95(source: Source, query: InstantQuery) -> Encoded:
-    at = query.at()
-    found = await fetch_quantiles(source, query, at, P95)
+RowsOf = Callable[[Quantiles, IQ, float], list[dict[str, object]]]
+
+
+def p95_rows(found: Quantiles, query: InstantQuery, at: float) -> list[dict[str, object]]:
     stamp = evaluation(query, at)
-    data = [
+    return [
         {"model": model, "p95_latency_ms": values["95"], **stamp}
         for model, values in found.by_model.items()
     ]
-    return await encoded(found, data, {"last_updated": stamp["collected_at"]})
 
 
-async def current_percentiles(source: Source, query: PercentilesQuery) -> Encoded:
-    at = query.at()
-    wanted = query.wanted
-    found = await fetch_quantiles(source, query, at, wanted)
-    keys = [(percentile_key(p), p.label) for p in wanted]
-    data = [
+def percentile_rows(
+    found: Quantiles, query: PercentilesQuery, at: float
+) -> list[dict[str, object]]:
+    keys = [(percentile_key(p), p.label) for p in query.wanted]
+    return [
         {
             "model": model,
             "percentiles": {key: values[label] for key, label in keys},
@@ -214,15 +218,11 @@ async def current_percentiles(source: Source, query: PercentilesQuery) -> Encode
         }
         for model, values in found.by_model.items()
     ]
-    extra = {"metric_name": query.metric_name, "time_range": query.time_range}
-    return await encoded(found, data, extra)
 
 
-async def current_summary(source: Source, query: InstantQuery) -> Encoded:
-    at = query.at()
-    found = await fetch_quantiles(source, query, at, SUMMARY_PERCENTILES)
+def summary_rows(found: Quantiles, query: InstantQuery, at: float) -> list[dict[str, object]]:
     stamp = evaluation(query, at)
-    data = [
+    return [
         {
             "model": model,
             "p50_latency_ms": values["50"],
@@ -232,11 +232,71 @@ async def current_summary(source: Source, query: InstantQuery) -> Encoded:
         }
         for model, values in found.by_model.items()
     ]
-    return await encoded(found, data, {"last_updated": stamp["collected_at"]})
+
+
+async def answered(
+    source: Source,
+    query: IQ,
+    wanted: Iterable[Percentile],
+    rows: RowsOf[IQ],
+    fields: tuple[str, ...],
+) -> tuple[Quantiles, list[dict[str, object]], float]:
+    """The rows at the query's instant, with ``previous`` and ``change_pct`` when it
+    asks to ``compare`` (app/services/compare.py)."""
+    at, wanted = query.at(), list(wanted)
+
+    async def earlier(when: float) -> Evaluated:
+        then = await fetch_quantiles(source, query, when, wanted)
+        return rows(then, query, when), then.warnings, then.partial
+
+    found, before = await asyncio.gather(
+        fetch_quantiles(source, query, at, wanted), previous(source, query, at, earlier, fields)
+    )
+    data = rows(found, query, at)
+    attach(data, before, fields)
+    warnings, partial = with_notes(found.warnings, found.partial, before)
+    return replace(found, warnings=warnings, partial=partial), data, at
+
+
+async def current_p95(source: Source, query: InstantQuery) -> Encoded:
+    found, data, at = await answered(source, query, P95, p95_rows, P95_FIELDS)
+    return await encoded(found, data, {"last_updated": iso8601(at)})
+
+
+async def current_percentiles(source: Source, query: PercentilesQuery) -> Encoded:
+    found, data, _ = await answered(
+        source, query, query.wanted, percentile_rows, PERCENTILES_FIELDS
+    )
+    extra = {"metric_name": query.metric_name, "time_range": query.time_range}
+    return await encoded(found, data, extra)
+
+
+async def current_summary(source: Source, query: InstantQuery) -> Encoded:
+    found, data, at = await answered(
+        source, query, SUMMARY_PERCENTILES, summary_rows, SUMMARY_FIELDS
+    )
+    return await encoded(found, data, {"last_updated": iso8601(at)})
+
+
+P95_FIELDS = ("p95_latency_ms",)
+PERCENTILES_FIELDS = ("percentiles",)
+SUMMARY_FIELDS = ("p50_latency_ms", "p95_latency_ms", "p99_latency_ms")
+
+
+class Answered(Protocol):
+    """What the envelope of an answer reports (``Quantiles``, ``SeriesAnswer`` and the
+    other services' answers)."""
+
+    @property
+    def warnings(self) -> list[str]: ...
+    @property
+    def partial(self) -> bool: ...
+    @property
+    def kind(self) -> Kind: ...
 
 
 async def encoded(
-    found: Quantiles, data: list[dict[str, object]], extra: Mapping[str, object]
+    found: Answered, data: list[dict[str, object]], extra: Mapping[str, object]
 ) -> Encoded:
     """An instant answer's document, encoded (off the event loop when large)."""
     document = {**envelope(found, data), **extra}
@@ -285,7 +345,11 @@ class Encoded:
 
 def check_size(answer: SeriesAnswer, limit: int) -> int:
     """The number of values in the answer; a 400 naming the limit if there are too many."""
-    values = answer.values
+    return check_values(answer.values, limit)
+
+
+def check_values(values: int, limit: int) -> int:
+    """``values`` if at most ``limit``; else a 400 naming MAX_RESPONSE_POINTS and ``step``."""
     if values > limit:
         raise InvalidParameter(
             f"the answer would hold {values} values, more than MAX_RESPONSE_POINTS ({limit}); "
@@ -295,7 +359,7 @@ def check_size(answer: SeriesAnswer, limit: int) -> int:
     return values
 
 
-def envelope(answer: Quantiles | SeriesAnswer, data: list[dict[str, object]]) -> dict[str, object]:
+def envelope(answer: Answered, data: list[dict[str, object]]) -> dict[str, object]:
     """The fields every answer shares (``app/schemas/metrics.py`` ``Envelope``)."""
     return {
         "status": "success",

@@ -48,6 +48,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/metrics/distribution/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Latency distribution of every model, for histogram charts
+         * @description Every bucket of each model over `time_range`, sorted by bound, not cumulative.
+         *
+         *     `curl 'http://localhost:8000/api/metrics/distribution/?time_range=10m&model=gpt-4'`
+         */
+        get: operations["latency_distribution_api_metrics_distribution__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/metrics/distribution/range/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Latency distribution of every model over time, for heatmaps
+         * @description The buckets of each model at every `step` over `duration` (rates over `time_range`).
+         *
+         *     `curl 'http://localhost:8000/api/metrics/distribution/range/?duration=6h&step=5m'`
+         */
+        get: operations["latency_distribution_range_api_metrics_distribution_range__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/metrics/history/": {
         parameters: {
             query?: never;
@@ -128,6 +172,29 @@ export interface paths {
          *     `curl 'http://localhost:8000/api/metrics/percentiles/?percentiles=50,90,99.9'`
          */
         get: operations["percentiles_api_metrics_percentiles__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/metrics/slo/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * SLO attainment and Apdex of every model
+         * @description The share of requests at or below `threshold_ms` over `time_range` (default 1h), against
+         *     `objective` percent; with `apdex_t_ms`, the Apdex score too.
+         *
+         *     `curl 'http://localhost:8000/api/metrics/slo/?threshold_ms=500&objective=99.9'`
+         */
+        get: operations["slo_attainment_api_metrics_slo__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -299,6 +366,34 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** BucketItem */
+        BucketItem: {
+            /**
+             * Cumulative Share
+             * @description Share of the model's requests at or below `le_ms`.
+             */
+            cumulative_share: number | null;
+            /**
+             * Le Ms
+             * @description Upper bound in milliseconds (inclusive); null for +Inf.
+             */
+            le_ms: number | null;
+            /**
+             * Lower Ms
+             * @description Lower bound in milliseconds (exclusive); null for -Inf. Classic histograms: the previous bucket's bound, 0 below the lowest bound.
+             */
+            lower_ms: number | null;
+            /**
+             * Per Second
+             * @description Rate of requests that fell in this bucket (not cumulative).
+             */
+            per_second: number | null;
+            /**
+             * Share
+             * @description Share of the model's requests in this bucket.
+             */
+            share: number | null;
+        };
         /** CheckResult */
         CheckResult: {
             /**
@@ -344,6 +439,145 @@ export interface components {
              * @enum {string}
              */
             status: "healthy" | "unhealthy";
+        };
+        /** DistributionItem */
+        DistributionItem: {
+            /**
+             * Buckets
+             * @description Sorted by upper bound.
+             */
+            buckets: components["schemas"]["BucketItem"][];
+            /** Model */
+            model: string;
+            /**
+             * Per Second
+             * @description Rate of all the model's requests.
+             */
+            per_second: number | null;
+            /**
+             * Timestamp
+             * @description Evaluation time, unix seconds.
+             */
+            timestamp: number;
+        };
+        /** DistributionPoint */
+        DistributionPoint: {
+            /** Buckets */
+            buckets: components["schemas"]["BucketItem"][];
+            /** Per Second */
+            per_second: number | null;
+            /**
+             * Timestamp
+             * @description Unix seconds.
+             */
+            timestamp: number;
+        };
+        /** DistributionRangeResponse */
+        DistributionRangeResponse: {
+            /**
+             * Count
+             * @description Number of entries in `data`.
+             */
+            count: number;
+            /** Data */
+            data: components["schemas"]["DistributionSeries"][];
+            /**
+             * End
+             * @description Last step, unix seconds.
+             */
+            end: number;
+            /**
+             * Histogram
+             * @description Which kind of histogram answered: classic (`<metric>_bucket` series) or native (Prometheus native or OpenTelemetry exponential histograms).
+             * @default classic
+             * @enum {string}
+             */
+            histogram: "classic" | "native";
+            /** Metric Name */
+            metric_name: string;
+            /**
+             * Partial
+             * @description True when the engine answered from part of its data (Thanos, Mimir and Cortex say so in their warnings); such answers are never cached.
+             * @default false
+             */
+            partial: boolean;
+            /**
+             * Stale
+             * @description True when Prometheus could not be reached and this is the last good answer.
+             * @default false
+             */
+            stale: boolean;
+            /**
+             * Start
+             * @description First step, unix seconds.
+             */
+            start: number;
+            /**
+             * Status
+             * @default success
+             * @constant
+             */
+            status: "success";
+            /** Step */
+            step: string;
+            /** Time Range */
+            time_range: string;
+            /**
+             * Warnings
+             * @description Warnings Prometheus attached to its answer.
+             */
+            warnings?: string[];
+        };
+        /** DistributionResponse */
+        DistributionResponse: {
+            /**
+             * Count
+             * @description Number of entries in `data`.
+             */
+            count: number;
+            /** Data */
+            data: components["schemas"]["DistributionItem"][];
+            /**
+             * Histogram
+             * @description Which kind of histogram answered: classic (`<metric>_bucket` series) or native (Prometheus native or OpenTelemetry exponential histograms).
+             * @default classic
+             * @enum {string}
+             */
+            histogram: "classic" | "native";
+            /** Metric Name */
+            metric_name: string;
+            /**
+             * Partial
+             * @description True when the engine answered from part of its data (Thanos, Mimir and Cortex say so in their warnings); such answers are never cached.
+             * @default false
+             */
+            partial: boolean;
+            /**
+             * Stale
+             * @description True when Prometheus could not be reached and this is the last good answer.
+             * @default false
+             */
+            stale: boolean;
+            /**
+             * Status
+             * @default success
+             * @constant
+             */
+            status: "success";
+            /** Time Range */
+            time_range: string;
+            /**
+             * Warnings
+             * @description Warnings Prometheus attached to its answer.
+             */
+            warnings?: string[];
+        };
+        /** DistributionSeries */
+        DistributionSeries: {
+            /** Model */
+            model: string;
+            /** Points */
+            points: components["schemas"]["DistributionPoint"][];
         };
         /**
          * ErrorResponse
@@ -514,6 +748,8 @@ export interface components {
         };
         /** P95Item */
         P95Item: {
+            /** @description With `compare`: the same keys, the change from `previous` in percent; null where either side is null or the previous value is 0. */
+            change_pct?: components["schemas"]["P95Values"] | null;
             /**
              * Collected At
              * @description Evaluation time, ISO 8601.
@@ -525,6 +761,8 @@ export interface components {
             model: string;
             /** P95 Latency Ms */
             p95_latency_ms: number | null;
+            /** @description With `compare`: the row's value fields at `time` minus `compare` (a question about now: that instant aligned down to the minute). */
+            previous?: components["schemas"]["P95Values"] | null;
             /** Time Range */
             time_range: string;
             /**
@@ -578,8 +816,15 @@ export interface components {
              */
             warnings?: string[];
         };
+        /** P95Values */
+        P95Values: {
+            /** P95 Latency Ms */
+            p95_latency_ms?: number | null;
+        };
         /** PercentileItem */
         PercentileItem: {
+            /** @description With `compare`: the same keys, the change from `previous` in percent; null where either side is null or the previous value is 0. */
+            change_pct?: components["schemas"]["PercentileValues"] | null;
             /** Model */
             model: string;
             /**
@@ -594,8 +839,17 @@ export interface components {
             percentiles: {
                 [key: string]: number | null;
             };
+            /** @description With `compare`: the row's value fields at `time` minus `compare` (a question about now: that instant aligned down to the minute). */
+            previous?: components["schemas"]["PercentileValues"] | null;
             /** Timestamp */
             timestamp: number;
+        };
+        /** PercentileValues */
+        PercentileValues: {
+            /** Percentiles */
+            percentiles?: {
+                [key: string]: number | null;
+            };
         };
         /** PercentilesResponse */
         PercentilesResponse: {
@@ -761,6 +1015,108 @@ export interface components {
              */
             upstream?: string | null;
         };
+        /** SLOChange */
+        SLOChange: {
+            /** Apdex */
+            apdex?: number | null;
+            /** Share Under Threshold */
+            share_under_threshold?: number | null;
+        };
+        /** SLOItem */
+        SLOItem: {
+            /**
+             * Apdex
+             * @description Apdex for `apdex_t_ms` (only when asked): (satisfied + tolerating / 2) / total, satisfied at or below T, tolerating at or below 4T.
+             */
+            apdex?: number | null;
+            /** @description With `compare`: the same keys, the change from `previous` in percent; null where either side is null or the previous value is 0. */
+            change_pct?: components["schemas"]["SLOChange"] | null;
+            /**
+             * Error Budget Remaining
+             * @description Share of the window's allowed slow requests still unused: 1 - (1 - share) / (1 - objective); negative once overspent. With a 100% objective: 1 while no request was slow, else null.
+             */
+            error_budget_remaining: number | null;
+            /**
+             * Exact
+             * @description True when `threshold_ms` is a bucket bound (the share is exact), false when it was interpolated inside a bucket; null when idle.
+             */
+            exact: boolean | null;
+            /**
+             * Met
+             * @description share_under_threshold >= objective; null when idle.
+             */
+            met: boolean | null;
+            /** Model */
+            model: string;
+            /**
+             * Objective
+             * @description The objective as a share (0..1).
+             */
+            objective: number;
+            /** @description With `compare`: the row's value fields at `time` minus `compare` (a question about now: that instant aligned down to the minute). */
+            previous?: components["schemas"]["SLOChange"] | null;
+            /**
+             * Requests
+             * @description Requests in the window, from the histogram's count (rate times window).
+             */
+            requests: number | null;
+            /**
+             * Share Under Threshold
+             * @description Share of the window's requests at or below `threshold_ms` (0..1).
+             */
+            share_under_threshold: number | null;
+            /** Threshold Ms */
+            threshold_ms: number;
+            /**
+             * Timestamp
+             * @description Evaluation time, unix seconds.
+             */
+            timestamp: number;
+        };
+        /** SLOResponse */
+        SLOResponse: {
+            /**
+             * Count
+             * @description Number of entries in `data`.
+             */
+            count: number;
+            /** Data */
+            data: components["schemas"]["SLOItem"][];
+            /**
+             * Histogram
+             * @description Which kind of histogram answered: classic (`<metric>_bucket` series) or native (Prometheus native or OpenTelemetry exponential histograms).
+             * @default classic
+             * @enum {string}
+             */
+            histogram: "classic" | "native";
+            /** Metric Name */
+            metric_name: string;
+            /**
+             * Partial
+             * @description True when the engine answered from part of its data (Thanos, Mimir and Cortex say so in their warnings); such answers are never cached.
+             * @default false
+             */
+            partial: boolean;
+            /**
+             * Stale
+             * @description True when Prometheus could not be reached and this is the last good answer.
+             * @default false
+             */
+            stale: boolean;
+            /**
+             * Status
+             * @default success
+             * @constant
+             */
+            status: "success";
+            /** Time Range */
+            time_range: string;
+            /**
+             * Warnings
+             * @description Warnings Prometheus attached to its answer.
+             */
+            warnings?: string[];
+        };
         /**
          * StatusConfig
          * @description How the status page colours models and how often it refreshes.
@@ -790,6 +1146,8 @@ export interface components {
         };
         /** SummaryItem */
         SummaryItem: {
+            /** @description With `compare`: the same keys, the change from `previous` in percent; null where either side is null or the previous value is 0. */
+            change_pct?: components["schemas"]["SummaryValues"] | null;
             /** Collected At */
             collected_at: string;
             /** Metric Name */
@@ -802,6 +1160,8 @@ export interface components {
             p95_latency_ms: number | null;
             /** P99 Latency Ms */
             p99_latency_ms: number | null;
+            /** @description With `compare`: the row's value fields at `time` minus `compare` (a question about now: that instant aligned down to the minute). */
+            previous?: components["schemas"]["SummaryValues"] | null;
             /** Time Range */
             time_range: string;
             /** Timestamp */
@@ -848,6 +1208,15 @@ export interface components {
              * @description Warnings Prometheus attached to its answer.
              */
             warnings?: string[];
+        };
+        /** SummaryValues */
+        SummaryValues: {
+            /** P50 Latency Ms */
+            p50_latency_ms?: number | null;
+            /** P95 Latency Ms */
+            p95_latency_ms?: number | null;
+            /** P99 Latency Ms */
+            p99_latency_ms?: number | null;
         };
         /** SystemMetricsResponse */
         SystemMetricsResponse: {
@@ -935,6 +1304,8 @@ export interface operations {
                 histogram?: "auto" | "classic" | "native";
                 /** @description Evaluation time, unix seconds or RFC 3339; default now. */
                 time?: string | null;
+                /** @description Also answer at `time` minus this Prometheus duration (at most 30d): each row gains `previous` and `change_pct`. */
+                compare?: string | null;
             };
             header?: never;
             path?: never;
@@ -982,6 +1353,248 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["SummaryResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "details": {
+                     *         "errors": [
+                     *           {
+                     *             "message": "each percentile must be a number strictly between 0 and 100, such as 99.9",
+                     *             "parameter": "percentiles",
+                     *             "value": "100"
+                     *           },
+                     *           {
+                     *             "message": "must be a Prometheus duration from 1s to 30d, such as 5m or 1h30m",
+                     *             "parameter": "time_range",
+                     *             "value": "5 min"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "error": "Invalid parameters: percentiles, time_range",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "details": {
+                     *         "reason": "parse error"
+                     *       },
+                     *       "error": "Prometheus rejected the query (bad_data)",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "details": {
+                     *         "reason": "ConnectError"
+                     *       },
+                     *       "error": "Prometheus is unreachable",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "details": {},
+                     *       "error": "Prometheus did not answer in time",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    latency_distribution_api_metrics_distribution__get: {
+        parameters: {
+            query?: {
+                /** @description Histogram metric; the service reads `<metric_name>_bucket`. Names ending in `_milliseconds` or `_ms` are taken as milliseconds, others as seconds. */
+                metric_name?: string;
+                /** @description Rate window, a Prometheus duration from 1s to 30d. */
+                time_range?: string;
+                /** @description Label that names the model. */
+                model_label?: string;
+                /** @description Only these models (repeatable, at most 50, each at most 200 characters). */
+                model?: string[];
+                /** @description Alias of `model`, as in the collector API. */
+                model_name?: string[];
+                /** @description Which configured Prometheus to ask; only URLs the server allows (by default only `PROMETHEUS_URL`). */
+                prometheus_url?: string | null;
+                /** @description Which histograms to read: `auto` (the kind the metric has; native when it has both), `classic` (`<metric>_bucket`) or `native`. */
+                histogram?: "auto" | "classic" | "native";
+                /** @description Evaluation time, unix seconds or RFC 3339; default now. */
+                time?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DistributionResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "details": {
+                     *         "errors": [
+                     *           {
+                     *             "message": "each percentile must be a number strictly between 0 and 100, such as 99.9",
+                     *             "parameter": "percentiles",
+                     *             "value": "100"
+                     *           },
+                     *           {
+                     *             "message": "must be a Prometheus duration from 1s to 30d, such as 5m or 1h30m",
+                     *             "parameter": "time_range",
+                     *             "value": "5 min"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "error": "Invalid parameters: percentiles, time_range",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "details": {
+                     *         "reason": "parse error"
+                     *       },
+                     *       "error": "Prometheus rejected the query (bad_data)",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "details": {
+                     *         "reason": "ConnectError"
+                     *       },
+                     *       "error": "Prometheus is unreachable",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "details": {},
+                     *       "error": "Prometheus did not answer in time",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    latency_distribution_range_api_metrics_distribution_range__get: {
+        parameters: {
+            query?: {
+                /** @description Histogram metric; the service reads `<metric_name>_bucket`. Names ending in `_milliseconds` or `_ms` are taken as milliseconds, others as seconds. */
+                metric_name?: string;
+                /** @description Rate window, a Prometheus duration from 1s to 30d. */
+                time_range?: string;
+                /** @description Label that names the model. */
+                model_label?: string;
+                /** @description Only these models (repeatable, at most 50, each at most 200 characters). */
+                model?: string[];
+                /** @description Alias of `model`, as in the collector API. */
+                model_name?: string[];
+                /** @description Which configured Prometheus to ask; only URLs the server allows (by default only `PROMETHEUS_URL`). */
+                prometheus_url?: string | null;
+                /** @description Which histograms to read: `auto` (the kind the metric has; native when it has both), `classic` (`<metric>_bucket`) or `native`. */
+                histogram?: "auto" | "classic" | "native";
+                /** @description Length of the range, from 1s to 31d. */
+                duration?: string;
+                /** @description Distance between points; at most 11,000 points. */
+                step?: string;
+                /** @description Start, unix seconds or RFC 3339. */
+                start?: string | null;
+                /** @description End, unix seconds or RFC 3339; default now. */
+                end?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DistributionRangeResponse"];
                 };
             };
             /** @description Bad Request */
@@ -1237,6 +1850,8 @@ export interface operations {
                 histogram?: "auto" | "classic" | "native";
                 /** @description Evaluation time, unix seconds or RFC 3339; default now. */
                 time?: string | null;
+                /** @description Also answer at `time` minus this Prometheus duration (at most 30d): each row gains `previous` and `change_pct`. */
+                compare?: string | null;
             };
             header?: never;
             path?: never;
@@ -1534,6 +2149,8 @@ export interface operations {
                 histogram?: "auto" | "classic" | "native";
                 /** @description Evaluation time, unix seconds or RFC 3339; default now. */
                 time?: string | null;
+                /** @description Also answer at `time` minus this Prometheus duration (at most 30d): each row gains `previous` and `change_pct`. */
+                compare?: string | null;
                 /** @description Comma-separated percentiles, each strictly between 0 and 100, at most 10. */
                 percentiles?: string;
             };
@@ -1658,6 +2275,132 @@ export interface operations {
             };
         };
     };
+    slo_attainment_api_metrics_slo__get: {
+        parameters: {
+            query: {
+                /** @description Histogram metric; the service reads `<metric_name>_bucket`. Names ending in `_milliseconds` or `_ms` are taken as milliseconds, others as seconds. */
+                metric_name?: string;
+                /** @description Rate window, a Prometheus duration from 1s to 30d. */
+                time_range?: string;
+                /** @description Label that names the model. */
+                model_label?: string;
+                /** @description Only these models (repeatable, at most 50, each at most 200 characters). */
+                model?: string[];
+                /** @description Alias of `model`, as in the collector API. */
+                model_name?: string[];
+                /** @description Which configured Prometheus to ask; only URLs the server allows (by default only `PROMETHEUS_URL`). */
+                prometheus_url?: string | null;
+                /** @description Which histograms to read: `auto` (the kind the metric has; native when it has both), `classic` (`<metric>_bucket`) or `native`. */
+                histogram?: "auto" | "classic" | "native";
+                /** @description Evaluation time, unix seconds or RFC 3339; default now. */
+                time?: string | null;
+                /** @description Also answer at `time` minus this Prometheus duration (at most 30d): each row gains `previous` and `change_pct`. */
+                compare?: string | null;
+                /** @description Latency objective in milliseconds, above 0: the share of requests at or below it is reported. */
+                threshold_ms: number;
+                /** @description Target share of requests under the threshold, in percent (0, 100]. */
+                objective?: number;
+                /** @description Apdex T in milliseconds: adds `apdex` (satisfied at or below T, tolerating at or below 4T). */
+                apdex_t_ms?: number | string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SLOResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "details": {
+                     *         "errors": [
+                     *           {
+                     *             "message": "each percentile must be a number strictly between 0 and 100, such as 99.9",
+                     *             "parameter": "percentiles",
+                     *             "value": "100"
+                     *           },
+                     *           {
+                     *             "message": "must be a Prometheus duration from 1s to 30d, such as 5m or 1h30m",
+                     *             "parameter": "time_range",
+                     *             "value": "5 min"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "error": "Invalid parameters: percentiles, time_range",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "details": {
+                     *         "reason": "parse error"
+                     *       },
+                     *       "error": "Prometheus rejected the query (bad_data)",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "details": {
+                     *         "reason": "ConnectError"
+                     *       },
+                     *       "error": "Prometheus is unreachable",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "details": {},
+                     *       "error": "Prometheus did not answer in time",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     stream_api_metrics_stream__get: {
         parameters: {
             query?: {
@@ -1677,6 +2420,8 @@ export interface operations {
                 histogram?: "auto" | "classic" | "native";
                 /** @description Evaluation time, unix seconds or RFC 3339; default now. */
                 time?: string | null;
+                /** @description Also answer at `time` minus this Prometheus duration (at most 30d): each row gains `previous` and `change_pct`. */
+                compare?: string | null;
                 /** @description Comma-separated percentiles, each strictly between 0 and 100, at most 10. */
                 percentiles?: string;
                 /** @description Seconds between updates, from CACHE_TTL_SECONDS (the default) to 3600. */

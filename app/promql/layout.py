@@ -1,0 +1,74 @@
+"""A classic histogram's buckets as a chart wants them: by numeric bound, not cumulative.
+
+``le`` labels are text: ``"1"`` and ``"1.0"`` (Prometheus 3 writes the latter) or
+``"0.5"`` and ``"5e-1"`` name one bound, and sort wrongly as strings. Here they are
+parsed (``app/promql/quantile.py``'s ``parse_le``, Go's float grammar), merged by value,
+sorted, forced monotonic like ``histogram_quantile`` does (bucket layouts that differ
+between instances or over time leave the summed counts non-monotonic), and turned into
+per-bucket counts.
+
+    >>> per_bucket([(0.1, 2.0), (math.inf, 5.0), (1e-1, 1.0)])
+    [Cell(lower=0.0, upper=0.1, count=3.0), Cell(lower=0.1, upper=inf, count=2.0)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from app.promql.builder import SeriesSelector, bucket_selector
+from app.promql.durations import format_duration
+from app.promql.quantile import Bucket, coalesce, ensure_monotonic
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One bucket: its bounds (``lower`` None for -Inf) and its own count (or rate)."""
+
+    lower: float | None
+    upper: float
+    count: float
+
+
+def per_bucket(buckets: Iterable[Bucket]) -> list[Cell]:
+    """Cumulative ``(bound, count)`` pairs as per-bucket cells, sorted by bound."""
+    ordered = sorted(buckets, key=lambda pair: pair[0])
+    if not ordered:
+        return []
+    bounds, counts = coalesce(ordered)
+    ensure_monotonic(counts)
+    cells = []
+    below = 0.0
+    for i, (bound, cumulative) in enumerate(zip(bounds, counts, strict=True)):
+        lower = bounds[i - 1] if i > 0 else (0.0 if bound > 0 else None)
+        cells.append(Cell(lower, bound, cumulative - below))
+        below = cumulative
+    return cells
+
+
+def part_label(sel: SeriesSelector) -> str:
+    """The label ``layout_query`` tags its two parts with; never the model label itself."""
+    return "bucket_part_" if sel.model_label == "bucket_part" else "bucket_part"
+
+
+def layout_query(sel: SeriesSelector, window_seconds: float) -> str:
+    """Bucket rates per (model, le), tagged ``rate``, and the samples each (model, le) had
+    in the window, tagged ``samples``: a bound that some instances lack, or that came or
+    went during the window, has fewer samples than the model's other bounds."""
+    window = format_duration(window_seconds)
+    by, tag, selector = sel.model_label, part_label(sel), bucket_selector(sel)
+    rates = f"sum by ({by}, le) (rate({selector}[{window}]))"
+    samples = f"sum by ({by}, le) (count_over_time({selector}[{window}]))"
+    return (
+        f'label_replace({rates}, "{tag}", "rate", "", "")'
+        f' or label_replace({samples}, "{tag}", "samples", "", "")'
+    )
+
+
+def uneven(samples: Iterable[Bucket]) -> bool:
+    """True when bounds (merged by value) had different numbers of samples."""
+    ordered = sorted(samples, key=lambda pair: pair[0])
+    if not ordered:
+        return False
+    _, counts = coalesce(ordered)
+    return len(set(counts)) > 1

@@ -1,0 +1,212 @@
+"""Latency distributions per model (``/api/metrics/distribution/`` and its range).
+
+Classic histograms: the bucket rates per (model, ``le``), merged by numeric bound and
+made per-bucket (app/promql/layout.py), with one warning when bucket layouts differ
+between instances or over the window (answered on the union of bounds). Native
+histograms: each model's own buckets, from the ``histogram`` field of the engine's
+answer (at one instant, or at each step of a range).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
+
+from app.offload import off_loop
+from app.promql.builder import milliseconds_factor
+from app.promql.durations import format_duration
+from app.promql.layout import Cell, layout_query, part_label, per_bucket, uneven
+from app.promql.native import native_rates
+from app.promql.quantile import Bucket, group_buckets, parse_le
+from app.promql.upstream import HistogramSample, HistogramSeries, Sample, Series
+from app.schemas.queries import DistributionQuery, DistributionRangeQuery
+from app.services.kinds import Kind
+from app.services.latency import Encoded, Source, check_values, encoded, to_milliseconds
+
+Rows = list[dict[str, object]]
+MAX_NAMED = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Layouts:
+    """Each model's cells, and the models whose bucket layouts were not one."""
+
+    cells: dict[str, list[Cell]]
+    uneven: list[str]
+
+
+def classic_layouts(samples: list[Sample], *, model_label: str, tag: str) -> Layouts:
+    """What a ``layout_query`` answered, as cells per model."""
+    rates = group_buckets((s for s in samples if s.labels.get(tag) == "rate"), model_label)
+    counted = group_buckets((s for s in samples if s.labels.get(tag) == "samples"), model_label)
+    cells = {model: per_bucket(rates[model]) for model in sorted(rates)}
+    return Layouts(cells, [m for m in sorted(counted) if uneven(counted[m])])
+
+
+def native_layouts(samples: list[Sample], *, model_label: str) -> Layouts:
+    """Each model's own native buckets (the ``histogram`` field of its summed rate)."""
+    cells: dict[str, list[Cell]] = {}
+    for s in samples:
+        model = s.labels.get(model_label)
+        if model is not None and isinstance(s, HistogramSample):
+            cells[model] = [Cell(low, high, count) for low, high, count in s.histogram.buckets]
+    return Layouts({model: cells[model] for model in sorted(cells)}, [])
+
+
+def layout_warning(models: list[str]) -> list[str]:
+    if not models:
+        return []
+    named = ", ".join(models[:MAX_NAMED]) + (", ..." if len(models) > MAX_NAMED else "")
+    return [
+        f"bucket layouts differ between instances or over time for {len(models)} model(s) "
+        f"({named}); answered on the union of their bounds"
+    ]
+
+
+def bucket_rows(cells: list[Cell], factor: float) -> tuple[float | None, Rows]:
+    """The total rate and the buckets as the answer lists them."""
+    total = sum(cell.count for cell in cells) if cells else None
+    rows: Rows = []
+    below = 0.0
+    for cell in cells:
+        below += cell.count
+        rows.append(
+            {
+                "lower_ms": None if cell.lower is None else to_milliseconds(cell.lower, factor),
+                "le_ms": to_milliseconds(cell.upper, factor),
+                "per_second": cell.count,
+                "share": cell.count / total if total else None,
+                "cumulative_share": below / total if total else None,
+            }
+        )
+    return total, rows
+
+
+async def current_distribution(source: Source, query: DistributionQuery) -> Encoded:
+    at = query.at()
+    sel = source.selector(query)
+    choice = await source.choose(query, sel, at)
+    factor = milliseconds_factor(sel.metric_name)
+    reduce: Callable[[list[Sample]], Layouts]
+    if choice.kind == "native":
+        promql = native_rates(sel, query.window)
+        reduce = partial(native_layouts, model_label=sel.model_label)
+    else:
+        promql = layout_query(sel, query.window)
+        reduce = partial(classic_layouts, model_label=sel.model_label, tag=part_label(sel))
+    result = await source.upstream.query_reduced(promql, at=at, reduce=reduce)
+    data: Rows = []
+    for model, cells in result.value.cells.items():
+        total, buckets = bucket_rows(cells, factor)
+        data.append({"model": model, "per_second": total, "buckets": buckets, "timestamp": at})
+    warnings = [*choice.warnings, *result.warnings, *layout_warning(result.value.uneven)]
+    extra = {"metric_name": query.metric_name, "time_range": query.time_range}
+    return await encoded(Answer(warnings, result.partial, choice.kind), data, extra)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the envelope reports of a distribution answer."""
+
+    warnings: list[str]
+    partial: bool
+    kind: Kind
+
+
+def steps_of(series: Iterable[Series], model_label: str) -> dict[str, dict[float, list[Bucket]]]:
+    """Range series of bucket rates as ``{model: {timestamp: [(bound, rate), ...]}}``."""
+    found: dict[str, dict[float, list[Bucket]]] = {}
+    for s in series:
+        model, bound = s.labels.get(model_label), parse_le(s.labels.get("le", ""))
+        if model is None or bound is None:
+            continue
+        steps = found.setdefault(model, {})
+        for ts, value in s.points:
+            steps.setdefault(ts, []).append((bound, math.nan if value is None else value))
+    return found
+
+
+def changed(steps: dict[float, list[Bucket]], counted: dict[float, list[Bucket]]) -> bool:
+    """Whether a model's bounds differ between steps, or between instances or over the
+    window at some step (its bounds' sample counts differ)."""
+    layouts = {frozenset(bound for bound, _ in pairs) for pairs in steps.values()}
+    return len(layouts) > 1 or any(uneven(pairs) for pairs in counted.values())
+
+
+def range_rows(
+    series: list[Series], tag: str, model_label: str, factor: float
+) -> tuple[Rows, list[str]]:
+    """Per model, per step, the buckets of a ``layout_query`` range (pure: may run in a
+    worker thread), and the models whose layouts were not one."""
+    found = steps_of((s for s in series if s.labels.get(tag) == "rate"), model_label)
+    counted = steps_of((s for s in series if s.labels.get(tag) == "samples"), model_label)
+    data: Rows = []
+    differing = []
+    for model in sorted(found):
+        steps = found[model]
+        if changed(steps, counted.get(model, {})):
+            differing.append(model)
+        points = []
+        for ts in sorted(steps):
+            total, buckets = bucket_rows(per_bucket(steps[ts]), factor)
+            points.append({"timestamp": ts, "per_second": total, "buckets": buckets})
+        data.append({"model": model, "points": points})
+    return data, differing
+
+
+def native_values(series: list[Series]) -> int:
+    """How many buckets a native range answer lists."""
+    return sum(
+        len(h.buckets) for s in series if isinstance(s, HistogramSeries) for _, h in s.histograms
+    )
+
+
+def native_range_rows(series: list[Series], model_label: str, factor: float) -> Rows:
+    """Per model, per step, its own native buckets (pure: may run in a worker thread)."""
+    data: Rows = []
+    named = [
+        (s.labels[model_label], s)
+        for s in series
+        if isinstance(s, HistogramSeries) and model_label in s.labels
+    ]
+    for model, s in sorted(named, key=lambda pair: pair[0]):
+        points = []
+        for ts, histogram in s.histograms:
+            cells = [Cell(low, high, count) for low, high, count in histogram.buckets]
+            total, buckets = bucket_rows(cells, factor)
+            points.append({"timestamp": ts, "per_second": total, "buckets": buckets})
+        data.append({"model": model, "points": points})
+    return data
+
+
+async def distribution_range(source: Source, query: DistributionRangeQuery) -> Encoded:
+    start, end, step = query.span(time.time())
+    sel = source.selector(query)
+    choice = await source.choose(query, sel, end)
+    native = choice.kind == "native"
+    promql = native_rates(sel, query.window) if native else layout_query(sel, query.window)
+    result = await source.upstream.query_range(
+        promql, start=start, end=end, step=step, lookback=query.window
+    )
+    factor = milliseconds_factor(sel.metric_name)
+    if native:
+        values = check_values(native_values(result.items), source.max_values)
+        data = await off_loop(values, native_range_rows, result.items, sel.model_label, factor)
+        differing: list[str] = []
+    else:
+        values = check_values(sum(len(s.points) for s in result.items) // 2, source.max_values)
+        data, differing = await off_loop(
+            values, range_rows, result.items, part_label(sel), sel.model_label, factor
+        )
+    warnings = [*choice.warnings, *result.warnings, *layout_warning(differing)]
+    extra: dict[str, object] = {
+        "metric_name": query.metric_name,
+        "time_range": query.time_range,
+        "start": start,
+        "end": end,
+        "step": format_duration(step),
+    }
+    return await encoded(Answer(warnings, result.partial, choice.kind), data, extra)

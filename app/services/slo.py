@@ -1,0 +1,209 @@
+"""SLO attainment and Apdex per model (``/api/metrics/slo/``).
+
+Every number of one request comes from one upstream evaluation, whatever the
+thresholds: classic histograms are read as bucket rates (``sum by (model, le)
+(rate(x_bucket[w]))``) and the shares computed here with Prometheus's
+``histogram_fraction`` rule (app/promql/fraction.py); native histograms are the
+engine's own ``histogram_fraction``, every threshold tagged in one query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import partial
+
+from app.promql.builder import SeriesSelector, bucket_rates, milliseconds_factor
+from app.promql.fraction import (
+    bound_at,
+    fraction_below,
+    native_fractions_query,
+    part_label,
+    prepared,
+)
+from app.promql.quantile import Bucket, group_buckets
+from app.promql.upstream import HistogramSample, Sample
+from app.schemas.queries import SLOQuery
+from app.services.compare import Evaluated, Rows, attach, previous, with_notes
+from app.services.kinds import Kind
+from app.services.latency import Encoded, Source, encoded
+
+
+@dataclass(frozen=True, slots=True)
+class Attainment:
+    """One model's shares (0..1, None when idle), requests in the window, exactness."""
+
+    share: float | None
+    requests: float | None
+    exact: bool | None
+    apdex: float | None = None
+
+
+IDLE = Attainment(None, None, None, None)
+ByModel = dict[str, Attainment]
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """The thresholds of a request in the metric's unit; ``apdex_t`` when Apdex is asked."""
+
+    threshold: float
+    apdex_t: float | None
+    window: float
+
+    @staticmethod
+    def of(query: SLOQuery) -> Thresholds:
+        factor = milliseconds_factor(query.metric_name)
+        apdex_t = query.apdex_t
+        return Thresholds(
+            query.threshold / factor, None if apdex_t is None else apdex_t / factor, query.window
+        )
+
+
+def share_at(threshold: float, bounds: list[float], counts: list[float]) -> tuple[float, bool]:
+    """The share at or below ``threshold``, and whether a bucket bound made it exact."""
+    bound = bound_at(threshold, bounds)
+    return fraction_below(threshold if bound is None else bound, bounds, counts), bound is not None
+
+
+def attainment(buckets: list[Bucket], limits: Thresholds) -> Attainment:
+    ready = prepared(buckets)
+    if ready is None:
+        return IDLE
+    bounds, counts = ready
+    share, exact = share_at(limits.threshold, bounds, counts)
+    apdex = None
+    if limits.apdex_t is not None:
+        satisfied, _ = share_at(limits.apdex_t, bounds, counts)
+        tolerable, _ = share_at(4 * limits.apdex_t, bounds, counts)
+        apdex = finite(satisfied + (tolerable - satisfied) / 2)
+    return Attainment(finite(share), counts[-1] * limits.window, exact, apdex)
+
+
+def finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def classic_attainments(samples: list[Sample], *, model_label: str, limits: Thresholds) -> ByModel:
+    groups = group_buckets(samples, model_label)
+    return {model: attainment(groups[model], limits) for model in sorted(groups)}
+
+
+def native_parts(limits: Thresholds) -> dict[str, float]:
+    """The thresholds the native query asks ``histogram_fraction`` of, by name."""
+    parts = {"share": limits.threshold}
+    if limits.apdex_t is not None:
+        parts |= {"satisfied": limits.apdex_t, "tolerable": 4 * limits.apdex_t}
+    return parts
+
+
+def native_attainments(
+    samples: list[Sample], *, sel: SeriesSelector, tag: str, limits: Thresholds
+) -> ByModel:
+    parts: dict[str, dict[str, float | None]] = {}
+    bounds: dict[str, list[float]] = {}
+    for s in samples:
+        model, name = s.labels.get(sel.model_label), s.labels.get(tag)
+        if model is not None and isinstance(s, HistogramSample):
+            bounds[model] = [edge for low, high, _ in s.histogram.buckets for edge in (low, high)]
+        elif model is not None and name is not None:
+            parts.setdefault(model, {})[name] = s.value
+    return {
+        model: native_attainment(parts[model], bounds.get(model, []), limits)
+        for model in sorted(parts)
+    }
+
+
+def native_attainment(
+    parts: dict[str, float | None], bounds: list[float], limits: Thresholds
+) -> Attainment:
+    rate, share = parts.get("rate"), parts.get("share")
+    if not rate or share is None:
+        return IDLE
+    satisfied, tolerable = parts.get("satisfied"), parts.get("tolerable")
+    apdex = None
+    if satisfied is not None and tolerable is not None:
+        apdex = satisfied + (tolerable - satisfied) / 2
+    exact = bound_at(limits.threshold, bounds) is not None
+    return Attainment(share, rate * limits.window, exact, apdex)
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    by_model: ByModel
+    warnings: list[str]
+    partial: bool
+    kind: Kind
+
+
+async def fetch_attainment(source: Source, query: SLOQuery, at: float) -> Found:
+    """Every model's attainment at ``at``, from one upstream evaluation."""
+    sel = source.selector(query)
+    choice = await source.choose(query, sel, at)
+    limits = Thresholds.of(query)
+    reduce: Callable[[list[Sample]], ByModel]
+    if choice.kind == "native":
+        promql = native_fractions_query(sel, native_parts(limits), limits.window)
+        reduce = partial(native_attainments, sel=sel, tag=part_label(sel), limits=limits)
+    else:
+        promql = bucket_rates(sel, query.window)
+        reduce = partial(classic_attainments, model_label=sel.model_label, limits=limits)
+    result = await source.upstream.query_reduced(promql, at=at, reduce=reduce)
+    return Found(result.value, [*choice.warnings, *result.warnings], result.partial, choice.kind)
+
+
+def budget_left(share: float | None, objective: float) -> float | None:
+    if share is None:
+        return None
+    if objective >= 1:
+        return 1.0 if share >= 1 else None
+    return 1 - (1 - share) / (1 - objective)
+
+
+FIELDS = ("share_under_threshold", "apdex")
+
+
+def values(found: Attainment, query: SLOQuery) -> dict[str, object]:
+    """A row's value fields (what ``previous`` repeats)."""
+    fields: dict[str, object] = {"share_under_threshold": found.share}
+    if query.apdex_t_ms is not None:
+        fields["apdex"] = found.apdex
+    return fields
+
+
+def slo_rows(found: Found, query: SLOQuery, at: float) -> Rows:
+    objective = query.objective_share
+    return [
+        {
+            "model": model,
+            **values(a, query),
+            "objective": objective,
+            "met": None if a.share is None else a.share >= objective,
+            "requests": a.requests,
+            "error_budget_remaining": budget_left(a.share, objective),
+            "exact": a.exact,
+            "threshold_ms": query.threshold,
+            "timestamp": at,
+        }
+        for model, a in found.by_model.items()
+    ]
+
+
+async def current_slo(source: Source, query: SLOQuery) -> Encoded:
+    at = query.at()
+
+    async def earlier(when: float) -> Evaluated:
+        then = await fetch_attainment(source, query, when)
+        return slo_rows(then, query, when), then.warnings, then.partial
+
+    found, before = await asyncio.gather(
+        fetch_attainment(source, query, at), previous(source, query, at, earlier, FIELDS)
+    )
+    data = slo_rows(found, query, at)
+    attach(data, before, FIELDS)
+    warnings, partial_answer = with_notes(found.warnings, found.partial, before)
+    found = replace(found, warnings=warnings, partial=partial_answer)
+    extra = {"metric_name": query.metric_name, "time_range": query.time_range}
+    return await encoded(found, data, extra)
