@@ -133,7 +133,7 @@ async def gather(plans: Sequence[Plan], ask: Ask) -> list[SignalAnswer]:
     for plan, result in zip(plans, results, strict=True):
         if isinstance(result, UpstreamError):
             note = f"{plan.source} {plan.signal}: no answer ({result.message})"
-            answers.append(SignalAnswer({}, [note], partial=True))
+            answers.append(SignalAnswer({}, [note], partial=True, failed=True))
         elif isinstance(result, BaseException):
             raise result
         else:
@@ -192,7 +192,7 @@ def row(
 ) -> dict[str, object]:
     values: dict[str, Value] = {}
     for signal in SIGNALS:
-        if signal in signals:
+        if signal in signals and not signals[signal][1].failed:
             plan, answer = signals[signal]
             raw = answer.values.get(model, empty(signal, wanted, plan))
             values[signal] = keyed(signal, raw)

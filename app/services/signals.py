@@ -78,6 +78,7 @@ class SignalAnswer:
     values: ByModel
     warnings: list[str]
     partial: bool = False
+    failed: bool = False  # no answer at all: null in every row
 
 
 def selector(plan: Plan, ask: Ask, metric: str | None = None) -> SeriesSelector:
@@ -87,7 +88,8 @@ def selector(plan: Plan, ask: Ask, metric: str | None = None) -> SeriesSelector:
 
 async def evaluate(plan: Plan, ask: Ask) -> SignalAnswer:
     """The signal's values per model; ``UpstreamError`` when the engine cannot answer."""
-    promql, reduce, notes = await build(plan, ask)
+    promql, built, notes = await build(plan, ask)
+    reduce = partial(joined, built, plan=plan)
     key = f"signal|{ask.upstream.name}|{ask.pinned_time}|{plan.model_label}|{promql}|{notes[0]}"
 
     async def render() -> Rendered:
@@ -96,7 +98,7 @@ async def evaluate(plan: Plan, ask: Ask) -> SignalAnswer:
         body = orjson.dumps({"values": values, "warnings": [*notes[1:], *found, *result.warnings]})
         return Rendered(200, NO_STORE if result.partial else (), body)
 
-    rendered, _ = await ask.cache.load(key, render)
+    rendered = await ask.cache.fresh_or_load(key, render)
     document = orjson.loads(rendered.body)
     return SignalAnswer(document["values"], document["warnings"], not rendered.storable)
 
@@ -209,6 +211,20 @@ def ratio(plan: Plan, ask: Ask) -> str:
         whole = counter_rate(any_of(sel, (plan.metric, spec.failure_metric)), ask.window)
         return share(counter_rate(sel, ask.window), whole)
     return complement(failures, counter_rate(sel, ask.window))
+
+
+def joined(reduce: Reduce, samples: list[Sample], *, plan: Plan) -> tuple[ByModel, list[str]]:
+    """``reduce``'s values, and a warning when the series lack the model label: such a
+    signal cannot be joined to the rows and is null in them."""
+    values, notes = reduce(samples)
+    label = plan.model_label
+    if samples and not values and all(label not in s.labels for s in samples):
+        notes = [
+            *notes,
+            f"{plan.source} {plan.signal}: {plan.metric} has no {label} label, so it cannot "
+            "be joined to the models; null in every row",
+        ]
+    return values, notes
 
 
 def scaled(plan: Plan, factor: float, key: str | None = None) -> Reduce:
