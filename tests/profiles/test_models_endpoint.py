@@ -70,6 +70,7 @@ async def test_one_query_per_signal_and_a_hundred_pollers_share_one_set(make_cli
         assert again.status_code == 200
         assert again.headers["x-cache"] == "MISS"
         assert relay.queries() == []
+        assert relay.name_lookups() == 0  # the engine's metric names are remembered
         assert again.json()["data"] == answers[0].json()["data"]
 
 
