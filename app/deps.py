@@ -65,6 +65,7 @@ def scorecard_for(state: AppState, query: ModelsBase) -> Board:
         settings.fixed_matchers,
         settings.status_warning_ms,
         settings.status_danger_ms,
+        settings.max_response_points,
     )
 
 

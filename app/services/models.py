@@ -52,6 +52,7 @@ class Board:
     fixed_matchers: tuple[str, ...] = ()
     warning_ms: float = 100.0
     danger_ms: float = 200.0
+    max_values: int = 2_000_000  # MAX_RESPONSE_POINTS: values one range answer may hold
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ class Relay(httpx.AsyncBaseTransport):
     inner: httpx.AsyncBaseTransport = field(default_factory=httpx.AsyncHTTPTransport)
     seen: list[tuple[str, str]] = field(default_factory=list)  # (path, query or match[])
     refused: int = 0
+    ranges: list[tuple[str, float]] = field(default_factory=list)  # (query, start)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = (await request.aread()).decode()
@@ -30,6 +31,8 @@ class Relay(httpx.AsyncBaseTransport):
         asked = form.get("query") or request.url.params.get("match[]", "")
         if not is_kind_probe(request):
             self.seen.append((request.url.path, asked))
+        if request.url.path == "/api/v1/query_range":
+            self.ranges.append((asked, float(form["start"])))
         failing = self.fail_when is not None and self.fail_when in asked
         if failing and request.url.path == "/api/v1/query":
             self.refused += 1
