@@ -77,8 +77,10 @@ class StreamHub:
                 signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
 
-async def fetch(front: ASGIApp, scope: Scope, query: bytes) -> tuple[int, bytes]:
-    """The service's own answer to ``GET /api/metrics/percentiles/?<query>``."""
+async def fetch(
+    front: ASGIApp, scope: Scope, query: bytes, path: str = PERCENTILES_PATH
+) -> tuple[int, bytes]:
+    """The service's own answer to ``GET <path>?<query>`` (``/api/metrics/percentiles/``)."""
     root = scope.get("root_path", "")
     inner: dict[str, Any] = {
         "type": "http",
@@ -89,8 +91,8 @@ async def fetch(front: ASGIApp, scope: Scope, query: bytes) -> tuple[int, bytes]
         "server": scope.get("server"),
         "client": scope.get("client"),
         "root_path": root,
-        "path": root + PERCENTILES_PATH,
-        "raw_path": (root + PERCENTILES_PATH).encode(),
+        "path": root + path,
+        "raw_path": (root + path).encode(),
         "query_string": query,
         "headers": [(b"host", b"stream"), (b"accept", b"application/json")],
         "state": scope.get("state", {}),
@@ -132,13 +134,14 @@ async def events(
     *,
     interval: float,
     heartbeat: float,
+    name: str = "percentiles",
 ) -> AsyncIterator[bytes]:
     """``retry:``, then an update every ``interval`` seconds, comments in between."""
     yield f"retry: {int(interval * 1000)}\n\n".encode()
     while not hub.closing.is_set():
         status, body = await update()
         if status == 200:
-            yield event("percentiles", body, evaluation_id(body))
+            yield event(name, body, evaluation_id(body))
         else:
             yield event("error", body)
         deadline = time.monotonic() + interval

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time as clock
 from typing import Annotated, ClassVar, Literal, Self
+from urllib.parse import urlencode
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -21,9 +22,11 @@ from app.promql.durations import parse_duration
 from app.schemas.queries import (
     Models,
     PrometheusUrl,
+    StreamQuery,
     TimeRange,
     Timestamp,
     _percentiles,
+    canonical,
     check_span,
     resolve_range,
 )
@@ -155,3 +158,23 @@ class ModelsRangeQuery(ModelsBase):
         first, last = resolve_range(None, end, parse_duration(self.duration), step, now)
         check_span(first, last, step, start_given=False)
         return first, last, step
+
+
+class ModelsStreamQuery(ModelsQuery):
+    """The live scorecard: the parameters of ``/api/models/`` and how often to send them."""
+
+    cacheable: ClassVar[bool] = False
+    interval: Annotated[
+        str | None,
+        *StreamQuery.model_fields["interval"].metadata,  # checked as on /api/metrics/stream/
+        Field(
+            description="Seconds between updates, from CACHE_TTL_SECONDS (the default) to 3600.",
+            examples=["15"],
+            json_schema_extra={"type": "number", "maximum": params.MAX_INTERVAL},
+        ),
+    ] = None
+
+    def asked(self) -> bytes:
+        """The ``/api/models/`` question every update answers, as its query string."""
+        question = ModelsQuery.model_validate(self.model_dump(exclude={"interval"}))
+        return urlencode(canonical(question)).encode()

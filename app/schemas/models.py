@@ -10,13 +10,18 @@ LATENCY_EXAMPLE: dict[str, Any] = {"p50": 812.5, "p95": 2140.0, "p99": 3975.2}
 Latency = dict[str, float | None] | None
 
 
-def _latency(what: str) -> Any:
+def _latency(what: str, example: dict[str, Any]) -> Any:
     return Field(
         description=f"{what}, in milliseconds: the percentiles asked (`p50`, `p95`, `p99` by "
         'default; null without traffic in the window), or `{"mean": ...}` where the '
         "exporter has only a sum and a count. Null when the source has no such metric.",
-        examples=[LATENCY_EXAMPLE],
+        examples=[example],
     )
+
+
+TTFT_EXAMPLE: dict[str, Any] = {"p50": 41.2, "p95": 180.0, "p99": 240.5}
+ITL_EXAMPLE: dict[str, Any] = {"p50": 12.1, "p95": 24.0, "p99": 31.7}
+QUEUE_EXAMPLE: dict[str, Any] = {"p50": 0.4, "p95": 3.1, "p99": 12.0}
 
 
 class ModelRow(BaseModel):
@@ -28,9 +33,9 @@ class ModelRow(BaseModel):
                     "source": "vllm",
                     "status": "danger",
                     "latency_ms": LATENCY_EXAMPLE,
-                    "ttft_ms": {"p50": 41.2, "p95": 180.0, "p99": 240.5},
-                    "inter_token_latency_ms": {"p50": 12.1, "p95": 24.0, "p99": 31.7},
-                    "queue_ms": {"p50": 0.4, "p95": 3.1, "p99": 12.0},
+                    "ttft_ms": TTFT_EXAMPLE,
+                    "inter_token_latency_ms": ITL_EXAMPLE,
+                    "queue_ms": QUEUE_EXAMPLE,
                     "requests_per_second": 4.2,
                     "input_tokens_per_second": 2210.5,
                     "output_tokens_per_second": 611.9,
@@ -47,10 +52,10 @@ class ModelRow(BaseModel):
         "STATUS_WARNING_MS good, below STATUS_DANGER_MS warning, else danger; idle with no "
         "requests or no latency in the window."
     )
-    latency_ms: Latency = _latency("End-to-end request latency")
-    ttft_ms: Latency = _latency("Time to first token")
-    inter_token_latency_ms: Latency = _latency("Time between tokens of a stream")
-    queue_ms: Latency = _latency("Time waiting before being scheduled")
+    latency_ms: Latency = _latency("End-to-end request latency", LATENCY_EXAMPLE)
+    ttft_ms: Latency = _latency("Time to first token", TTFT_EXAMPLE)
+    inter_token_latency_ms: Latency = _latency("Time between tokens of a stream", ITL_EXAMPLE)
+    queue_ms: Latency = _latency("Time waiting before being scheduled", QUEUE_EXAMPLE)
     requests_per_second: float | None = Field(
         description="Finished requests per second over the window (all outcomes); 0 when "
         "idle, null when the source has no request count.",
@@ -89,7 +94,6 @@ class ModelsResponse(BaseModel):
         description="True when Prometheus could not be reached and this is the last good answer.",
     )
     missing: list[str] = Field(
-        default_factory=list,
         description="Signals no source has: null in every row.",
         examples=[["queue"]],
     )
