@@ -11,7 +11,7 @@ prints them and the service does not start.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +35,25 @@ class ProfilesError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class ProfileRegistry:
-    """Every known profile by name, and the pinned ones (None: ``auto``, detected)."""
+    """Every known profile by name, and the pinned ones (None: ``auto``, detected).
+
+    ``names``: every metric name any profile may read, so one lookup per engine answers
+    which exist, whichever profiles a request asks for.
+    """
 
     known: Mapping[str, Profile]
     pinned: tuple[str, ...] | None = None
+    names: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        found = {
+            name
+            for profile in self.known.values()
+            for _, top in profile.signals.items()
+            for spec in top.chain
+            for name in spec.evidence
+        }
+        object.__setattr__(self, "names", frozenset(found))
 
 
 def load_registry(settings: Settings) -> ProfileRegistry:

@@ -81,16 +81,9 @@ def candidates(board: Board, query: ModelsBase) -> list[str]:
 async def sources(board: Board, query: ModelsBase, at: float, pinned: float | None) -> Sources:
     names = candidates(board, query)
     profiles = [(name, board.registry.known[name]) for name in names]
-    wanted = {
-        name
-        for _, profile in profiles
-        for _, top in profile.signals.items()
-        for spec in top.chain
-        for name in spec.evidence
-    }
     present = await board.names.present(
         board.upstream,
-        wanted,
+        board.registry.names,
         fixed_matchers=board.fixed_matchers,
         at=at,
         pinned_time=pinned,

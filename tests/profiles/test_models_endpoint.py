@@ -95,6 +95,19 @@ async def test_a_failing_signal_is_null_with_a_warning_partial_and_never_cached(
     assert relay.refused == 2  # asked again: the failure was not kept
 
 
+async def test_the_engines_metric_names_are_asked_once_for_every_request(make_client, settings):
+    relay = Relay()
+    async with make_client(settings, transport=relay) as client:
+        asked = [{}, {"profile": "vllm"}, {"profile": "tgi"}, {"window": "10m"}]
+        answers = await asyncio.gather(
+            *(client.get("/api/models/", params={"time": END, **p}) for p in asked)
+        )
+        assert [a.status_code for a in answers] == [200] * len(asked)
+        later = await client.get("/api/models/", params={"time": END, "profile": "sglang"})
+        assert later.status_code == 200
+    assert relay.name_lookups() == 1
+
+
 @pytest.mark.parametrize(
     ("params", "parameter"),
     [
