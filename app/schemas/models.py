@@ -80,17 +80,14 @@ class ModelsResponse(BaseModel):
     count: int = Field(description="Number of rows in `data`.")
     last_updated: str = Field(description="Evaluation time, ISO 8601.")
     warnings: list[str] = Field(
-        default_factory=list,
         description="What the answer should be read with: a signal that failed, a summary's "
         "own window, a source lacking a signal, the engine's own warnings.",
     )
     partial: bool = Field(
-        default=False,
         description="True when a signal's query failed (it is null) or the engine answered "
         "from part of its data; such answers are never cached.",
     )
     stale: bool = Field(
-        default=False,
         description="True when Prometheus could not be reached and this is the last good answer.",
     )
     missing: list[str] = Field(
@@ -108,10 +105,16 @@ class SignalPoint(BaseModel):
 
 
 class ModelSeries(BaseModel):
-    model: str
+    model: str = Field(description="The model, as the source's model label names it.")
     source: str = Field(description="The profile that answered this series.")
-    signal: str = Field(description="As asked: `latency_p95`, `output_tokens_per_second`...")
-    unit: Literal["ms", "per_second", "ratio"]
+    signal: str = Field(
+        description="As asked: `latency_p95`, `ttft_mean`, `output_tokens_per_second`...",
+        examples=["latency_p95"],
+    )
+    unit: Literal["ms", "per_second", "ratio"] = Field(
+        description="`ms` for latency series, `per_second` for rates, `ratio` (0..1) for "
+        "success_ratio."
+    )
     data_points: list[SignalPoint]
 
 
@@ -121,8 +124,16 @@ class ModelsRangeResponse(BaseModel):
     count: int = Field(description="Number of series in `data`.")
     start: float = Field(description="First point, unix seconds.")
     end: float = Field(description="Last point, unix seconds.")
-    step: str
-    warnings: list[str] = Field(default_factory=list)
-    partial: bool = False
-    stale: bool = False
-    missing: list[str] = Field(default_factory=list, description="Series asked that no source has.")
+    step: str = Field(description="Distance between points, as asked.", examples=["1m"])
+    warnings: list[str] = Field(
+        description="What the answer should be read with (a series that failed, a "
+        "summary's own window, the engine's own warnings)."
+    )
+    partial: bool = Field(
+        description="True when a series' query failed (it is left out) or the engine "
+        "answered from part of its data; such answers are never cached."
+    )
+    stale: bool = Field(
+        description="True when Prometheus could not be reached and this is the last good answer."
+    )
+    missing: list[str] = Field(description="Series asked that no source has.")

@@ -707,11 +707,15 @@ export interface components {
         ModelSeries: {
             /** Data Points */
             data_points: components["schemas"]["SignalPoint"][];
-            /** Model */
+            /**
+             * Model
+             * @description The model, as the source's model label names it.
+             */
             model: string;
             /**
              * Signal
-             * @description As asked: `latency_p95`, `output_tokens_per_second`...
+             * @description As asked: `latency_p95`, `ttft_mean`, `output_tokens_per_second`...
+             * @example latency_p95
              */
             signal: string;
             /**
@@ -721,6 +725,7 @@ export interface components {
             source: string;
             /**
              * Unit
+             * @description `ms` for latency series, `per_second` for rates, `ratio` (0..1) for success_ratio.
              * @enum {string}
              */
             unit: "ms" | "per_second" | "ratio";
@@ -743,15 +748,15 @@ export interface components {
              * Missing
              * @description Series asked that no source has.
              */
-            missing?: string[];
+            missing: string[];
             /**
              * Partial
-             * @default false
+             * @description True when a series' query failed (it is left out) or the engine answered from part of its data; such answers are never cached.
              */
             partial: boolean;
             /**
              * Stale
-             * @default false
+             * @description True when Prometheus could not be reached and this is the last good answer.
              */
             stale: boolean;
             /**
@@ -765,10 +770,17 @@ export interface components {
              * @constant
              */
             status: "success";
-            /** Step */
+            /**
+             * Step
+             * @description Distance between points, as asked.
+             * @example 1m
+             */
             step: string;
-            /** Warnings */
-            warnings?: string[];
+            /**
+             * Warnings
+             * @description What the answer should be read with (a series that failed, a summary's own window, the engine's own warnings).
+             */
+            warnings: string[];
         };
         /** ModelsResponse */
         ModelsResponse: {
@@ -795,13 +807,11 @@ export interface components {
             /**
              * Partial
              * @description True when a signal's query failed (it is null) or the engine answered from part of its data; such answers are never cached.
-             * @default false
              */
             partial: boolean;
             /**
              * Stale
              * @description True when Prometheus could not be reached and this is the last good answer.
-             * @default false
              */
             stale: boolean;
             /**
@@ -814,7 +824,7 @@ export interface components {
              * Warnings
              * @description What the answer should be read with: a signal that failed, a summary's own window, a source lacking a signal, the engine's own warnings.
              */
-            warnings?: string[];
+            warnings: string[];
         };
         /** P95Item */
         P95Item: {
