@@ -75,7 +75,7 @@ async def series_query(plan: Plan, wanted: Wanted, ask: Ask) -> Asked | None:
     factor = spec.milliseconds_factor
     if wanted.mean:
         if kind == "average":
-            return Asked(plan, wanted, mean(plan, ask)[0], factor)
+            return Asked(plan, wanted, mean(plan, ask).promql, factor)
         sel = selector(plan, ask)
         sums, counts = (counter_rate(sel, ask.window, s) for s in ("_sum", "_count"))
         return Asked(plan, wanted, average(sums, counts), factor)

@@ -74,6 +74,17 @@ class Ask:
 
 
 @dataclass(frozen=True, slots=True)
+class Built:
+    """A signal's query and reducer; ``variant`` sets reducers of one query apart (in the
+    cache key), ``notes`` go into every answer whatever the engine says."""
+
+    promql: str
+    reduce: Reduce
+    variant: str
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class SignalAnswer:
     values: ByModel
     warnings: list[str]
@@ -88,14 +99,24 @@ def selector(plan: Plan, ask: Ask, metric: str | None = None) -> SeriesSelector:
 
 async def evaluate(plan: Plan, ask: Ask) -> SignalAnswer:
     """The signal's values per model; ``UpstreamError`` when the engine cannot answer."""
-    promql, built, notes = await build(plan, ask)
-    reduce = partial(joined, built, plan=plan)
-    key = f"signal|{ask.upstream.name}|{ask.pinned_time}|{plan.model_label}|{promql}|{notes[0]}"
+    built = await build(plan, ask)
+    reduce = partial(joined, built.reduce, plan=plan)
+    key = "|".join(
+        (
+            "signal",
+            ask.upstream.name,
+            str(ask.pinned_time),
+            plan.model_label,
+            built.promql,
+            built.variant,
+        )
+    )
 
     async def render() -> Rendered:
-        result = await ask.upstream.query_reduced(promql, at=ask.at, reduce=reduce)
+        result = await ask.upstream.query_reduced(built.promql, at=ask.at, reduce=reduce)
         values, found = result.value
-        body = orjson.dumps({"values": values, "warnings": [*notes[1:], *found, *result.warnings]})
+        warnings = [*built.notes, *found, *result.warnings]
+        body = orjson.dumps({"values": values, "warnings": warnings})
         return Rendered(200, NO_STORE if result.partial else (), body)
 
     rendered = await ask.cache.fresh_or_load(key, render)
@@ -103,9 +124,8 @@ async def evaluate(plan: Plan, ask: Ask) -> SignalAnswer:
     return SignalAnswer(document["values"], document["warnings"], not rendered.storable)
 
 
-async def build(plan: Plan, ask: Ask) -> tuple[str, Reduce, tuple[str, ...]]:
-    """The query, its reducer, and notes: first what sets the reducer apart (for the cache
-    key), then warnings the answer carries whatever the engine says."""
+async def build(plan: Plan, ask: Ask) -> Built:
+    """The query of ``plan``'s signal and what turns its samples into values per model."""
     kind = plan.spec.kind
     if plan.signal in DURATION_SIGNALS:
         if kind == "histogram":
@@ -114,11 +134,11 @@ async def build(plan: Plan, ask: Ask) -> tuple[str, Reduce, tuple[str, ...]]:
             return summary(plan, ask)
         return mean(plan, ask)
     if kind == "ratio":
-        return ratio(plan, ask), scaled(plan, 1.0), ("ratio",)
-    return await rate(plan, ask), scaled(plan, 1.0), ("rate",)
+        return Built(ratio(plan, ask), scaled(plan, 1.0), "ratio")
+    return Built(await rate(plan, ask), scaled(plan, 1.0), "rate")
 
 
-async def quantiles(plan: Plan, ask: Ask) -> tuple[str, Reduce, tuple[str, ...]]:
+async def quantiles(plan: Plan, ask: Ask) -> Built:
     sel = selector(plan, ask)
     choice = await ask.kinds.choose(
         ask.upstream, sel, window=ask.window, at=ask.at, wanted=ask.histogram
@@ -139,7 +159,7 @@ async def quantiles(plan: Plan, ask: Ask) -> tuple[str, Reduce, tuple[str, ...]]
             computed_quantiles, model_label=sel.model_label, wanted=wanted, factor=factor
         )
     labels = ",".join(p.label for p in wanted)
-    return promql, partial(_noted, reduce), (f"quantiles {labels} x{factor}", *choice.warnings)
+    return Built(promql, partial(_noted, reduce), f"quantiles {labels} x{factor}", choice.warnings)
 
 
 def _noted(
@@ -148,7 +168,7 @@ def _noted(
     return dict(reduce(samples)), []
 
 
-def summary(plan: Plan, ask: Ask) -> tuple[str, Reduce, tuple[str, ...]]:
+def summary(plan: Plan, ask: Ask) -> Built:
     factor = plan.spec.milliseconds_factor
     reduce = partial(
         summary_values,
@@ -162,10 +182,12 @@ def summary(plan: Plan, ask: Ask) -> tuple[str, Reduce, tuple[str, ...]]:
         f"{plan.source} {plan.signal}: {plan.metric} is a summary; its quantiles are its "
         "own sliding window's current values, not the rate window's"
     )
-    return summary_series(selector(plan, ask)), reduce, (f"summary {labels} x{factor}", note)
+    return Built(
+        summary_series(selector(plan, ask)), reduce, f"summary {labels} x{factor}", (note,)
+    )
 
 
-def mean(plan: Plan, ask: Ask) -> tuple[str, Reduce, tuple[str, ...]]:
+def mean(plan: Plan, ask: Ask) -> Built:
     spec = plan.spec
     if spec.count_metric is None:
         sums = counter_rate(selector(plan, ask), ask.window, "_sum")
@@ -175,7 +197,7 @@ def mean(plan: Plan, ask: Ask) -> tuple[str, Reduce, tuple[str, ...]]:
         counts = counter_rate(selector(plan, ask, spec.count_metric), ask.window)
     factor = spec.milliseconds_factor
     note = f"{plan.source} {plan.signal}: an average (mean) of the window, not percentiles"
-    return average(sums, counts), scaled(plan, factor, "mean"), (f"mean x{factor}", note)
+    return Built(average(sums, counts), scaled(plan, factor, "mean"), f"mean x{factor}", (note,))
 
 
 async def rate(plan: Plan, ask: Ask) -> str:
