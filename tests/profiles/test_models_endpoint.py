@@ -108,6 +108,18 @@ async def test_the_engines_metric_names_are_asked_once_for_every_request(make_cl
     assert relay.name_lookups() == 1
 
 
+async def test_model_names_are_escaped_into_every_signals_query(make_client, settings):
+    hostile = 'a"} or vector(1) or x{y="'
+    async with make_client(settings) as client:
+        response = await client.get(
+            "/api/models/", params={"time": END, "model": [hostile, "llama-3-8b"]}
+        )
+    body = response.json()
+    assert response.status_code == 200, body
+    assert {row["model"] for row in body["data"]} == {"llama-3-8b"}
+    assert body["partial"] is False
+
+
 @pytest.mark.parametrize(
     ("params", "parameter"),
     [
