@@ -106,6 +106,7 @@ class Fetched:
     series: list[Series]
     warnings: list[str]
     partial: bool = False
+    error: UpstreamError | None = None
 
 
 async def fetch(asked: Asked, ask: Ask, span: tuple[float, float, float]) -> Fetched:
@@ -117,7 +118,7 @@ async def fetch(asked: Asked, ask: Ask, span: tuple[float, float, float]) -> Fet
     except UpstreamError as error:
         plan = asked.plan
         note = f"{plan.source} {asked.wanted.name}: no answer ({error.message})"
-        return Fetched(asked, [], [note], partial=True)
+        return Fetched(asked, [], [note], partial=True, error=error)
     return Fetched(asked, result.items, result.warnings, result.partial)
 
 
@@ -161,6 +162,9 @@ async def model_series(board: Board, query: ModelsRangeQuery) -> Encoded:
     asked = await asyncio.gather(*(series_query(plan, w, ask) for plan, w in planned))
     usable = [a for a in asked if a is not None]
     fetched = list(await asyncio.gather(*(fetch(a, ask, span) for a in usable)))
+    errors = [f.error for f in fetched if f.error is not None]
+    if errors and len(errors) == len(fetched):
+        raise errors[0]  # the engine is down: stale-if-error, or the error itself
     values = check_size(fetched, board.max_values)
     notes = [w for f in fetched for w in f.warnings]
     notes += [

@@ -121,8 +121,15 @@ def resolve(
 
 
 async def gather(plans: Sequence[Plan], ask: Ask) -> list[SignalAnswer]:
-    """Every signal at once; a failing one is null with a warning, the others answer."""
+    """Every signal at once; a failing one is null with a warning, the others answer.
+
+    When every signal fails the engine is down, not one query: the error goes up, so the
+    cache layer can stand in with the last good answer (stale-if-error) or say why.
+    """
     results = await asyncio.gather(*(evaluate(p, ask) for p in plans), return_exceptions=True)
+    failed = [r for r in results if isinstance(r, UpstreamError)]
+    if failed and len(failed) == len(results):
+        raise failed[0]
     answers = []
     for plan, result in zip(plans, results, strict=True):
         if isinstance(result, UpstreamError):

@@ -120,6 +120,25 @@ async def test_model_names_are_escaped_into_every_signals_query(make_client, set
     assert body["partial"] is False
 
 
+async def test_when_every_signal_fails_the_last_good_answer_stands_in(make_client, settings):
+    relay = Relay()
+    short = settings.model_copy(update={"cache_ttl_seconds": 1})
+    params = {"time": END, "profile": "vllm"}
+    async with make_client(short, transport=relay) as client:
+        good = await client.get("/api/models/", params=params)
+        relay.fail_when = ""  # every query now fails: Prometheus is gone
+        await asyncio.sleep(1.1)  # the next TTL slot
+        stale = await client.get("/api/models/", params=params)
+        never = await client.get("/api/models/", params={**params, "window": "7m"})
+    assert good.status_code == 200
+    assert stale.status_code == 200
+    assert stale.headers["x-cache"] == "STALE"
+    assert stale.json()["stale"] is True
+    assert stale.json()["data"] == good.json()["data"]
+    assert never.status_code == 503  # nothing to stand in: the one error shape
+    assert never.json()["status"] == "error"
+
+
 @pytest.mark.parametrize(
     ("params", "parameter"),
     [
