@@ -17,6 +17,7 @@ import contextlib
 import signal
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
 from types import FrameType
 from typing import Any
 
@@ -122,9 +123,14 @@ def event(name: str, data: bytes, ident: str | None = None) -> bytes:
 
 
 def evaluation_id(body: bytes) -> str:
-    """The evaluation time of an answer (its items' ``timestamp``), as the event id."""
-    data = orjson.loads(body).get("data") or []
+    """The evaluation time of an answer (its items' ``timestamp``, else its
+    ``last_updated``), as the event id."""
+    document = orjson.loads(body)
+    data = document.get("data") or []
     stamp = data[0].get("timestamp") if data else None
+    if not isinstance(stamp, int | float) and isinstance(document.get("last_updated"), str):
+        with contextlib.suppress(ValueError):
+            stamp = datetime.fromisoformat(document["last_updated"]).timestamp()
     return f"{stamp if isinstance(stamp, int | float) else time.time():.3f}"
 
 

@@ -42,5 +42,6 @@ async def test_every_subscriber_gets_the_models_answer_as_events(
         assert [e["event"] for e in events] == ["models", "models"]
         for event in events:
             assert json.loads(event["data"])["data"] == expected["data"]
+            assert event["id"] == f"{END:.3f}"  # the evaluation time
     assert bad.status_code == 400
     assert bad.json()["details"]["errors"][0]["parameter"] == "interval"
