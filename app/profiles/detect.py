@@ -6,7 +6,7 @@ samples), at most once per ``ttl`` seconds per engine and selector; concurrent
 callers share the one call (single-flight).
 
     names = MetricNames(ttl=300)
-    found = await names.present(upstream, wanted, fixed_matchers=(), at=now, window=300)
+    found = await names.present(upstream, wanted, fixed_matchers=(), at=now, pinned_time=None)
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from app.promql.signals import any_of
 from app.promql.upstream import Upstream
 
 MAX_KEYS = 256
+LOOKBACK_SECONDS = 3600.0  # a name with series in the last hour exists, whatever the window
 Key = tuple[str, tuple[str, ...], tuple[str, ...], float | None]
 
 
@@ -40,7 +41,6 @@ class MetricNames:
         fixed_matchers: tuple[str, ...],
         at: float,
         pinned_time: float | None,
-        window: float,
     ) -> frozenset[str]:
         """Those of ``wanted`` that have series under ``fixed_matchers`` around ``at``.
 
@@ -55,7 +55,7 @@ class MetricNames:
         asking = self._asking.get(key)
         if asking is None:
             sel = any_of(SeriesSelector("", "", (), fixed_matchers), names)
-            asking = asyncio.ensure_future(self._ask(upstream, series_selector(sel), at, window))
+            asking = asyncio.ensure_future(self._ask(upstream, series_selector(sel), at))
             self._asking[key] = asking
             asking.add_done_callback(lambda _: self._asking.pop(key, None))
         found = await asyncio.shield(asking)
@@ -64,8 +64,7 @@ class MetricNames:
         self._known[key] = (found, self.clock() + self.ttl)
         return found
 
-    async def _ask(
-        self, upstream: Upstream, match: str, at: float, window: float
-    ) -> frozenset[str]:
-        result = await upstream.label_values("__name__", match=match, start=at - window, end=at)
+    async def _ask(self, upstream: Upstream, match: str, at: float) -> frozenset[str]:
+        start = at - LOOKBACK_SECONDS
+        result = await upstream.label_values("__name__", match=match, start=start, end=at)
         return frozenset(result.items)

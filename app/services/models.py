@@ -87,7 +87,6 @@ async def sources(board: Board, query: ModelsBase, at: float, pinned: float | No
         fixed_matchers=board.fixed_matchers,
         at=at,
         pinned_time=pinned,
-        window=query.window_seconds,
     )
     detected = query.profile is None and board.registry.pinned is None
     chosen: list[tuple[str, Profile]] = []
