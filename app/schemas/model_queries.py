@@ -25,7 +25,6 @@ from app.schemas.queries import (
     StreamQuery,
     TimeRange,
     Timestamp,
-    _percentiles,
     canonical,
     check_span,
     resolve_range,
@@ -33,6 +32,10 @@ from app.schemas.queries import (
 
 RATE_AND_RATIO = tuple(name for name in SIGNALS if name not in DURATION_SIGNALS)
 DURATIONS = tuple(name for name in SIGNALS if name in DURATION_SIGNALS)
+
+
+def _percentiles(value: str) -> str:
+    return ",".join(p.label for p in params.check_percentiles(value))
 
 
 def _signals(value: str) -> str:
