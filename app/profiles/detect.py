@@ -6,7 +6,7 @@ samples), at most once per ``ttl`` seconds per engine and selector; concurrent
 callers share the one call (single-flight).
 
     names = MetricNames(ttl=300)
-    found = await names.present(upstream, wanted, fixed_matchers=(), at=now, pinned_time=None)
+    found = await names.present(upstream, wanted, fixed_matchers=(), at=now)
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from app.promql.upstream import Upstream
 
 MAX_KEYS = 256
 LOOKBACK_SECONDS = 3600.0  # a name with series in the last hour exists, whatever the window
-Key = tuple[str, tuple[str, ...], tuple[str, ...], float | None]
+Key = tuple[str, tuple[str, ...], tuple[str, ...]]
 
 
 class MetricNames:
@@ -40,15 +40,12 @@ class MetricNames:
         *,
         fixed_matchers: tuple[str, ...],
         at: float,
-        pinned_time: float | None,
     ) -> frozenset[str]:
-        """Those of ``wanted`` that have series under ``fixed_matchers`` around ``at``.
-
-        ``pinned_time``: the request's ``time`` (None: now), so answers about the past
-        are remembered apart from those about now.
-        """
+        """Those of ``wanted`` that have series under ``fixed_matchers`` in the hour before
+        ``at``; remembered per engine and selector whatever the time asked (as the kinds
+        of histograms are, app/services/kinds.py)."""
         names = tuple(sorted(set(wanted)))
-        key: Key = (upstream.name, fixed_matchers, names, pinned_time)
+        key: Key = (upstream.name, fixed_matchers, names)
         known = self._known.get(key)
         if known is not None and self.clock() < known[1]:
             return known[0]

@@ -152,7 +152,7 @@ async def model_series(board: Board, query: ModelsRangeQuery) -> Encoded:
     span = query.span(time.time())
     end = span[1]
     pinned = None if query.end is None else end
-    found = await sources(board, query, end, pinned)
+    found = await sources(board, query, end)
     ask = Ask(
         board.upstream, board.cache, board.kinds, board.fixed_matchers, query.models,
         query.window_seconds, end, pinned, (), query.histogram,

@@ -78,7 +78,7 @@ def candidates(board: Board, query: ModelsBase) -> list[str]:
     return list(board.registry.pinned or sorted(known))
 
 
-async def sources(board: Board, query: ModelsBase, at: float, pinned: float | None) -> Sources:
+async def sources(board: Board, query: ModelsBase, at: float) -> Sources:
     names = candidates(board, query)
     profiles = [(name, board.registry.known[name]) for name in names]
     present = await board.names.present(
@@ -86,7 +86,6 @@ async def sources(board: Board, query: ModelsBase, at: float, pinned: float | No
         board.registry.names,
         fixed_matchers=board.fixed_matchers,
         at=at,
-        pinned_time=pinned,
     )
     detected = query.profile is None and board.registry.pinned is None
     chosen: list[tuple[str, Profile]] = []
@@ -213,7 +212,7 @@ def keyed(signal: str, value: Value) -> Value:
 async def model_table(board: Board, query: ModelsQuery) -> Encoded:
     at = query.at()
     pinned = None if query.time is None else at
-    found = await sources(board, query, at, pinned)
+    found = await sources(board, query, at)
     percentiles = tuple(dict.fromkeys((*query.wanted, P95)))
     ask = Ask(
         board.upstream,
