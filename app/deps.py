@@ -13,6 +13,7 @@ from fastapi import Depends, Query, Request, Response
 
 from app.errors import InvalidParameter
 from app.promql.upstream import Upstream
+from app.schemas.model_queries import ModelsBase
 from app.schemas.queries import (
     DistributionQuery,
     DistributionRangeQuery,
@@ -24,6 +25,7 @@ from app.schemas.queries import (
     SLOQuery,
 )
 from app.services.latency import Encoded, Source
+from app.services.models import Board
 from app.settings import Settings
 from app.state import AppState
 
@@ -61,16 +63,36 @@ def source_for(state: AppState, query: LatencyQuery) -> Source:
     )
 
 
+def scorecard_for(state: AppState, query: ModelsBase) -> Board:
+    """What the model scorecard reads: the engine the request names, caches, profiles."""
+    settings = state.settings
+    return Board(
+        upstream_for(state, query.prometheus_url),
+        state.cache,
+        state.kinds,
+        state.metric_names,
+        state.profiles,
+        settings.fixed_matchers,
+        settings.status_warning_ms,
+        settings.status_danger_ms,
+        settings.max_response_points,
+    )
+
+
 def _upstream(state: AppState, query: LatencyQuery) -> Upstream:
-    if query.prometheus_url is None:
+    return upstream_for(state, query.prometheus_url)
+
+
+def upstream_for(state: AppState, prometheus_url: str | None) -> Upstream:
+    if prometheus_url is None:
         return state.default_upstream
-    upstream = state.upstreams.get(query.prometheus_url)
+    upstream = state.upstreams.get(prometheus_url)
     if upstream is None:
         raise InvalidParameter(
             "must be one of the Prometheus URLs this server allows (PROMETHEUS_URL and "
             "PROMETHEUS_ALLOWED_URLS), such as the default, which needs no parameter",
             parameter="prometheus_url",
-            value=query.prometheus_url[:200],
+            value=prometheus_url[:200],
         )
     return upstream
 

@@ -28,11 +28,14 @@ from app.http.headers import DefaultHeadersMiddleware, HeadMiddleware
 from app.http.paths import TrailingSlashMiddleware
 from app.http.stream import StreamHub
 from app.observability import MetricsMiddleware, ServiceMetrics, exposition
+from app.profiles.detect import MetricNames
+from app.profiles.loader import ProfileRegistry, load_registry
 from app.promql.breaker import CircuitBreaker
 from app.promql.client import PrometheusClient
 from app.promql.range_cache import RangeCache, RangeCachedUpstream
 from app.promql.upstream import Upstream
-from app.routers import health, metrics, pages, stream
+from app.routers import health, metrics, models, pages, stream
+from app.schemas.model_queries import ModelsBase
 from app.schemas.queries import LatencyQuery
 from app.services.health import HealthMonitor
 from app.services.kinds import HistogramKinds
@@ -128,6 +131,7 @@ def build_state(
     http: httpx.AsyncClient,
     observability: ServiceMetrics | None = None,
     shared: ResponseStore | None = None,
+    profiles: ProfileRegistry | None = None,
 ) -> AppState:
     upstreams = build_upstreams(settings, http, observability)
     return AppState(
@@ -146,6 +150,8 @@ def build_state(
             limit=settings.stream_max_clients,
             on_change=observability.stream_clients.set if observability else None,
         ),
+        profiles=profiles or load_registry(settings),
+        metric_names=MetricNames(ttl=settings.model_profile_detect_seconds),
     )
 
 
@@ -158,7 +164,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
             build_http_client(settings, app.state.upstream_transport)
         )
         shared = await stack.enter_async_context(open_shared_store(settings, observability))
-        state = build_state(settings, http, observability, shared)
+        state = build_state(settings, http, observability, shared, app.state.profiles)
         stack.enter_context(state.streams.closing_on_signals())
         stack.enter_context(startup_objects_frozen())
         yield {"app": state}
@@ -228,12 +234,15 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    # MODEL_PROFILES_FILE and MODEL_PROFILE are checked here, before anything listens.
+    app.state.profiles = load_registry(settings)
     app.state.upstream_transport = upstream_transport
     app.state.observability = ServiceMetrics(metrics_registry)
     handlers.install(app)
     openapi.install(app)
     app.include_router(metrics.router)
     app.include_router(stream.router)
+    app.include_router(models.router)
     app.include_router(health.router)
     app.include_router(exposition.router)
     pages.install(app)
@@ -258,7 +267,7 @@ def build_stack(app: ServiceApp, settings: Settings, observability: ServiceMetri
     front = HeadMiddleware(front)
     front = HttpCache(
         front,
-        routes=query_models(app.routes, LatencyQuery),
+        routes={**query_models(app.routes, LatencyQuery), **query_models(app.routes, ModelsBase)},
         record=lambda path, status, seconds: observability.observe_request(
             path, "GET", status, seconds
         ),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from fastapi import FastAPI
 from pydantic import ValidationError
 
 from app.factory import create_app
+from app.profiles.loader import ProfilesError
 from app.settings import Settings
 
 
@@ -24,4 +26,13 @@ def load_settings() -> Settings:
         raise SystemExit(describe(error)) from None
 
 
-app = create_app(load_settings())
+def build() -> FastAPI:
+    settings = load_settings()
+    try:
+        return create_app(settings)
+    except ProfilesError as error:
+        lines = "\n".join(f"  {line}" for line in error.lines)
+        raise SystemExit(f"Invalid model profiles, the service did not start:\n{lines}") from None
+
+
+app = build()

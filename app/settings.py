@@ -113,6 +113,13 @@ class Settings(BaseSettings):
     status_danger_ms: float = Field(default=200.0, gt=0, le=3_600_000)
     status_refresh_seconds: float = Field(default=15.0, ge=2, le=3600)
 
+    # The model scorecard (/api/models/): `auto` uses every profile whose metrics the engine
+    # has (asked once per MODEL_PROFILE_DETECT_SECONDS); a comma-separated list pins them.
+    model_profile: str = Field(default="auto", max_length=1000)
+    # A YAML file of profiles added to (or replacing) the built-in ones; checked at start-up.
+    model_profiles_file: str | None = Field(default=None, max_length=4096)
+    model_profile_detect_seconds: float = Field(default=300.0, ge=1, le=86_400)
+
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         # The repr reaches logs (uvicorn's trace level prints the lifespan state): URLs
         # appear there without credentials, as everywhere else.

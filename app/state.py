@@ -9,6 +9,8 @@ from starlette.requests import HTTPConnection
 
 from app.cache.core import ResponseCache
 from app.http.stream import StreamHub
+from app.profiles.detect import MetricNames
+from app.profiles.loader import ProfileRegistry
 from app.promql.upstream import Upstream
 from app.services.health import HealthMonitor
 from app.services.kinds import HistogramKinds
@@ -34,6 +36,8 @@ class AppState:
     kinds: HistogramKinds
     streams: StreamHub
     settled: SettledCache  # evaluations in the settled past (compare=)
+    profiles: ProfileRegistry  # the model scorecard's exporter profiles (app/profiles)
+    metric_names: MetricNames
 
     @staticmethod
     def of(connection: HTTPConnection) -> AppState:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import dataset, fleet, native, streams, targets, wide
+from bench import dataset, fleet, models, native, streams, targets, wide
 from bench.processes import start_prometheus
 from bench.querylog import QueryLog
 from bench.report import Row, markdown
@@ -82,6 +82,11 @@ def main(argv: list[str] | None = None) -> int:
                 ),
                 lambda b: asyncio.run(wide.wide_misses(b)),
                 args,
+            )
+        if not args.only or "models" in args.only:
+            # 2,000 models in vLLM's names: a Prometheus of its own too.
+            rows += with_prometheus(
+                Path(tmp) / "models", models.write, lambda b: asyncio.run(models.scorecard(b)), args
             )
     header = (
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "

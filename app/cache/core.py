@@ -120,6 +120,16 @@ class ResponseCache:
             self._event("stale")
         return entry
 
+    async def fresh_or_load(self, key: str, render: Render) -> Rendered:
+        """A fresh answer for ``key`` from the near store, else ``load``'s: for callers
+        other than the HTTP layer (which reads the near store itself, on its hit path)."""
+        entry = self.near.peek(key)
+        if entry is not None:
+            self._event("hit")
+            return Rendered.of(entry)
+        rendered, _ = await self.load(key, render)
+        return rendered
+
     async def load(self, key: str, render: Render) -> tuple[Rendered, bool]:
         """Render once per key however many callers ask at once; True if this one joined."""
         task = self._inflight.get(key)

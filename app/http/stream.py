@@ -17,6 +17,7 @@ import contextlib
 import signal
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
 from types import FrameType
 from typing import Any
 
@@ -77,8 +78,10 @@ class StreamHub:
                 signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
 
-async def fetch(front: ASGIApp, scope: Scope, query: bytes) -> tuple[int, bytes]:
-    """The service's own answer to ``GET /api/metrics/percentiles/?<query>``."""
+async def fetch(
+    front: ASGIApp, scope: Scope, query: bytes, path: str = PERCENTILES_PATH
+) -> tuple[int, bytes]:
+    """The service's own answer to ``GET <path>?<query>`` (``/api/metrics/percentiles/``)."""
     root = scope.get("root_path", "")
     inner: dict[str, Any] = {
         "type": "http",
@@ -89,8 +92,8 @@ async def fetch(front: ASGIApp, scope: Scope, query: bytes) -> tuple[int, bytes]
         "server": scope.get("server"),
         "client": scope.get("client"),
         "root_path": root,
-        "path": root + PERCENTILES_PATH,
-        "raw_path": (root + PERCENTILES_PATH).encode(),
+        "path": root + path,
+        "raw_path": (root + path).encode(),
         "query_string": query,
         "headers": [(b"host", b"stream"), (b"accept", b"application/json")],
         "state": scope.get("state", {}),
@@ -120,9 +123,14 @@ def event(name: str, data: bytes, ident: str | None = None) -> bytes:
 
 
 def evaluation_id(body: bytes) -> str:
-    """The evaluation time of an answer (its items' ``timestamp``), as the event id."""
-    data = orjson.loads(body).get("data") or []
+    """The evaluation time of an answer (its items' ``timestamp``, else its
+    ``last_updated``), as the event id."""
+    document = orjson.loads(body)
+    data = document.get("data") or []
     stamp = data[0].get("timestamp") if data else None
+    if not isinstance(stamp, int | float) and isinstance(document.get("last_updated"), str):
+        with contextlib.suppress(ValueError):
+            stamp = datetime.fromisoformat(document["last_updated"]).timestamp()
     return f"{stamp if isinstance(stamp, int | float) else time.time():.3f}"
 
 
@@ -132,13 +140,14 @@ async def events(
     *,
     interval: float,
     heartbeat: float,
+    name: str = "percentiles",
 ) -> AsyncIterator[bytes]:
     """``retry:``, then an update every ``interval`` seconds, comments in between."""
     yield f"retry: {int(interval * 1000)}\n\n".encode()
     while not hub.closing.is_set():
         status, body = await update()
         if status == 200:
-            yield event("percentiles", body, evaluation_id(body))
+            yield event(name, body, evaluation_id(body))
         else:
             yield event("error", body)
         deadline = time.monotonic() + interval

@@ -14,6 +14,7 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -149,6 +150,12 @@ def histogram_series(item: Mapping[str, Any]) -> HistogramSeries:
     return HistogramSeries(_labels(item), points, histograms)
 
 
+def parse_strings(data: object) -> list[str]:
+    if type(data) is not list or any(type(item) is not str for item in data):
+        raise Malformed("expected a list of strings")
+    return data
+
+
 def unchanged(parsed: P) -> P:
     return parsed
 
@@ -219,6 +226,18 @@ class PrometheusClient:
         """Evaluate a range query from ``start`` to ``end`` every ``step`` seconds."""
         form = {"query": promql, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"}
         items, warnings = await self._call("/api/v1/query_range", form, parse_matrix, unchanged)
+        return QueryResult(items, warnings)
+
+    async def label_values(
+        self, label: str, *, match: str, start: float, end: float
+    ) -> QueryResult[str]:
+        """The values of ``label`` on series matching ``match`` (an index lookup, no samples)."""
+        query = urlencode({"match[]": match, "start": f"{start:.3f}", "end": f"{end:.3f}"})
+        url = f"{self.base_url}/api/v1/label/{quote(label, safe='')}/values?{query}"
+        response = await self._send("GET", url, None)
+        items, warnings = self._read(
+            response.status_code, response.content, parse_strings, unchanged
+        )
         return QueryResult(items, warnings)
 
     async def ready(self) -> None:

@@ -349,5 +349,10 @@ class RangeCachedUpstream:
             self.inner, promql, start=start, end=end, step=step, lookback=lookback
         )
 
+    async def label_values(
+        self, label: str, *, match: str, start: float, end: float
+    ) -> QueryResult[str]:
+        return await self.inner.label_values(label, match=match, start=start, end=end)
+
     async def ready(self) -> None:
         await self.inner.ready()

@@ -124,3 +124,9 @@ class Upstream(Protocol):
 
     async def ready(self) -> None:
         """Return when the engine can answer queries; raise an ``UpstreamError`` if not."""
+
+    async def label_values(
+        self, label: str, *, match: str, start: float, end: float
+    ) -> QueryResult[str]:
+        """The values ``label`` takes on series matching ``match`` between ``start`` and
+        ``end`` (``/api/v1/label/<label>/values``): which metric names exist, cheaply."""

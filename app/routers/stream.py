@@ -11,9 +11,10 @@ from fastapi.responses import StreamingResponse
 
 from app.deps import StateDep, source_for
 from app.errors import InvalidParameter
-from app.http.stream import events, fetch
+from app.http.stream import PERCENTILES_PATH, events, fetch
 from app.schemas.errors import BAD_REQUEST, UNAVAILABLE
 from app.schemas.queries import StreamQuery, canonical
+from app.state import AppState
 
 router = APIRouter(prefix="/api/metrics", tags=["metrics"])
 
@@ -67,17 +68,25 @@ async def stream(
 
     `curl -N 'http://localhost:8000/api/metrics/stream/?percentiles=50,95,99&interval=15'`
     """
+    source_for(state, query)  # a Prometheus URL the server does not allow is a 400 now
+    asked = urlencode(canonical(query.percentiles_query())).encode()
+    return live(request, state, asked, query.interval, path=PERCENTILES_PATH, name="percentiles")
+
+
+def live(
+    request: Request, state: AppState, asked: bytes, every: str | None, *, path: str, name: str
+) -> StreamingResponse:
+    """Every ``interval`` seconds the service's own answer to ``GET <path>?<asked>`` (through
+    the response cache), as ``event: <name>``, within the hub's limit of open streams."""
     settings = state.settings
     ttl = settings.cache_ttl_seconds
-    interval = float(query.interval) if query.interval is not None else max(ttl, 1.0)
+    interval = float(every) if every is not None else max(ttl, 1.0)
     if interval < ttl:
         raise InvalidParameter(
             f"must be at least CACHE_TTL_SECONDS ({ttl:g}), such as {math.ceil(ttl):d}",
             parameter="interval",
-            value=query.interval,
+            value=every,
         )
-    source_for(state, query)  # a Prometheus URL the server does not allow is a 400 now
-    asked = urlencode(canonical(query.percentiles_query())).encode()
     front = request.app.front
     hub = state.streams
     retry_after = math.ceil(interval)
@@ -87,9 +96,10 @@ async def stream(
         with hub.slot(retry_after):
             async for chunk in events(
                 hub,
-                lambda: fetch(front, request.scope, asked),
+                lambda: fetch(front, request.scope, asked, path),
                 interval=interval,
                 heartbeat=settings.stream_heartbeat_seconds,
+                name=name,
             ):
                 yield chunk
 

@@ -65,7 +65,7 @@ def _matrix(label: str, start: float, end: float, step: float) -> httpx.Response
 
 
 def answer(request: httpx.Request) -> httpx.Response:
-    """Answer the three upstream calls the service makes; 404 for anything else."""
+    """Answer the four upstream calls the service makes; 404 for anything else."""
     form = {key: values[-1] for key, values in parse_qs(request.content.decode()).items()}
     label = _model_label(form.get("query", ""))
     if request.url.path == "/-/ready":
@@ -79,4 +79,6 @@ def answer(request: httpx.Request) -> httpx.Response:
     if request.url.path == "/api/v1/query_range":
         start, end, step = (float(form[key]) for key in ("start", "end", "step"))
         return _matrix(label, start, end, step)
+    if request.url.path == "/api/v1/label/__name__/values":  # which metric names exist
+        return _success(["request_duration_seconds_bucket", "request_duration_seconds_count"])
     return httpx.Response(404, text="404 page not found\n")

@@ -35,12 +35,18 @@ export type LivenessResponse = Schemas["LivenessResponse"];
 export type ReadinessResponse = Schemas["ReadinessResponse"];
 export type CollectionHealthResponse = Schemas["CollectionHealthResponse"];
 export type SystemMetricsResponse = Schemas["SystemMetricsResponse"];
+export type ModelsResponse = Schemas["ModelsResponse"];
+export type ModelRow = Schemas["ModelRow"];
+export type ModelsRangeResponse = Schemas["ModelsRangeResponse"];
+export type ModelSeries = Schemas["ModelSeries"];
 
 export type SummaryParams = QueryOf<"/api/metrics/">;
 export type P95Params = QueryOf<"/api/metrics/p95/">;
 export type RangeParams = QueryOf<"/api/metrics/p95/range/">;
 export type PercentilesParams = QueryOf<"/api/metrics/percentiles/">;
 export type HistoryParams = QueryOf<"/api/metrics/history/">;
+export type ModelsParams = QueryOf<"/api/models/">;
+export type ModelsRangeParams = QueryOf<"/api/models/range/">;
 
 /** `GET /api/metrics/stream/`: the parameters of /percentiles/ plus seconds between events. */
 export interface StreamParams extends PercentilesParams {
@@ -135,6 +141,11 @@ export function createClient(options: ClientOptions = {}) {
     /** `GET /api/metrics/history/`: the last `hours` of p95 with ISO 8601 timestamps. */
     history: (params?: HistoryParams, init?: RequestOptions) =>
       get<HistoryResponse>("/api/metrics/history/", params, init),
+    /** `GET /api/models/`: latency, TTFT, ITL, queue time, rates and success ratio per model and source. */
+    models: (params?: ModelsParams, init?: RequestOptions) => get<ModelsResponse>("/api/models/", params, init),
+    /** `GET /api/models/range/`: the same signals over time (`signals: "latency_p95,ttft_p95"`). */
+    modelsRange: (params?: ModelsRangeParams, init?: RequestOptions) =>
+      get<ModelsRangeResponse>("/api/models/range/", params, init),
     /** `GET /api/status/config/`: the status page's thresholds and refresh period. */
     statusConfig: (init?: RequestOptions) => get<StatusConfig>("/api/status/config/", undefined, init),
     /** `GET /health`: every check; `status` says healthy, degraded or unhealthy (also on 503). */

@@ -226,6 +226,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/models/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Latency, TTFT, inter-token latency, queue time, rates and success of every model
+         * @description One row per model and source (the exporter profile that answered), from the
+         *     metrics vLLM, SGLang, TGI, LiteLLM, Triton and OpenTelemetry export (docs/profiles.md).
+         *
+         *     `curl 'http://localhost:8000/api/models/?window=5m&percentiles=50,95,99'`
+         */
+        get: operations["table_api_models__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/range/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The scorecard's signals over time, one series per model, source and signal
+         * @description For charts: `signals` such as `latency_p95,ttft_p95,output_tokens_per_second`, `step`
+         *     apart over `duration` up to `end`; through the range delta cache.
+         *
+         *     `curl 'http://localhost:8000/api/models/range/?duration=6h&step=5m&signals=latency_p95'`
+         */
+        get: operations["series_api_models_range__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/stream/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The scorecard, live (Server-Sent Events)
+         * @description The `/api/models/` answer pushed every `interval` seconds; every subscriber with
+         *     the same parameters shares one evaluation per interval (the response cache).
+         *
+         *     `curl -N 'http://localhost:8000/api/models/stream/?interval=15'`
+         */
+        get: operations["stream_api_models_stream__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/status/config/": {
         parameters: {
             query?: never;
@@ -746,6 +815,251 @@ export interface components {
             /** Uptime Seconds */
             uptime_seconds: number;
         };
+        /**
+         * ModelRow
+         * @example {
+         *       "input_tokens_per_second": 2210.5,
+         *       "inter_token_latency_ms": {
+         *         "p50": 12.1,
+         *         "p95": 24,
+         *         "p99": 31.7
+         *       },
+         *       "latency_ms": {
+         *         "p50": 812.5,
+         *         "p95": 2140,
+         *         "p99": 3975.2
+         *       },
+         *       "model": "meta-llama/Llama-3.1-8B-Instruct",
+         *       "output_tokens_per_second": 611.9,
+         *       "queue_ms": {
+         *         "p50": 0.4,
+         *         "p95": 3.1,
+         *         "p99": 12
+         *       },
+         *       "requests_per_second": 4.2,
+         *       "source": "vllm",
+         *       "status": "danger",
+         *       "success_ratio": 0.995,
+         *       "ttft_ms": {
+         *         "p50": 41.2,
+         *         "p95": 180,
+         *         "p99": 240.5
+         *       }
+         *     }
+         */
+        ModelRow: {
+            /**
+             * Input Tokens Per Second
+             * @description Prompt tokens per second over the window.
+             * @example 2210.5
+             */
+            input_tokens_per_second: number | null;
+            /**
+             * Inter Token Latency Ms
+             * @description Time between tokens of a stream, in milliseconds: the percentiles asked (`p50`, `p95`, `p99` by default; null without traffic in the window), or `{"mean": ...}` where the exporter has only a sum and a count. Null when the source has no such metric.
+             * @example {
+             *       "p50": 12.1,
+             *       "p95": 24,
+             *       "p99": 31.7
+             *     }
+             */
+            inter_token_latency_ms: {
+                [key: string]: number | null;
+            } | null;
+            /**
+             * Latency Ms
+             * @description End-to-end request latency, in milliseconds: the percentiles asked (`p50`, `p95`, `p99` by default; null without traffic in the window), or `{"mean": ...}` where the exporter has only a sum and a count. Null when the source has no such metric.
+             * @example {
+             *       "p50": 812.5,
+             *       "p95": 2140,
+             *       "p99": 3975.2
+             *     }
+             */
+            latency_ms: {
+                [key: string]: number | null;
+            } | null;
+            /**
+             * Model
+             * @description The model, as the source's model label names it.
+             */
+            model: string;
+            /**
+             * Output Tokens Per Second
+             * @description Generated tokens per second over the window.
+             * @example 611.9
+             */
+            output_tokens_per_second: number | null;
+            /**
+             * Queue Ms
+             * @description Time waiting before being scheduled, in milliseconds: the percentiles asked (`p50`, `p95`, `p99` by default; null without traffic in the window), or `{"mean": ...}` where the exporter has only a sum and a count. Null when the source has no such metric.
+             * @example {
+             *       "p50": 0.4,
+             *       "p95": 3.1,
+             *       "p99": 12
+             *     }
+             */
+            queue_ms: {
+                [key: string]: number | null;
+            } | null;
+            /**
+             * Requests Per Second
+             * @description Finished requests per second over the window (all outcomes); 0 when idle, null when the source has no request count.
+             * @example 4.2
+             */
+            requests_per_second: number | null;
+            /**
+             * Source
+             * @description The profile that answered this row (`vllm`, `tgi`...).
+             */
+            source: string;
+            /**
+             * Status
+             * @description From the p95 latency (the mean where there are no percentiles): below STATUS_WARNING_MS good, below STATUS_DANGER_MS warning, else danger; idle with no requests or no latency in the window.
+             * @enum {string}
+             */
+            status: "good" | "warning" | "danger" | "idle";
+            /**
+             * Success Ratio
+             * @description Successful finished requests / all finished requests in the window, 0..1; null when idle or when the outcome cannot be joined to the model.
+             * @example 0.995
+             */
+            success_ratio: number | null;
+            /**
+             * Ttft Ms
+             * @description Time to first token, in milliseconds: the percentiles asked (`p50`, `p95`, `p99` by default; null without traffic in the window), or `{"mean": ...}` where the exporter has only a sum and a count. Null when the source has no such metric.
+             * @example {
+             *       "p50": 41.2,
+             *       "p95": 180,
+             *       "p99": 240.5
+             *     }
+             */
+            ttft_ms: {
+                [key: string]: number | null;
+            } | null;
+        };
+        /** ModelSeries */
+        ModelSeries: {
+            /** Data Points */
+            data_points: components["schemas"]["SignalPoint"][];
+            /**
+             * Model
+             * @description The model, as the source's model label names it.
+             */
+            model: string;
+            /**
+             * Signal
+             * @description As asked: `latency_p95`, `ttft_mean`, `output_tokens_per_second`...
+             * @example latency_p95
+             */
+            signal: string;
+            /**
+             * Source
+             * @description The profile that answered this series.
+             */
+            source: string;
+            /**
+             * Unit
+             * @description `ms` for latency series, `per_second` for rates, `ratio` (0..1) for success_ratio.
+             * @enum {string}
+             */
+            unit: "ms" | "per_second" | "ratio";
+        };
+        /** ModelsRangeResponse */
+        ModelsRangeResponse: {
+            /**
+             * Count
+             * @description Number of series in `data`.
+             */
+            count: number;
+            /** Data */
+            data: components["schemas"]["ModelSeries"][];
+            /**
+             * End
+             * @description Last point, unix seconds.
+             */
+            end: number;
+            /**
+             * Missing
+             * @description Series asked that no source has.
+             */
+            missing: string[];
+            /**
+             * Partial
+             * @description True when a series' query failed (it is left out) or the engine answered from part of its data; such answers are never cached.
+             */
+            partial: boolean;
+            /**
+             * Stale
+             * @description True when Prometheus could not be reached and this is the last good answer.
+             */
+            stale: boolean;
+            /**
+             * Start
+             * @description First point, unix seconds.
+             */
+            start: number;
+            /**
+             * Status
+             * @default success
+             * @constant
+             */
+            status: "success";
+            /**
+             * Step
+             * @description Distance between points, as asked.
+             * @example 1m
+             */
+            step: string;
+            /**
+             * Warnings
+             * @description What the answer should be read with (a series that failed, a summary's own window, the engine's own warnings).
+             */
+            warnings: string[];
+        };
+        /** ModelsResponse */
+        ModelsResponse: {
+            /**
+             * Count
+             * @description Number of rows in `data`.
+             */
+            count: number;
+            /** Data */
+            data: components["schemas"]["ModelRow"][];
+            /**
+             * Last Updated
+             * @description Evaluation time, ISO 8601.
+             */
+            last_updated: string;
+            /**
+             * Missing
+             * @description Signals no source has: null in every row.
+             * @example [
+             *       "queue"
+             *     ]
+             */
+            missing: string[];
+            /**
+             * Partial
+             * @description True when a signal's query failed (it is null) or the engine answered from part of its data; such answers are never cached.
+             */
+            partial: boolean;
+            /**
+             * Stale
+             * @description True when Prometheus could not be reached and this is the last good answer.
+             */
+            stale: boolean;
+            /**
+             * Status
+             * @default success
+             * @constant
+             */
+            status: "success";
+            /**
+             * Warnings
+             * @description What the answer should be read with: a signal that failed, a summary's own window, a source lacking a signal, the engine's own warnings.
+             */
+            warnings: string[];
+        };
         /** P95Item */
         P95Item: {
             /** @description With `compare`: the same keys, the change from `previous` in percent; null where either side is null or the previous value is 0. */
@@ -1116,6 +1430,19 @@ export interface components {
              * @description Warnings Prometheus attached to its answer.
              */
             warnings?: string[];
+        };
+        /** SignalPoint */
+        SignalPoint: {
+            /**
+             * Timestamp
+             * @description Unix seconds.
+             */
+            timestamp: number;
+            /**
+             * Value
+             * @description Milliseconds for latency series, per second for rates, 0..1 for success_ratio; null where there is no answer.
+             */
+            value: number | null;
         };
         /**
          * StatusConfig
@@ -2505,6 +2832,370 @@ export interface operations {
                      *         "retry_after": 15
                      *       },
                      *       "error": "1000 live streams are open, the most this server allows (STREAM_MAX_CLIENTS); retry later or poll /api/metrics/percentiles/",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    table_api_models__get: {
+        parameters: {
+            query?: {
+                /** @description Rate window of every signal, a Prometheus duration from 1s to 30d. */
+                window?: string;
+                /** @description Only these models (repeatable, at most 50, each at most 200 characters). */
+                model?: string[];
+                /** @description Only this profile (`vllm`, `sglang`, `tgi`, `litellm`, `triton`, `otel-genai`, `default`, or one of MODEL_PROFILES_FILE); default: MODEL_PROFILE (`auto`: every profile whose metrics the engine has). */
+                profile?: string | null;
+                /** @description Which configured Prometheus to ask; only URLs the server allows (by default only `PROMETHEUS_URL`). */
+                prometheus_url?: string | null;
+                /** @description Which histograms to read: `auto` (the kind each metric has; native when it has both), `classic` (`<metric>_bucket`) or `native`. */
+                histogram?: "auto" | "classic" | "native";
+                /** @description Comma-separated percentiles of the latency signals, each strictly between 0 and 100, at most 10. */
+                percentiles?: string;
+                /** @description Evaluation time, unix seconds or RFC 3339; default now. */
+                time?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelsResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "details": {
+                     *         "errors": [
+                     *           {
+                     *             "message": "each percentile must be a number strictly between 0 and 100, such as 99.9",
+                     *             "parameter": "percentiles",
+                     *             "value": "100"
+                     *           },
+                     *           {
+                     *             "message": "must be a Prometheus duration from 1s to 30d, such as 5m or 1h30m",
+                     *             "parameter": "time_range",
+                     *             "value": "5 min"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "error": "Invalid parameters: percentiles, time_range",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "details": {
+                     *         "reason": "parse error"
+                     *       },
+                     *       "error": "Prometheus rejected the query (bad_data)",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "details": {
+                     *         "reason": "ConnectError"
+                     *       },
+                     *       "error": "Prometheus is unreachable",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "details": {},
+                     *       "error": "Prometheus did not answer in time",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    series_api_models_range__get: {
+        parameters: {
+            query?: {
+                /** @description Rate window of every signal, a Prometheus duration from 1s to 30d. */
+                window?: string;
+                /** @description Only these models (repeatable, at most 50, each at most 200 characters). */
+                model?: string[];
+                /** @description Only this profile (`vllm`, `sglang`, `tgi`, `litellm`, `triton`, `otel-genai`, `default`, or one of MODEL_PROFILES_FILE); default: MODEL_PROFILE (`auto`: every profile whose metrics the engine has). */
+                profile?: string | null;
+                /** @description Which configured Prometheus to ask; only URLs the server allows (by default only `PROMETHEUS_URL`). */
+                prometheus_url?: string | null;
+                /** @description Which histograms to read: `auto` (the kind each metric has; native when it has both), `classic` (`<metric>_bucket`) or `native`. */
+                histogram?: "auto" | "classic" | "native";
+                /** @description Comma-separated series: `latency`, `ttft`, `inter_token_latency` or `queue` with `_p<percentile>` (milliseconds) or `_mean`; `requests_per_second`, `input_tokens_per_second`, `output_tokens_per_second` (per second) and `success_ratio` (0..1). */
+                signals?: string;
+                /** @description Length of the range, from 1s to 31d. */
+                duration?: string;
+                /** @description Distance between points; at most 11,000 points. */
+                step?: string;
+                /** @description End, unix seconds or RFC 3339; default now (aligned to the step). */
+                end?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelsRangeResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "details": {
+                     *         "errors": [
+                     *           {
+                     *             "message": "each percentile must be a number strictly between 0 and 100, such as 99.9",
+                     *             "parameter": "percentiles",
+                     *             "value": "100"
+                     *           },
+                     *           {
+                     *             "message": "must be a Prometheus duration from 1s to 30d, such as 5m or 1h30m",
+                     *             "parameter": "time_range",
+                     *             "value": "5 min"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "error": "Invalid parameters: percentiles, time_range",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "details": {
+                     *         "reason": "parse error"
+                     *       },
+                     *       "error": "Prometheus rejected the query (bad_data)",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "details": {
+                     *         "reason": "ConnectError"
+                     *       },
+                     *       "error": "Prometheus is unreachable",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "details": {},
+                     *       "error": "Prometheus did not answer in time",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    stream_api_models_stream__get: {
+        parameters: {
+            query?: {
+                /** @description Rate window of every signal, a Prometheus duration from 1s to 30d. */
+                window?: string;
+                /** @description Only these models (repeatable, at most 50, each at most 200 characters). */
+                model?: string[];
+                /** @description Only this profile (`vllm`, `sglang`, `tgi`, `litellm`, `triton`, `otel-genai`, `default`, or one of MODEL_PROFILES_FILE); default: MODEL_PROFILE (`auto`: every profile whose metrics the engine has). */
+                profile?: string | null;
+                /** @description Which configured Prometheus to ask; only URLs the server allows (by default only `PROMETHEUS_URL`). */
+                prometheus_url?: string | null;
+                /** @description Which histograms to read: `auto` (the kind each metric has; native when it has both), `classic` (`<metric>_bucket`) or `native`. */
+                histogram?: "auto" | "classic" | "native";
+                /** @description Comma-separated percentiles of the latency signals, each strictly between 0 and 100, at most 10. */
+                percentiles?: string;
+                /** @description Evaluation time, unix seconds or RFC 3339; default now. */
+                time?: string | null;
+                /** @description Seconds between updates, from CACHE_TTL_SECONDS (the default) to 3600. */
+                interval?: number | string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `text/event-stream`: every `interval` seconds an `event: models` whose `data:` is the `/api/models/` answer (one line of JSON); `event: error` with the error JSON when there is none (the stream goes on); `: keep-alive` in between. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example retry: 15000
+                     *
+                     *     event: models
+                     *     id: 1700000000.000
+                     *     data: {"status":"success","data":[{"model":"llama-3-8b","source":"vllm","status":"good",...}],...}
+                     *
+                     *     : keep-alive
+                     */
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "details": {
+                     *         "errors": [
+                     *           {
+                     *             "message": "each percentile must be a number strictly between 0 and 100, such as 99.9",
+                     *             "parameter": "percentiles",
+                     *             "value": "100"
+                     *           },
+                     *           {
+                     *             "message": "must be a Prometheus duration from 1s to 30d, such as 5m or 1h30m",
+                     *             "parameter": "time_range",
+                     *             "value": "5 min"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "error": "Invalid parameters: percentiles, time_range",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "details": {
+                     *         "reason": "parse error"
+                     *       },
+                     *       "error": "Prometheus rejected the query (bad_data)",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "details": {
+                     *         "limit": 1000,
+                     *         "retry_after": 15
+                     *       },
+                     *       "error": "1000 live streams are open, the most this server allows (STREAM_MAX_CLIENTS); retry later or poll /api/metrics/percentiles/",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "details": {},
+                     *       "error": "Prometheus did not answer in time",
                      *       "status": "error"
                      *     }
                      */

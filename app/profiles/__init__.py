@@ -1,0 +1,1 @@
+"""Exporter profiles: which metric names, labels, units and kinds answer each signal."""

@@ -1,0 +1,261 @@
+"""The model scorecard: every signal of every model, per source profile, in one answer.
+
+``model_table`` answers ``GET /api/models/``: it picks the profiles (the request's
+``profile``, the pinned ``MODEL_PROFILE`` list, or every profile whose metric names the
+engine has), resolves each signal to the metric name the engine has (or marks it
+missing), evaluates the signals concurrently (one query each, through the response
+cache: ``app/services/signals.py``) and builds one row per model and source. A
+signal whose query fails is null in every row, named in ``warnings``, and makes the
+answer ``partial`` (never cached).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import orjson
+
+from app.cache.core import ResponseCache
+from app.errors import InvalidParameter, UpstreamError
+from app.offload import off_loop
+from app.params import Percentile
+from app.profiles.detect import MetricNames
+from app.profiles.loader import ProfileRegistry
+from app.profiles.model import DURATION_SIGNALS, SIGNALS, Profile, SignalName
+from app.promql.durations import iso8601
+from app.promql.upstream import Upstream
+from app.schemas.model_queries import ModelsBase, ModelsQuery
+from app.services.kinds import HistogramKinds
+from app.services.latency import Encoded, percentile_key
+from app.services.signals import Ask, Plan, SignalAnswer, Value, evaluate
+
+P95 = Percentile("95", 95.0)
+FIELDS: dict[str, str] = {
+    "latency": "latency_ms",
+    "ttft": "ttft_ms",
+    "inter_token_latency": "inter_token_latency_ms",
+    "queue": "queue_ms",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    """What the scorecard needs from the server: engine, caches, profiles, thresholds."""
+
+    upstream: Upstream
+    cache: ResponseCache
+    kinds: HistogramKinds
+    names: MetricNames
+    registry: ProfileRegistry
+    fixed_matchers: tuple[str, ...] = ()
+    warning_ms: float = 100.0
+    danger_ms: float = 200.0
+    max_values: int = 2_000_000  # MAX_RESPONSE_POINTS: values one range answer may hold
+
+
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """The profiles answering, their resolved signals, and what each lacks."""
+
+    profiles: list[tuple[str, Profile]]
+    plans: list[Plan]
+    absent: dict[str, list[SignalName]]
+
+
+def candidates(board: Board, query: ModelsBase) -> list[str]:
+    """The profiles a request may use: its own ``profile``, the pinned ones, or all."""
+    known = board.registry.known
+    if query.profile is not None:
+        if query.profile not in known:
+            raise InvalidParameter(
+                f"is not a known profile; use one of {', '.join(sorted(known))}",
+                parameter="profile",
+                value=query.profile,
+            )
+        return [query.profile]
+    return list(board.registry.pinned or sorted(known))
+
+
+async def sources(board: Board, query: ModelsBase, at: float) -> Sources:
+    names = candidates(board, query)
+    profiles = [(name, board.registry.known[name]) for name in names]
+    present = await board.names.present(
+        board.upstream,
+        board.registry.names,
+        fixed_matchers=board.fixed_matchers,
+        at=at,
+    )
+    detected = query.profile is None and board.registry.pinned is None
+    chosen: list[tuple[str, Profile]] = []
+    plans: list[Plan] = []
+    absent: dict[str, list[SignalName]] = {}
+    for name, profile in profiles:
+        found, lacking = resolve(name, profile, present)
+        if detected and not found:
+            continue
+        chosen.append((name, profile))
+        plans += found
+        absent[name] = lacking
+    return Sources(chosen, plans, absent)
+
+
+def resolve(
+    name: str, profile: Profile, present: frozenset[str]
+) -> tuple[list[Plan], list[SignalName]]:
+    """Each signal's first metric name the engine has; the signals with none."""
+    plans: list[Plan] = []
+    lacking: list[SignalName] = []
+    for signal in SIGNALS:
+        top = profile.signals.get(signal)
+        chain = top.chain if top is not None else []
+        spec = next((one for one in chain if present.intersection(one.evidence)), None)
+        if spec is None:
+            lacking.append(signal)
+            continue
+        plans.append(Plan(name, signal, spec, profile.label_for(spec)))
+    return plans, lacking
+
+
+async def gather(plans: Sequence[Plan], ask: Ask) -> list[SignalAnswer]:
+    """Every signal at once; a failing one is null with a warning, the others answer.
+
+    When every signal fails the engine is down, not one query: the error goes up, so the
+    cache layer can stand in with the last good answer (stale-if-error) or say why.
+    """
+    results = await asyncio.gather(*(evaluate(p, ask) for p in plans), return_exceptions=True)
+    failed = [r for r in results if isinstance(r, UpstreamError)]
+    if failed and len(failed) == len(results):
+        raise failed[0]
+    answers = []
+    for plan, result in zip(plans, results, strict=True):
+        if isinstance(result, UpstreamError):
+            note = f"{plan.source} {plan.signal}: no answer ({result.message})"
+            answers.append(SignalAnswer({}, [note], partial=True, failed=True))
+        elif isinstance(result, BaseException):
+            raise result
+        else:
+            answers.append(result)
+    return answers
+
+
+def status_of(latency: Value, rps: Value, board: Board) -> str:
+    """idle without requests or latency; else good, warning, danger by p95 (or mean)."""
+    value = None
+    if isinstance(latency, dict):
+        value = latency.get(percentile_key(P95), latency.get("mean"))
+    if rps == 0 or value is None:
+        return "idle"
+    if value < board.warning_ms:
+        return "good"
+    return "warning" if value < board.danger_ms else "danger"
+
+
+def shown(signal: str, value: Value, wanted: Sequence[Percentile]) -> Value:
+    """A latency signal's value with the percentiles asked (keyed ``p50``), or the mean."""
+    if signal not in DURATION_SIGNALS or not isinstance(value, dict) or "mean" in value:
+        return value
+    return {percentile_key(p): value.get(percentile_key(p)) for p in wanted}
+
+
+def empty(signal: str, wanted: Sequence[Percentile], plan: Plan) -> Value:
+    """A model the signal has no value for: null percentiles (idle), else null."""
+    if signal not in DURATION_SIGNALS:
+        return None
+    if plan.spec.kind == "average":
+        return {"mean": None}
+    return {percentile_key(p): None for p in wanted}
+
+
+def rows(
+    found: Sources, answers: list[SignalAnswer], query: ModelsQuery, board: Board
+) -> list[dict[str, object]]:
+    by_source: dict[str, dict[str, tuple[Plan, SignalAnswer]]] = {}
+    for plan, answer in zip(found.plans, answers, strict=True):
+        by_source.setdefault(plan.source, {})[plan.signal] = (plan, answer)
+    table = []
+    for source, signals in by_source.items():
+        models = sorted({m for _, answer in signals.values() for m in answer.values})
+        for model in models:
+            table.append(row(model, source, signals, query.wanted, board))
+    return sorted(table, key=lambda r: (str(r["model"]), str(r["source"])))
+
+
+def row(
+    model: str,
+    source: str,
+    signals: dict[str, tuple[Plan, SignalAnswer]],
+    wanted: tuple[Percentile, ...],
+    board: Board,
+) -> dict[str, object]:
+    values: dict[str, Value] = {}
+    for signal in SIGNALS:
+        if signal in signals and not signals[signal][1].failed:
+            plan, answer = signals[signal]
+            raw = answer.values.get(model, empty(signal, wanted, plan))
+            values[signal] = keyed(signal, raw)
+        else:
+            values[signal] = None
+    status = status_of(values["latency"], values["requests_per_second"], board)
+    shaped = {FIELDS.get(s, s): shown(s, v, wanted) for s, v in values.items()}
+    return {"model": model, "source": source, "status": status, **shaped}
+
+
+def keyed(signal: str, value: Value) -> Value:
+    """Percentile labels (``95``) as the answer's keys (``p95``)."""
+    if signal in DURATION_SIGNALS and isinstance(value, dict) and "mean" not in value:
+        return {key if key.startswith("p") else f"p{key}": v for key, v in value.items()}
+    return value
+
+
+async def model_table(board: Board, query: ModelsQuery) -> Encoded:
+    at = query.at()
+    pinned = None if query.time is None else at
+    found = await sources(board, query, at)
+    percentiles = tuple(dict.fromkeys((*query.wanted, P95)))
+    ask = Ask(
+        board.upstream,
+        board.cache,
+        board.kinds,
+        board.fixed_matchers,
+        query.models,
+        query.window_seconds,
+        at,
+        pinned,
+        percentiles,
+        query.histogram,
+    )
+    answers = await gather(found.plans, ask)
+    data = rows(found, answers, query, board)
+    document = {
+        "status": "success",
+        "count": len(data),
+        "last_updated": iso8601(at),
+        "warnings": notes(found, answers),
+        "partial": any(a.partial for a in answers),
+        "stale": False,
+        "missing": missing(found),
+        "data": data,
+    }
+    partial = bool(document["partial"])
+    return Encoded(await off_loop(len(data), orjson.dumps, document), partial)
+
+
+def missing(found: Sources) -> list[str]:
+    """Signals no source has: null in every row, named once."""
+    if not found.profiles:
+        return list(SIGNALS)
+    return [s for s in SIGNALS if all(s in lacking for lacking in found.absent.values())]
+
+
+def notes(found: Sources, answers: list[SignalAnswer]) -> list[str]:
+    everywhere = set(missing(found))
+    lines = list(dict.fromkeys(w for answer in answers for w in answer.warnings))
+    for source, lacking in found.absent.items():
+        only_here = [s for s in lacking if s not in everywhere]
+        if only_here:
+            lines.append(f"{source} has no {', '.join(only_here)}: null in its rows")
+    if not found.profiles:
+        lines.append("none of the profiles' metrics is in the engine (see docs/profiles.md)")
+    return lines
