@@ -24,6 +24,7 @@ from app.cache.layer import HttpCache, query_models
 from app.cache.shared import RedisStore
 from app.cache.store import LocalStore, ResponseStore, Slots
 from app.http import handlers, openapi
+from app.http.connection import note_connection
 from app.http.headers import DefaultHeadersMiddleware, HeadMiddleware
 from app.http.paths import TrailingSlashMiddleware
 from app.http.stream import StreamHub
@@ -136,6 +137,8 @@ def build_state(
         kinds=HistogramKinds(),
         streams=StreamHub(
             limit=settings.stream_max_clients,
+            max_keys=settings.stream_max_keys,
+            max_per_client=settings.stream_max_per_client,
             on_change=observability.stream_clients.set if observability else None,
         ),
     )
@@ -184,6 +187,8 @@ class ServiceApp(FastAPI):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self  # what Starlette sets; the metrics layer reads the routes there
+        if scope["type"] == "http":
+            note_connection(scope, send)  # (live streams ask it; app/http/connection.py)
         if (
             self.root_prefix
             and scope["type"] in ("http", "websocket")

@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     range_cache_settle_seconds: float = Field(default=60.0, ge=0, le=3600)
     # Live streams (GET /api/metrics/stream/) open at once; beyond it a 503 with Retry-After.
     stream_max_clients: int = Field(default=1000, ge=1, le=100_000)
+    # Streams open at once from one client address (behind a proxy, the address uvicorn
+    # takes from X-Forwarded-For, see docs/security.md), and distinct stream questions
+    # followed at once (one polling loop each); beyond either a 503 with Retry-After.
+    stream_max_per_client: int = Field(default=100, ge=1, le=100_000)
+    stream_max_keys: int = Field(default=100, ge=1, le=100_000)
     # Seconds between comment lines on an idle stream, so proxies keep it open.
     stream_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
     # Values (models x points) one range or history answer may hold; larger asks get a 400.

@@ -11,7 +11,8 @@ from fastapi.responses import StreamingResponse
 
 from app.deps import StateDep, source_for
 from app.errors import InvalidParameter
-from app.http.stream import events, fetch
+from app.http.event_stream import EventStream
+from app.http.stream import fetch
 from app.schemas.errors import BAD_REQUEST, UNAVAILABLE
 from app.schemas.queries import StreamQuery, canonical
 
@@ -56,14 +57,16 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 @router.get(
     "/stream/",
     summary="Live percentiles of every model (Server-Sent Events)",
+    # For the OpenAPI page (its 400 and 503 stay JSON); the route returns an EventStream.
     response_class=StreamingResponse,
     responses=RESPONSES,
 )
 async def stream(
     request: Request, state: StateDep, query: Annotated[StreamQuery, Query()]
-) -> StreamingResponse:
+) -> EventStream:
     """Subscribe instead of polling: every browser with the same parameters shares one
-    upstream evaluation per interval (through the response cache, across replicas too).
+    upstream evaluation per interval (one polling loop per distinct question, through the
+    response cache, across replicas too).
 
     `curl -N 'http://localhost:8000/api/metrics/stream/?percentiles=50,95,99&interval=15'`
     """
@@ -78,20 +81,18 @@ async def stream(
         )
     source_for(state, query)  # a Prometheus URL the server does not allow is a 400 now
     asked = urlencode(canonical(query.percentiles_query())).encode()
-    front = request.app.front
-    hub = state.streams
-    retry_after = math.ceil(interval)
-    hub.check(retry_after)
-
-    async def body() -> Any:
-        with hub.slot(retry_after):
-            async for chunk in events(
-                hub,
-                lambda: fetch(front, request.scope, asked),
-                interval=interval,
-                heartbeat=settings.stream_heartbeat_seconds,
-            ):
-                yield chunk
-
-    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return StreamingResponse(body(), media_type="text/event-stream", headers=headers)
+    front, scope = request.app.front, request.scope
+    client = request.client.host if request.client else ""
+    ticket = state.streams.reserve(
+        (asked, interval),
+        client,
+        lambda: fetch(front, scope, asked),
+        interval=interval,
+        retry_after=math.ceil(interval),
+    )
+    return EventStream(
+        ticket,
+        heartbeat=settings.stream_heartbeat_seconds,
+        retry_ms=int(interval * 1000),
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
