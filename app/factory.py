@@ -89,6 +89,8 @@ def build_upstreams(
                 cooldown=settings.circuit_open_seconds,
             ),
             observer=observability.observe_upstream if observability else None,
+            max_bytes=settings.upstream_max_bytes,
+            gzip=settings.upstream_compression,
         )
         ranges = RangeCache(
             max_bytes=settings.range_cache_max_bytes,

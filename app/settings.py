@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     # gzip from Prometheus costs both sides CPU (a few ms per bucket-rate answer); it pays
     # only over a slow link, so it is off unless asked for.
     upstream_compression: bool = False
+    # The largest upstream answer read (after decoding); larger ones are a 502 naming it.
+    # The default holds a range answer of the default MAX_RESPONSE_POINTS.
+    upstream_max_bytes: int = Field(default=64 << 20, ge=1 << 20, le=16 << 30)
 
     upstream_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     upstream_connect_timeout_seconds: float = Field(default=2.0, gt=0, le=60)

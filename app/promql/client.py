@@ -19,6 +19,7 @@ import httpx
 from app.errors import UpstreamBadResponse, UpstreamError, UpstreamOverloaded, UpstreamUnavailable
 from app.offload import off_loop
 from app.promql import failures
+from app.promql.body import read_body
 from app.promql.breaker import CircuitBreaker
 from app.promql.upstream import QueryResult, R, Reduced, Sample, Series
 
@@ -114,6 +115,8 @@ class PrometheusClient:
     ``base_url`` may carry credentials (``http://user:pass@host``): httpx sends them as
     basic auth, and ``name`` (used in logs, metrics and answers) is the URL without them.
     ``ready_url``: what to GET for readiness instead of ``<base_url>/-/ready``.
+    ``max_bytes``: the largest answer kept (``UPSTREAM_MAX_BYTES``); ``gzip``: whether a
+    gzip answer is taken (the service asked for one, ``UPSTREAM_COMPRESSION``).
     """
 
     def __init__(
@@ -128,8 +131,12 @@ class PrometheusClient:
         total_timeout: float = 30.0,
         breaker: CircuitBreaker | None = None,
         observer: Observer | None = None,
+        max_bytes: int = 64 << 20,
+        gzip: bool = False,
     ) -> None:
         self._http = http
+        self._max_bytes = max_bytes
+        self._gzip = gzip
         self.base_url = base_url.rstrip("/")
         self._name = name or self.base_url
         self._ready_url = ready_url
@@ -193,10 +200,9 @@ class PrometheusClient:
         reduce: Callable[[P], R],
     ) -> tuple[R, list[str]]:
         """``reduce`` of what ``parser`` makes of the answer's data, and its warnings."""
-        response = await self._send("POST", self.base_url + path, form)
+        status, content = await self._send("POST", self.base_url + path, form)
         # A large answer is decoded and parsed in a worker thread (app/offload.py).
-        size = len(response.content) // BYTES_PER_POINT
-        status, content = response.status_code, response.content
+        size = len(content) // BYTES_PER_POINT
         return await off_loop(size, self._read, status, content, parser, reduce)
 
     def _read(
@@ -215,9 +221,9 @@ class PrometheusClient:
         return reduce(parsed), warnings
 
     async def _status(self, method: str, url: str) -> int:
-        return (await self._send(method, url, None)).status_code
+        return (await self._send(method, url, None))[0]
 
-    async def _send(self, method: str, url: str, form: dict[str, str] | None) -> httpx.Response:
+    async def _send(self, method: str, url: str, form: dict[str, str] | None) -> tuple[int, bytes]:
         if not self._breaker.allow():
             self._observe("overloaded", 0.0)
             raise self._circuit_open()
@@ -234,14 +240,17 @@ class PrometheusClient:
         finally:
             self._semaphore.release()
 
-    async def _timed(self, method: str, url: str, form: dict[str, str] | None) -> httpx.Response:
-        """One upstream call within the total timeout, told to the breaker and the observer."""
+    async def _timed(self, method: str, url: str, form: dict[str, str] | None) -> tuple[int, bytes]:
+        """One upstream call within the total timeout, told to the breaker and the observer:
+        its status and its body (at most ``max_bytes``, app/promql/body.py)."""
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self._total_timeout):
                 request = self._http.build_request(method, url, data=form)
                 response = await self._http.send(request, stream=True)
-                await _read_body(response, self.name)
+                body = await read_body(
+                    response, limit=self._max_bytes, gzip=self._gzip, upstream=self.name
+                )
         except (httpx.HTTPError, TimeoutError, UpstreamBadResponse) as exc:
             mapped = (
                 exc if isinstance(exc, UpstreamError) else failures.from_transport(exc, self.name)
@@ -255,7 +264,7 @@ class PrometheusClient:
             self._breaker.record_success()
         outcome = "success" if response.status_code < 400 else "error"
         self._observe(outcome, time.perf_counter() - started)
-        return response
+        return response.status_code, body
 
     def _circuit_open(self) -> UpstreamOverloaded:
         wait = max(1, round(self._breaker.retry_after()))
@@ -266,15 +275,6 @@ class PrometheusClient:
         )
         error.details["retry_after"] = wait
         return error
-
-
-async def _read_body(response: httpx.Response, upstream: str) -> None:
-    try:
-        await response.aread()
-    except (httpx.RemoteProtocolError, httpx.ReadError):
-        raise failures.truncated(upstream) from None
-    finally:
-        await response.aclose()
 
 
 def _warnings(body: Mapping[str, Any]) -> list[str]:

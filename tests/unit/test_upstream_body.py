@@ -1,0 +1,31 @@
+"""Decoding a gzip answer (when asked for): exact, bounded, and refusing broken input."""
+
+from __future__ import annotations
+
+import gzip
+import os
+
+import pytest
+
+from app.errors import UpstreamBadResponse
+from app.promql.body import GUNZIP_PIECE, gunzip
+
+
+@pytest.mark.parametrize("size", [0, 10, GUNZIP_PIECE - 1, GUNZIP_PIECE, 3 * GUNZIP_PIECE + 7])
+def test_a_gzip_body_within_the_limit_decodes_exactly(size: int):
+    body = os.urandom(size // 2) + bytes(size - size // 2)
+    assert gunzip(gzip.compress(body), 4 * GUNZIP_PIECE, "u") == body
+
+
+def test_a_body_one_byte_over_the_limit_is_refused_naming_it():
+    with pytest.raises(UpstreamBadResponse, match=r"UPSTREAM_MAX_BYTES \(1000 bytes\)"):
+        gunzip(gzip.compress(bytes(1001)), 1000, "u")
+    assert gunzip(gzip.compress(bytes(1000)), 1000, "u") == bytes(1000)
+
+
+def test_a_cut_or_garbled_gzip_body_is_a_bad_answer():
+    whole = gzip.compress(os.urandom(5000))
+    with pytest.raises(UpstreamBadResponse, match="truncated"):
+        gunzip(whole[: len(whole) // 2], 1 << 20, "u")
+    with pytest.raises(UpstreamBadResponse, match="undecodable"):
+        gunzip(b"\x1f\x8b" + bytes(40), 1 << 20, "u")
