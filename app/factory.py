@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from typing import Any
@@ -21,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app import __version__
 from app.cache.core import ResponseCache
 from app.cache.layer import HttpCache, query_models
+from app.cache.namespace import namespace
 from app.cache.shared import RedisStore
 from app.cache.store import LocalStore, ResponseStore, Slots
 from app.http import handlers, openapi
@@ -39,6 +41,8 @@ from app.services.health import HealthMonitor
 from app.services.kinds import HistogramKinds
 from app.settings import Settings, public_url
 from app.state import AppState
+
+logger = logging.getLogger(__name__)
 
 # The key memo gets this share of CACHE_MAX_BYTES; stored answers the rest.
 MEMO_SHARE = 16
@@ -283,15 +287,39 @@ async def open_shared_store(
     if settings.shared_cache_url is None:
         yield None
         return
+    secret = settings.shared_cache_secret
+    if secret is None:
+        logger.warning(
+            "SHARED_CACHE_SECRET is not set: entries read from the shared cache are "
+            "checked but not authenticated, so whoever can write to it can plant answers"
+        )
     store = RedisStore(
         settings.shared_cache_url.get_secret_value(),
         slots=Slots(settings.cache_ttl_seconds, settings.cache_stale_seconds),
+        # One entry may take what it may take in the near store's byte budget.
         max_entry_bytes=settings.cache_max_bytes // MEMO_SHARE,
-        prefix=settings.shared_cache_prefix,
+        prefix=shared_namespace(settings),
         op_timeout=settings.shared_cache_timeout_seconds,
         observer=observability.observe_shared_cache,
+        secret=None if secret is None else secret.get_secret_value().encode(),
     )
     try:
         yield store
     finally:
         await store.close()
+
+
+def shared_namespace(settings: Settings) -> str:
+    """``SHARED_CACHE_PREFIX`` and the fingerprint of this deployment's upstream
+    (app/cache/namespace.py), so deployments sharing a Redis never mix answers."""
+    secret = settings.shared_cache_secret
+    return namespace(
+        settings.shared_cache_prefix,
+        upstreams=[public_url(url) for url in settings.allowed_prometheus_urls],
+        label_selector=settings.label_selector,
+        headers={
+            name: value.get_secret_value() for name, value in settings.prometheus_headers.items()
+        },
+        user=settings.prometheus_username,
+        secret=None if secret is None else secret.get_secret_value().encode(),
+    )

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     shared_cache_url: SecretStr | None = None
     shared_cache_prefix: str = Field(default="mla:", max_length=100)
     shared_cache_timeout_seconds: float = Field(default=0.25, gt=0, le=10)
+    # Signs the shared cache's entries (HMAC-SHA256), so one written by anyone else is a
+    # miss; unset: entries are validated only, and start-up warns (docs/security.md).
+    shared_cache_secret: SecretStr | None = None
 
     cache_ttl_seconds: float = Field(default=5.0, ge=0, le=3600)
     cache_max_entries: int = Field(default=10_000, ge=1, le=1_000_000)
