@@ -4,7 +4,9 @@ real Redis; stream subscribers of the same question included)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -13,11 +15,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.cache.store import Slots
 from app.settings import Settings
 from harness.processes import Service, uvicorn_app
 from harness.redis import REDIS_SERVER, RedisServer
 from tests.conftest import require_binary
 from tests.integration.test_stream import read_events
+from tests.support.fake_upstream import FakeUpstream
 
 pytestmark = pytest.mark.prometheus
 
@@ -102,3 +106,19 @@ async def test_stream_subscribers_of_a_question_first_asked_with_head_get_json(
     body = json.loads(update["data"])
     assert body["count"] == len(body["data"]) > 0
     assert float(update["id"]) == pytest.approx(body["data"][0]["timestamp"])
+
+
+async def test_after_a_head_the_stale_stand_in_is_the_whole_json(make_client):
+    # A fake upstream, so that it can fail on cue once the answer is no longer fresh.
+    with FakeUpstream("ok") as upstream:
+        settings = Settings(
+            prometheus_url=upstream.url, cache_ttl_seconds=1, cache_stale_seconds=300
+        )
+        async with make_client(settings) as client:
+            head = await client.head(P95, params={"time_range": "7m"})
+            await asyncio.sleep(Slots(1).fresh_until(time.time()) - time.time() + 0.05)
+            upstream.mode = "reset"
+            stale = await client.get(P95, params={"time_range": "7m"})
+    assert head.status_code == 200
+    assert stale.headers["x-cache"] == "STALE"
+    assert assert_whole_answer(stale)["stale"] is True
