@@ -94,7 +94,6 @@ def build_upstreams(
             ),
             observer=observability.observe_upstream if observability else None,
             max_bytes=settings.upstream_max_bytes,
-            gzip=settings.upstream_compression,
         )
         ranges = RangeCache(
             max_bytes=settings.range_cache_max_bytes,

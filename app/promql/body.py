@@ -5,10 +5,11 @@ ends, or a small gzip body that expands a thousandfold. ``read_body`` keeps at m
 ``limit`` bytes: an announced ``Content-Length`` above it is refused before reading, a
 body that grows past it is refused as soon as it does. The service asks for
 ``Accept-Encoding: identity`` unless ``UPSTREAM_COMPRESSION`` is on; a body encoded any
-other way than asked is refused, and a gzip body (when asked for) is decoded in a worker
-thread and refused as soon as its decoded size passes ``limit``.
+other way than the request asked for is refused (gzip is the only encoding taken), and a
+gzip body (when asked for) is decoded in a worker thread and refused as soon as its
+decoded size passes ``limit``.
 
-    body = await read_body(response, limit=64 << 20, gzip=False, upstream="http://p:9090")
+    body = await read_body(response, limit=64 << 20, upstream="http://p:9090")
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ IDENTITY = frozenset({"", "identity"})
 GUNZIP_PIECE = 1 << 20
 
 
-async def read_body(response: httpx.Response, *, limit: int, gzip: bool, upstream: str) -> bytes:
+async def read_body(response: httpx.Response, *, limit: int, upstream: str) -> bytes:
     """The body of ``response`` (closed afterwards), at most ``limit`` bytes once decoded."""
     try:
         encoding = response.headers.get("content-encoding", "").strip().lower()
-        if encoding not in IDENTITY and not (gzip and encoding == "gzip"):
+        if encoding not in IDENTITY and not (encoding == "gzip" and asked_for_gzip(response)):
             raise failures.unasked_encoding(upstream)
         if _announced(response) > limit:
             raise failures.too_large(upstream, limit)
@@ -39,6 +40,15 @@ async def read_body(response: httpx.Response, *, limit: int, gzip: bool, upstrea
         # Always in a worker thread: a small body can take long to expand.
         return await off_loop(LARGE, gunzip, raw, limit, upstream)
     return raw
+
+
+def asked_for_gzip(response: httpx.Response) -> bool:
+    """Whether the request's ``Accept-Encoding`` named gzip (not refused with ``q=0``)."""
+    for item in response.request.headers.get("accept-encoding", "").lower().split(","):
+        coding, _, weight = item.strip().partition(";")
+        if coding.strip() == "gzip" and weight.replace(" ", "") not in ("q=0", "q=0.0"):
+            return True
+    return False
 
 
 def _announced(response: httpx.Response) -> int:

@@ -115,8 +115,8 @@ class PrometheusClient:
     ``base_url`` may carry credentials (``http://user:pass@host``): httpx sends them as
     basic auth, and ``name`` (used in logs, metrics and answers) is the URL without them.
     ``ready_url``: what to GET for readiness instead of ``<base_url>/-/ready``.
-    ``max_bytes``: the largest answer kept (``UPSTREAM_MAX_BYTES``); ``gzip``: whether a
-    gzip answer is taken (the service asked for one, ``UPSTREAM_COMPRESSION``).
+    ``max_bytes``: the largest answer read, after decoding (``UPSTREAM_MAX_BYTES``); a
+    content encoding is taken only if the request asked for it, and only gzip.
     """
 
     def __init__(
@@ -132,11 +132,9 @@ class PrometheusClient:
         breaker: CircuitBreaker | None = None,
         observer: Observer | None = None,
         max_bytes: int = 64 << 20,
-        gzip: bool = False,
     ) -> None:
         self._http = http
         self._max_bytes = max_bytes
-        self._gzip = gzip
         self.base_url = base_url.rstrip("/")
         self._name = name or self.base_url
         self._ready_url = ready_url
@@ -248,9 +246,7 @@ class PrometheusClient:
             async with asyncio.timeout(self._total_timeout):
                 request = self._http.build_request(method, url, data=form)
                 response = await self._http.send(request, stream=True)
-                body = await read_body(
-                    response, limit=self._max_bytes, gzip=self._gzip, upstream=self.name
-                )
+                body = await read_body(response, limit=self._max_bytes, upstream=self.name)
         except (httpx.HTTPError, TimeoutError, UpstreamBadResponse) as exc:
             mapped = (
                 exc if isinstance(exc, UpstreamError) else failures.from_transport(exc, self.name)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import gzip
 import os
 
+import httpx
 import pytest
 
 from app.errors import UpstreamBadResponse
-from app.promql.body import GUNZIP_PIECE, gunzip
+from app.promql.body import GUNZIP_PIECE, asked_for_gzip, gunzip
 
 
 @pytest.mark.parametrize("size", [0, 10, GUNZIP_PIECE - 1, GUNZIP_PIECE, 3 * GUNZIP_PIECE + 7])
@@ -29,3 +30,20 @@ def test_a_cut_or_garbled_gzip_body_is_a_bad_answer():
         gunzip(whole[: len(whole) // 2], 1 << 20, "u")
     with pytest.raises(UpstreamBadResponse, match="undecodable"):
         gunzip(b"\x1f\x8b" + bytes(40), 1 << 20, "u")
+
+
+@pytest.mark.parametrize(
+    ("accept", "asked"),
+    [
+        ("identity", False),
+        ("gzip", True),
+        ("gzip, deflate, br", True),
+        ("br;q=1.0, GZIP;q=0.5", True),
+        ("gzip;q=0", False),
+        ("", False),
+    ],
+)
+def test_gzip_is_taken_only_where_the_request_asked_for_it(accept: str, asked: bool):
+    headers = {"Accept-Encoding": accept} if accept else {}
+    request = httpx.Request("POST", "http://upstream/api/v1/query", headers=headers)
+    assert asked_for_gzip(httpx.Response(200, request=request)) is asked
