@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,17 @@ def pipelined_stream_then_close(svc: Service) -> bytes:
             b"GET /health/live HTTP/1.1\r\nHost: t\r\n\r\n"
         )
         return sock.recv(4096).partition(b"\r\n")[0]
+
+
+def stream_then_reset(svc: Service) -> bytes:
+    """GET the stream, read its start, and reset the connection (RST, no FIN)."""
+    host, port = svc.url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=5)
+    sock.sendall(b"GET /api/metrics/stream/?interval=1&time_range=6h HTTP/1.1\r\nHost: t\r\n\r\n")
+    status = sock.recv(4096).partition(b"\r\n")[0]
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+    return status
 
 
 def stream_clients(client: httpx.Client) -> float:
@@ -65,6 +77,19 @@ def test_a_request_pipelined_behind_a_stream_does_not_keep_its_slot(
     assert statuses == [b"HTTP/1.1 200 OK"] * 3
     assert left_open == 0  # with no connection open, no stream counted
     assert status == 200
+
+
+def test_streams_reset_by_their_clients_give_their_slots_back(prometheus, tmp_path: Path):
+    with (
+        service(tmp_path, prometheus.url, STREAM_MAX_CLIENTS="3") as svc,
+        httpx.Client(base_url=svc.url, timeout=10) as client,
+    ):
+        statuses = [stream_then_reset(svc) for _ in range(3)]
+        left_open = settled_stream_clients(client)
+        again = stream_then_reset(svc)
+    assert statuses == [b"HTTP/1.1 200 OK"] * 3
+    assert left_open == 0
+    assert again == b"HTTP/1.1 200 OK"
 
 
 async def follow(client: httpx.AsyncClient, params: dict[str, str], seconds: float, **kw) -> int:
