@@ -152,6 +152,14 @@ class Settings(BaseSettings):
                 raise ValueError(f"not an http(s) URL: {url!r}")
         return [normalize_url(url) for url in urls]
 
+    @field_validator("shared_cache_secret")
+    @classmethod
+    def _check_cache_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # (The message never holds the value: start-up errors are printed.)
+        if value is not None and len(value.get_secret_value().strip()) < 16:
+            raise ValueError("must be at least 16 characters (32 or more random ones)")
+        return value
+
     @field_validator("label_selector")
     @classmethod
     def _check_selector(cls, value: str) -> str:

@@ -10,7 +10,7 @@ import uuid
 import httpx
 import orjson
 import pytest
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 from redis.asyncio import Redis
 
 from app.cache.codec import EntryCodec
@@ -172,3 +172,33 @@ async def test_without_a_secret_start_up_warns_once(
     async with make_client(settings.model_copy(update={"shared_cache_secret": SecretStr(SECRET)})):
         pass
     assert not [r for r in caplog.records if "SHARED_CACHE_SECRET" in r.getMessage()]
+
+
+@pytest.mark.parametrize("secret", ["", "   ", "short"])
+def test_a_secret_too_short_to_sign_with_stops_start_up_without_being_shown(secret: str):
+    with pytest.raises(ValidationError) as refused:
+        Settings(shared_cache_secret=secret)
+    (problem,) = refused.value.errors()
+    assert problem["loc"] == ("shared_cache_secret",)
+    assert "16 characters" in problem["msg"]
+    assert secret.strip() == "" or secret not in problem["msg"]
+
+
+async def test_redis_keeps_no_entry_over_the_per_key_share_of_cache_max_bytes(
+    prometheus, redis_server: RedisServer, raw_redis: Redis, make_client: ClientFactory
+):
+    settings = deployment(
+        prometheus, redis_server, f"bound-{uuid.uuid4().hex[:8]}:", cache_max_bytes=1 << 20
+    )
+    per_key = settings.cache_max_bytes // 16
+    async with make_client(settings) as client:
+        large = await client.get(P95 + "range/", params={"duration": "3h", "step": "15s"})
+        small = await client.get(P95, params=QUESTION)
+    assert large.status_code == small.status_code == 200
+    assert len(large.content) > per_key > len(small.content)
+    kept = [
+        key async for key in raw_redis.scan_iter(match=f"{settings.shared_cache_prefix}*entry:*")
+    ]
+    assert len(kept) == 1
+    assert b"time_range=7m" in kept[0]
+    assert await raw_redis.strlen(kept[0]) <= per_key
