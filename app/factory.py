@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app import __version__
 from app.cache.core import ResponseCache
 from app.cache.layer import HttpCache, query_models
-from app.cache.namespace import namespace
+from app.cache.namespace import namespace_of, secret_of
 from app.cache.shared import RedisStore
 from app.cache.store import LocalStore, ResponseStore, Slots
 from app.http import handlers, openapi
@@ -286,7 +286,7 @@ async def open_shared_store(
     if settings.shared_cache_url is None:
         yield None
         return
-    secret = settings.shared_cache_secret
+    secret = secret_of(settings)
     if secret is None:
         logger.warning(
             "SHARED_CACHE_SECRET is not set: entries read from the shared cache are "
@@ -295,30 +295,15 @@ async def open_shared_store(
     store = RedisStore(
         settings.shared_cache_url.get_secret_value(),
         slots=Slots(settings.cache_ttl_seconds, settings.cache_stale_seconds),
-        # One entry may take what it may take in the near store's byte budget.
+        # A share of CACHE_MAX_BYTES per key: Redis grows by at most that per question
+        # asked in a TTL slot and its stale period (docs/deploy.md#redis).
         max_entry_bytes=settings.cache_max_bytes // MEMO_SHARE,
-        prefix=shared_namespace(settings),
+        prefix=namespace_of(settings),
         op_timeout=settings.shared_cache_timeout_seconds,
         observer=observability.observe_shared_cache,
-        secret=None if secret is None else secret.get_secret_value().encode(),
+        secret=secret,
     )
     try:
         yield store
     finally:
         await store.close()
-
-
-def shared_namespace(settings: Settings) -> str:
-    """``SHARED_CACHE_PREFIX`` and the fingerprint of this deployment's upstream
-    (app/cache/namespace.py), so deployments sharing a Redis never mix answers."""
-    secret = settings.shared_cache_secret
-    return namespace(
-        settings.shared_cache_prefix,
-        upstreams=[public_url(url) for url in settings.allowed_prometheus_urls],
-        label_selector=settings.label_selector,
-        headers={
-            name: value.get_secret_value() for name, value in settings.prometheus_headers.items()
-        },
-        user=settings.prometheus_username,
-        secret=None if secret is None else secret.get_secret_value().encode(),
-    )

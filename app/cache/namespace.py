@@ -23,6 +23,8 @@ from collections.abc import Iterable, Mapping
 
 import orjson
 
+from app.settings import Settings, public_url
+
 FINGERPRINT_CHARS = 16
 CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization"})
 
@@ -54,3 +56,23 @@ def namespace(
     else:
         digest = hmac.new(secret, described, hashlib.sha256).hexdigest()
     return f"{prefix}{digest[:FINGERPRINT_CHARS]}:"
+
+
+def secret_of(settings: Settings) -> bytes | None:
+    """``SHARED_CACHE_SECRET`` as the key of the shared cache's HMACs."""
+    secret = settings.shared_cache_secret
+    return None if secret is None else secret.get_secret_value().encode()
+
+
+def namespace_of(settings: Settings) -> str:
+    """The namespace of the deployment ``settings`` describe."""
+    return namespace(
+        settings.shared_cache_prefix,
+        upstreams=[public_url(url) for url in settings.allowed_prometheus_urls],
+        label_selector=settings.label_selector,
+        headers={
+            name: value.get_secret_value() for name, value in settings.prometheus_headers.items()
+        },
+        user=settings.prometheus_username,
+        secret=secret_of(settings),
+    )
