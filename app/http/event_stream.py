@@ -57,14 +57,20 @@ class EventStream(Response):
             finally:
                 for task in (pump, listen):
                     task.cancel()
-                await asyncio.gather(pump, listen, return_exceptions=True)
+                pumped, _ = await asyncio.gather(pump, listen, return_exceptions=True)
+            if isinstance(pumped, Exception):  # a fault of the service's own: not hidden
+                raise pumped
         finally:
             self.ticket.close()
 
     async def _pump(self, scope: Scope, send: Send) -> None:
         """Send until the stream ends; a failed write means the client is gone."""
         hub, channel = self.ticket.hub, self.ticket.channel
-        start = {"type": "http.response.start", "status": 200, "headers": self.raw_headers}
+        start = {
+            "type": "http.response.start",
+            "status": self.status_code,
+            "headers": self.raw_headers,
+        }
         try:
             await send(start)
             await _chunk(send, f"retry: {self.retry_ms}\n\n".encode())
