@@ -4,7 +4,7 @@ The slot (``Ticket``) is given back in a ``finally`` around the whole response, 
 released however the stream ends: the client closes (``http.disconnect``), a write
 fails (the connection reset, or closed under a request pipelined behind the stream,
 which some servers never report as a disconnect), the connection is found closed
-(``connection_closed``), or the server stops.
+(``connection_closed``), or the server stops. A HEAD gets the headers and ends.
 
     return EventStream(ticket, heartbeat=15, retry_ms=15000, headers={...})
 """
@@ -16,9 +16,10 @@ import contextlib
 from collections.abc import Mapping
 
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from app.http.connection import connection_closed
+from app.http.headers import HEAD_SLOT
 from app.http.stream import Ticket
 
 KEEP_ALIVE = b": keep-alive\n\n"
@@ -49,6 +50,10 @@ class EventStream(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
+            if scope.get(HEAD_SLOT):  # the headers, and done: a HEAD must end
+                await send(self._start())
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
             self.ticket.channel.start()
             pump = asyncio.ensure_future(self._pump(scope, send))
             listen = asyncio.ensure_future(_disconnected(receive))
@@ -66,13 +71,8 @@ class EventStream(Response):
     async def _pump(self, scope: Scope, send: Send) -> None:
         """Send until the stream ends; a failed write means the client is gone."""
         hub, channel = self.ticket.hub, self.ticket.channel
-        start = {
-            "type": "http.response.start",
-            "status": self.status_code,
-            "headers": self.raw_headers,
-        }
         try:
-            await send(start)
+            await send(self._start())
             await _chunk(send, f"retry: {self.retry_ms}\n\n".encode())
             seen = 0
             while not (hub.closing.is_set() or channel.ended or connection_closed(scope)):
@@ -83,6 +83,11 @@ class EventStream(Response):
             return
         with contextlib.suppress(OSError, RuntimeError):
             await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+    def _start(self) -> Message:
+        headers = self.raw_headers
+        return {"type": "http.response.start", "status": self.status_code, "headers": headers}
 
 
 async def _chunk(send: Send, body: bytes) -> None:

@@ -187,3 +187,17 @@ async def test_300_distinct_streams_from_many_addresses_follow_at_most_stream_ma
     with service(tmp_path, prometheus.url, STREAM_MAX_KEYS="20", **TIGHT_UPSTREAM) as svc:
         attack = await distinct_streams_and_ordinary_requests(svc.url, 300, address)
     assert_bounded(attack, 20)
+
+
+def test_a_head_of_the_stream_ends_and_frees_its_slot(prometheus, tmp_path: Path):
+    # An uptime checker's HEADs, on one kept-alive connection, with room for one stream.
+    with (
+        service(tmp_path, prometheus.url, STREAM_MAX_CLIENTS="1") as svc,
+        httpx.Client(base_url=svc.url, timeout=5) as client,
+    ):
+        heads = [client.head(STREAM, params={"time_range": "6h"}) for _ in range(3)]
+        with client.stream("GET", STREAM, params={"time_range": "6h"}) as stream:
+            status = stream.status_code
+    assert [head.status_code for head in heads] == [200] * 3
+    assert all(head.headers["content-type"].startswith("text/event-stream") for head in heads)
+    assert status == 200
