@@ -84,7 +84,6 @@ class EventStream(Response):
         with contextlib.suppress(OSError, RuntimeError):
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-
     def _start(self) -> Message:
         headers = self.raw_headers
         return {"type": "http.response.start", "status": self.status_code, "headers": headers}
