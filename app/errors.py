@@ -6,7 +6,7 @@ handler per family (``app/http/handlers.py``) turns it into the JSON error body
 
     ServiceError
      ├── InvalidParameter        400  a query parameter is malformed or out of bounds
-     ├── TooManyStreams          503  STREAM_MAX_CLIENTS live streams are open already
+     ├── TooManyStreams          503  a live-stream limit (STREAM_MAX_*) is reached
      └── UpstreamError           502  Prometheus did not give a usable answer
           ├── UpstreamUnavailable 503  connection refused, reset, DNS failure
           ├── UpstreamTimeout     504  no answer within the configured timeout
@@ -49,16 +49,30 @@ class InvalidParameter(ServiceError):
 
 
 class TooManyStreams(ServiceError):
-    """Every live-stream slot is taken; the client should retry later or poll."""
+    """A live-stream limit is reached; the client should retry later or poll.
+
+    ``setting`` names the limit: ``STREAM_MAX_CLIENTS`` (streams in all),
+    ``STREAM_MAX_PER_CLIENT`` (from one client address) or ``STREAM_MAX_KEYS`` (distinct
+    questions followed at once).
+    """
 
     status_code = 503
 
-    def __init__(self, limit: int, *, retry_after: int) -> None:
+    def __init__(
+        self, limit: int, *, retry_after: int, setting: str = "STREAM_MAX_CLIENTS"
+    ) -> None:
+        what = _STREAM_LIMITS.get(setting, "live streams are open")
         super().__init__(
-            f"{limit} live streams are open, the most this server allows (STREAM_MAX_CLIENTS); "
+            f"{limit} {what}, the most this server allows ({setting}); "
             "retry later or poll /api/metrics/percentiles/",
             details={"limit": limit, "retry_after": retry_after},
         )
+
+
+_STREAM_LIMITS = {
+    "STREAM_MAX_PER_CLIENT": "live streams are open from this client address",
+    "STREAM_MAX_KEYS": "distinct stream questions are followed",
+}
 
 
 class UpstreamError(ServiceError):

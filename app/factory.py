@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from typing import Any
@@ -21,9 +22,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app import __version__
 from app.cache.core import ResponseCache
 from app.cache.layer import HttpCache, query_models
+from app.cache.namespace import namespace_of, secret_of
 from app.cache.shared import RedisStore
 from app.cache.store import LocalStore, ResponseStore, Slots
 from app.http import handlers, openapi
+from app.http.connection import note_connection
 from app.http.headers import DefaultHeadersMiddleware, HeadMiddleware
 from app.http.paths import TrailingSlashMiddleware
 from app.http.stream import StreamHub
@@ -42,6 +45,8 @@ from app.services.kinds import HistogramKinds
 from app.services.settled import SettledCache
 from app.settings import Settings, public_url
 from app.state import AppState
+
+logger = logging.getLogger(__name__)
 
 # The key memo gets this share of CACHE_MAX_BYTES; stored answers the rest.
 MEMO_SHARE = 16
@@ -93,6 +98,7 @@ def build_upstreams(
                 cooldown=settings.circuit_open_seconds,
             ),
             observer=observability.observe_upstream if observability else None,
+            max_bytes=settings.upstream_max_bytes,
         )
         ranges = RangeCache(
             max_bytes=settings.range_cache_max_bytes,
@@ -148,6 +154,8 @@ def build_state(
         ),
         streams=StreamHub(
             limit=settings.stream_max_clients,
+            max_keys=settings.stream_max_keys,
+            max_per_client=settings.stream_max_per_client,
             on_change=observability.stream_clients.set if observability else None,
         ),
         profiles=profiles or load_registry(settings),
@@ -198,6 +206,8 @@ class ServiceApp(FastAPI):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self  # what Starlette sets; the metrics layer reads the routes there
+        if scope["type"] == "http":
+            note_connection(scope, send)  # (live streams ask it; app/http/connection.py)
         if (
             self.root_prefix
             and scope["type"] in ("http", "websocket")
@@ -293,13 +303,22 @@ async def open_shared_store(
     if settings.shared_cache_url is None:
         yield None
         return
+    secret = secret_of(settings)
+    if secret is None:
+        logger.warning(
+            "SHARED_CACHE_SECRET is not set: entries read from the shared cache are "
+            "checked but not authenticated, so whoever can write to it can plant answers"
+        )
     store = RedisStore(
         settings.shared_cache_url.get_secret_value(),
         slots=Slots(settings.cache_ttl_seconds, settings.cache_stale_seconds),
+        # A share of CACHE_MAX_BYTES per key: Redis grows by at most that per question
+        # asked in a TTL slot and its stale period (docs/deploy.md#redis).
         max_entry_bytes=settings.cache_max_bytes // MEMO_SHARE,
-        prefix=settings.shared_cache_prefix,
+        prefix=namespace_of(settings),
         op_timeout=settings.shared_cache_timeout_seconds,
         observer=observability.observe_shared_cache,
+        secret=secret,
     )
     try:
         yield store

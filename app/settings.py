@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     shared_cache_url: SecretStr | None = None
     shared_cache_prefix: str = Field(default="mla:", max_length=100)
     shared_cache_timeout_seconds: float = Field(default=0.25, gt=0, le=10)
+    # Signs the shared cache's entries (HMAC-SHA256), so one written by anyone else is a
+    # miss; unset: entries are validated only, and start-up warns (docs/security.md).
+    shared_cache_secret: SecretStr | None = None
 
     cache_ttl_seconds: float = Field(default=5.0, ge=0, le=3600)
     cache_max_entries: int = Field(default=10_000, ge=1, le=1_000_000)
@@ -78,6 +81,11 @@ class Settings(BaseSettings):
     range_cache_settle_seconds: float = Field(default=60.0, ge=0, le=3600)
     # Live streams (GET /api/metrics/stream/) open at once; beyond it a 503 with Retry-After.
     stream_max_clients: int = Field(default=1000, ge=1, le=100_000)
+    # Streams open at once from one client address (behind a proxy, the address uvicorn
+    # takes from X-Forwarded-For, see docs/security.md), and distinct stream questions
+    # followed at once (one polling loop each); beyond either a 503 with Retry-After.
+    stream_max_per_client: int = Field(default=100, ge=1, le=100_000)
+    stream_max_keys: int = Field(default=100, ge=1, le=100_000)
     # Seconds between comment lines on an idle stream, so proxies keep it open.
     stream_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
     # Values (models x points) one range or history answer may hold; larger asks get a 400.
@@ -85,6 +93,9 @@ class Settings(BaseSettings):
     # gzip from Prometheus costs both sides CPU (a few ms per bucket-rate answer); it pays
     # only over a slow link, so it is off unless asked for.
     upstream_compression: bool = False
+    # The largest upstream answer read (after decoding); larger ones are a 502 naming it.
+    # The default holds a range answer of the default MAX_RESPONSE_POINTS.
+    upstream_max_bytes: int = Field(default=64 << 20, ge=1 << 20, le=16 << 30)
 
     upstream_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     upstream_connect_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
@@ -147,6 +158,14 @@ class Settings(BaseSettings):
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"not an http(s) URL: {url!r}")
         return [normalize_url(url) for url in urls]
+
+    @field_validator("shared_cache_secret")
+    @classmethod
+    def _check_cache_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # (The message never holds the value: start-up errors are printed.)
+        if value is not None and len(value.get_secret_value().strip()) < 16:
+            raise ValueError("must be at least 16 characters (32 or more random ones)")
+        return value
 
     @field_validator("label_selector")
     @classmethod

@@ -17,6 +17,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from app.cache.entries import entry_of
 from app.cache.store import Entry, LocalStore, ResponseStore
 
 Header = tuple[bytes, bytes]
@@ -34,13 +35,10 @@ class Rendered:
     error: Exception | None = None
     stored_at: float | None = None  # set when another replica rendered it (a shared hit)
 
-    @property
-    def storable(self) -> bool:
-        """Not when the app said ``Cache-Control: no-store`` (a partial answer)."""
-        return all(
-            not (name.lower() == b"cache-control" and b"no-store" in value)
-            for name, value in self.headers
-        )
+    def entry(self, stored_at: float) -> Entry | None:
+        """What the cache keeps of this answer; None when it must not be kept
+        (see ``app/cache/entries.py``)."""
+        return entry_of(self.status, self.headers, self.body, stored_at=stored_at)
 
     @staticmethod
     def of(entry: Entry) -> Rendered:
@@ -166,8 +164,8 @@ class ResponseCache:
     async def _render_and_keep(self, key: str, render: Render) -> Rendered:
         self._event("miss")
         rendered = await render()
-        if rendered.status == 200 and rendered.storable:
-            entry = Entry(rendered.body, rendered.headers, self.now())
+        entry = rendered.entry(self.now())
+        if entry is not None:
             self.near.keep(key, entry)
             self._size(len(self.near))
             if self.shared is not None:

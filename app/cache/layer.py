@@ -7,7 +7,9 @@ parameters are not cached and go on to FastAPI for their 400). Then:
 
 - a fresh entry in the near store is answered here: no FastAPI, no routing;
 - otherwise the shared store is asked, and a miss is rendered once (single-flight, see
-  ``app/cache/core.py``) by running ``app`` with no client attached;
+  ``app/cache/core.py``) by running ``app`` with no client attached, always as a GET
+  (a HEAD is answered from the GET answer, its body dropped); only a whole JSON 200 is
+  kept (``app/cache/entries.py``);
 - when rendering fails with an ``UpstreamError`` (the error handler notes the exception
   in the scope), the last good answer is served marked ``"stale": true``.
 
@@ -220,7 +222,7 @@ class HttpCache:
                 headers = answer_headers(stale.headers, b"STALE", 0, age, self.vary)
                 await send_body(send, 200, headers, mark_stale(stale.body))
                 return
-        if rendered.status == 200 and rendered.storable:
+        if rendered.entry(cache.now()) is not None:  # (a MISS with its max-age)
             await self._send_fresh(
                 send, cache, rendered.headers, rendered.body, cache.now(), b"MISS"
             )
@@ -259,7 +261,9 @@ class HttpCache:
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
-        inner = {**scope, ERRORS_SLOT: errors, RENDER_SLOT: True}
+        # Always a GET, whatever the client sent: the answer is kept for everyone, and a
+        # HEAD's is derived from it (the caller's ``send`` drops the body).
+        inner = {**scope, "method": "GET", ERRORS_SLOT: errors, RENDER_SLOT: True}
         await self.app(inner, receive, capture)
         headers = tuple((bytes(k), bytes(v)) for k, v in start.get("headers", []))
         error = errors[-1] if errors else None

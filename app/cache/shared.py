@@ -4,8 +4,10 @@
 store's TTL-slot semantics, so every replica answers from one cache and renders each
 question at most once per slot:
 
-- ``<prefix>entry:<key>`` holds an entry (``encode_entry``) until the end of its slot
-  plus ``stale_seconds`` (``SET ... PX``);
+- ``<prefix>entry:<key>`` holds an entry (``EntryCodec.encode``, app/cache/codec.py)
+  until the end of its slot plus ``stale_seconds`` (``SET ... PX``), at most
+  ``max_entry_bytes``; what is read back is decoded only if this service could have
+  written it (validated, and signed with ``secret``), else it is a miss;
 - ``<prefix>lock:<key>`` is the render claim (``SET NX PX``, released only by its owner);
 - ``<prefix>done:<key>`` is a pub/sub channel: ``put`` publishes the entry there and a
   ``release`` publishes an empty message, so waiters wake at once.
@@ -31,7 +33,6 @@ import asyncio
 import logging
 import math
 import secrets
-import struct
 import time
 from collections.abc import Awaitable, Callable
 from enum import Enum
@@ -42,7 +43,8 @@ from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from app.cache.store import Entry, Header, Slots, StoreHealth
+from app.cache.codec import EntryCodec
+from app.cache.store import Entry, Slots, StoreHealth
 
 logger = logging.getLogger(__name__)
 
@@ -51,44 +53,6 @@ Observer = Callable[[str, str, float], None]
 outcome in hit/miss/ok/error/skipped. Called once per Redis call; it must not raise."""
 
 T = TypeVar("T")
-
-# --- entry encoding -------------------------------------------------------------------
-# version (u8) | stored_at (f64) | header count (u16) | per header: name length (u16),
-# value length (u32), name, value | body. Big-endian; floats round-trip exactly.
-VERSION: Final = 1
-_FIXED = struct.Struct(">BdH")
-_HEADER = struct.Struct(">HI")
-
-
-def encode_entry(entry: Entry) -> bytes:
-    """The bytes kept in Redis for ``entry``; ``decode_entry`` reverses it exactly."""
-    parts = [_FIXED.pack(VERSION, entry.stored_at, len(entry.headers))]
-    for name, value in entry.headers:
-        parts += [_HEADER.pack(len(name), len(value)), name, value]
-    parts.append(entry.body)
-    return b"".join(parts)
-
-
-def decode_entry(data: bytes) -> Entry | None:
-    """The entry ``encode_entry`` wrote, or None for anything else (another version)."""
-    try:
-        version, stored_at, count = _FIXED.unpack_from(data)
-        if version != VERSION:
-            return None
-        offset = _FIXED.size
-        headers: list[Header] = []
-        for _ in range(count):
-            name_length, value_length = _HEADER.unpack_from(data, offset)
-            offset += _HEADER.size
-            name = data[offset : offset + name_length]
-            value = data[offset + name_length : offset + name_length + value_length]
-            offset += name_length + value_length
-            headers.append((name, value))
-    except struct.error:
-        return None
-    if offset > len(data):
-        return None
-    return Entry(bytes(data[offset:]), tuple(headers), stored_at)
 
 
 # --- circuit breaker ------------------------------------------------------------------
@@ -134,6 +98,14 @@ class _Failed(Enum):
 
 FAILED: Final = _Failed.FAILED
 
+# The entry, unless it is larger than an entry may be (never read a planted giant).
+_GET = """
+if redis.call('strlen', KEYS[1]) > tonumber(ARGV[1]) then
+  return false
+end
+return redis.call('get', KEYS[1])
+"""
+
 # Delete the claim only while it is still ours, and wake the waiters.
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
@@ -167,8 +139,10 @@ class RedisStore:
         cooldown: float = 2.0,
         observer: Observer | None = None,
         clock: Callable[[], float] = time.time,
+        secret: bytes | None = None,
     ) -> None:
         self.slots = slots
+        self.codec = EntryCodec(secret=secret, clock=clock)
         self.max_entry_bytes = max_entry_bytes
         self.prefix = prefix
         self.op_timeout = op_timeout
@@ -183,6 +157,7 @@ class RedisStore:
             retry=Retry(NoBackoff(), 0),
         )
         self._release = self._redis.register_script(_RELEASE)
+        self._get_capped = self._redis.register_script(_GET)
         self._tokens: dict[str, str] = {}
 
     async def close(self) -> None:
@@ -202,7 +177,8 @@ class RedisStore:
         milliseconds = math.ceil((self.slots.kept_until(entry.stored_at) - self.clock()) * 1000)
         if milliseconds <= 0 or entry.size(key) > self.max_entry_bytes:
             return
-        await self._run("put", lambda: self._set(key, encode_entry(entry), milliseconds), _ok)
+        data = self.codec.encode(self._entry(key), entry)
+        await self._run("put", lambda: self._set(key, data, milliseconds), _ok)
 
     async def claim(self, key: str, seconds: float) -> bool:
         token = secrets.token_hex(16)
@@ -272,8 +248,8 @@ class RedisStore:
         return result
 
     async def _get(self, key: str) -> Entry | None:
-        data = await self._redis.get(self._entry(key))
-        return decode_entry(data) if isinstance(data, bytes) else None
+        data = await self._get_capped(keys=[self._entry(key)], args=[self.max_entry_bytes])
+        return self._decode(key, data)
 
     async def _get_fresh(self, key: str) -> Entry | None:
         return self._fresh_only(await self._get(key))
@@ -300,19 +276,19 @@ class RedisStore:
                 entry, claimed = await self._look(key)
             if entry is not None or not claimed:
                 return entry
-            return await self._listen(pubsub, deadline)
+            return await self._listen(key, pubsub, deadline)
         finally:
             await asyncio.shield(_close_pubsub(pubsub))
 
     async def _look(self, key: str) -> tuple[Entry | None, bool]:
         """The fresh entry for ``key``, and whether someone holds the claim on it."""
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.get(self._entry(key))
+            pipe.eval(_GET, 1, self._entry(key), self.max_entry_bytes)
             pipe.exists(self._lock(key))
             data, claimed = await pipe.execute()
-        return self._fresh_only(decode_entry(data) if data else None), bool(claimed)
+        return self._fresh_only(self._decode(key, data)), bool(claimed)
 
-    async def _listen(self, pubsub: PubSub, deadline: float) -> Entry | None:
+    async def _listen(self, key: str, pubsub: PubSub, deadline: float) -> Entry | None:
         loop = asyncio.get_running_loop()
         while (remaining := deadline - loop.time()) > 0:
             message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=remaining)
@@ -320,11 +296,18 @@ class RedisStore:
                 continue
             if not message["data"]:  # released without storing a fresh answer
                 return None
-            if (entry := self._fresh_only(decode_entry(message["data"]))) is not None:
+            if (entry := self._fresh_only(self._decode(key, message["data"]))) is not None:
                 return entry
         return None
 
     # helpers --------------------------------------------------------------------------
+    def _decode(self, key: str, data: object) -> Entry | None:
+        """The entry in ``data`` if it is one this service could have written, and not
+        larger than an entry may be (app/cache/codec.py)."""
+        if not isinstance(data, bytes) or len(data) > self.max_entry_bytes:
+            return None
+        return self.codec.decode(self._entry(key), data)
+
     def _fresh_only(self, entry: Entry | None) -> Entry | None:
         return entry if entry is not None and self.slots.is_fresh(entry, self.clock()) else None
 

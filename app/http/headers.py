@@ -12,6 +12,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.cache.layer import RENDER_SLOT
 
+HEAD_SLOT = "mla.head"
+"""Set in the scope of a HEAD run as a GET, for answers that never end (a live stream)."""
 NOSNIFF = (b"x-content-type-options", b"nosniff")
 NO_STORE = (b"cache-control", b"no-store")
 
@@ -30,7 +32,7 @@ class HeadMiddleware:
                 message = {**message, "body": b""}
             await send(message)
 
-        await self.app({**scope, "method": "GET"}, receive, without_body)
+        await self.app({**scope, "method": "GET", HEAD_SLOT: True}, receive, without_body)
 
 
 class DefaultHeadersMiddleware:

@@ -5,9 +5,12 @@ parameters, fetched through the service's own front stack, so it comes from the
 response cache: every subscriber with the same parameters (on every replica, with a
 shared cache) shares one upstream evaluation per TTL slot.
 
-``StreamHub`` counts open streams (at most ``STREAM_MAX_CLIENTS``) and ends them all
-when the server is asked to stop: uvicorn waits for open responses before it shuts
-down, so the hub chains onto its SIGTERM/SIGINT handlers.
+``StreamHub`` counts open streams (at most ``STREAM_MAX_CLIENTS``, and
+``STREAM_MAX_PER_CLIENT`` from one client address), runs one polling loop per distinct
+question (``app/http/channels.py``, at most ``STREAM_MAX_KEYS`` of them) and ends them
+all when the server is asked to stop: uvicorn waits for open responses before it shuts
+down, so the hub chains onto its SIGTERM/SIGINT handlers. ``EventStream``
+(``app/http/event_stream.py``) holds a stream's slot exactly as long as its connection.
 """
 
 from __future__ import annotations
@@ -15,46 +18,103 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import datetime
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
-import orjson
 from starlette.types import ASGIApp, Message, Scope
 
 from app.errors import TooManyStreams
+from app.http.channels import Channel, Poll
 
 PERCENTILES_PATH = "/api/metrics/percentiles/"
 Handler = Callable[[int, FrameType | None], Any] | int | None
+PER_CLIENT = "STREAM_MAX_PER_CLIENT"
+KEYS = "STREAM_MAX_KEYS"
 
 
 class StreamHub:
-    """Open streams, bounded, and one event that ends them all at shutdown."""
+    """Open streams and their channels, bounded, and one event that ends them all.
 
-    def __init__(self, *, limit: int, on_change: Callable[[int], None] | None = None) -> None:
+    Limits, each a 503 ``TooManyStreams`` naming its setting: ``limit`` streams in all
+    (``STREAM_MAX_CLIENTS``), ``max_per_client`` from one client address
+    (``STREAM_MAX_PER_CLIENT``), ``max_keys`` distinct questions, each followed by one
+    polling loop (``STREAM_MAX_KEYS``).
+    """
+
+    def __init__(
+        self,
+        *,
+        limit: int,
+        max_keys: int = 100,
+        max_per_client: int = 100,
+        on_change: Callable[[int], None] | None = None,
+    ) -> None:
         self.limit = limit
+        self.max_keys = max_keys
+        self.max_per_client = max_per_client
         self.open = 0
         self.closing = asyncio.Event()
         self._changed = on_change or (lambda count: None)
+        self._per_client: Counter[str] = Counter()
+        self._channels: dict[Hashable, Channel] = {}
 
-    def check(self, retry_after: int) -> None:
-        """``TooManyStreams`` when no slot is free (or the server is stopping)."""
+    def check(self, retry_after: int, *, question: Hashable = None, client: str = "") -> None:
+        """``TooManyStreams`` when a stream for ``question`` from ``client`` would pass a
+        limit (or the server is stopping)."""
         if self.open >= self.limit or self.closing.is_set():
             raise TooManyStreams(self.limit, retry_after=retry_after)
+        if self._per_client[client] >= self.max_per_client:
+            raise TooManyStreams(self.max_per_client, retry_after=retry_after, setting=PER_CLIENT)
+        if question not in self._channels and len(self._channels) >= self.max_keys:
+            raise TooManyStreams(self.max_keys, retry_after=retry_after, setting=KEYS)
 
-    @contextlib.contextmanager
-    def slot(self, retry_after: int) -> Iterator[None]:
-        """Hold one stream slot; ``TooManyStreams`` when none is free."""
-        self.check(retry_after)
+    def reserve(
+        self,
+        question: Hashable,
+        client: str,
+        poll: Poll,
+        *,
+        interval: float,
+        retry_after: int,
+        name: str,
+    ) -> Ticket:
+        """Check the limits and take a slot now (no await in between, so a burst cannot
+        pass them); the slot is held until the ticket is closed."""
+        self.check(retry_after, question=question, client=client)
+        channel = self._channels.get(question)
+        if channel is None:
+            channel = self._channels[question] = Channel(poll, interval=interval, name=name)
+        channel.subscribers += 1
+        self._per_client[client] += 1
         self.open += 1
         self._changed(self.open)
-        try:
-            yield
-        finally:
-            self.open -= 1
-            self._changed(self.open)
+        return Ticket(self, question, client, channel)
+
+    def release(self, ticket: Ticket) -> None:
+        self.open -= 1
+        self._changed(self.open)
+        self._per_client[ticket.client] -= 1
+        if self._per_client[ticket.client] <= 0:
+            del self._per_client[ticket.client]
+        ticket.channel.subscribers -= 1
+        if ticket.channel.subscribers <= 0:
+            ticket.channel.stop()
+            if self._channels.get(ticket.question) is ticket.channel:
+                del self._channels[ticket.question]
+
+    @property
+    def questions(self) -> int:
+        """Distinct questions followed now (one polling loop each)."""
+        return len(self._channels)
+
+    def close(self) -> None:
+        """End every stream (the server is stopping)."""
+        self.closing.set()
+        for channel in list(self._channels.values()):
+            channel.stop()
 
     @contextlib.contextmanager
     def closing_on_signals(self) -> Iterator[None]:
@@ -62,7 +122,7 @@ class StreamHub:
         previous: dict[signal.Signals, Handler] = {}
 
         def close(signum: int, frame: FrameType | None) -> None:
-            self.closing.set()
+            self.close()
             handler = previous.get(signal.Signals(signum))
             if callable(handler):
                 handler(signum, frame)
@@ -73,9 +133,25 @@ class StreamHub:
         try:
             yield
         finally:
-            self.closing.set()
+            self.close()
             for sig, handler in previous.items():
                 signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
+
+@dataclass(eq=False)
+class Ticket:
+    """One stream's slot; ``close()`` gives it back, once, however the stream ended."""
+
+    hub: StreamHub
+    question: Hashable
+    client: str
+    channel: Channel
+    closed: bool = False
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.hub.release(self)
 
 
 async def fetch(
@@ -114,45 +190,3 @@ async def fetch(
 
     await front(inner, receive, send)
     return status, b"".join(chunks)
-
-
-def event(name: str, data: bytes, ident: str | None = None) -> bytes:
-    """One SSE event; ``data`` is one line of JSON."""
-    head = f"event: {name}\n" + (f"id: {ident}\n" if ident else "")
-    return head.encode() + b"data: " + data + b"\n\n"
-
-
-def evaluation_id(body: bytes) -> str:
-    """The evaluation time of an answer (its items' ``timestamp``, else its
-    ``last_updated``), as the event id."""
-    document = orjson.loads(body)
-    data = document.get("data") or []
-    stamp = data[0].get("timestamp") if data else None
-    if not isinstance(stamp, int | float) and isinstance(document.get("last_updated"), str):
-        with contextlib.suppress(ValueError):
-            stamp = datetime.fromisoformat(document["last_updated"]).timestamp()
-    return f"{stamp if isinstance(stamp, int | float) else time.time():.3f}"
-
-
-async def events(
-    hub: StreamHub,
-    update: Callable[[], Any],
-    *,
-    interval: float,
-    heartbeat: float,
-    name: str = "percentiles",
-) -> AsyncIterator[bytes]:
-    """``retry:``, then an update every ``interval`` seconds, comments in between."""
-    yield f"retry: {int(interval * 1000)}\n\n".encode()
-    while not hub.closing.is_set():
-        status, body = await update()
-        if status == 200:
-            yield event(name, body, evaluation_id(body))
-        else:
-            yield event("error", body)
-        deadline = time.monotonic() + interval
-        while (left := deadline - time.monotonic()) > 0 and not hub.closing.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(hub.closing.wait(), min(left, heartbeat))
-            if left > heartbeat and not hub.closing.is_set():
-                yield b": keep-alive\n\n"

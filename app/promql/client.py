@@ -21,6 +21,7 @@ import httpx
 from app.errors import UpstreamBadResponse, UpstreamError, UpstreamOverloaded, UpstreamUnavailable
 from app.offload import off_loop
 from app.promql import failures
+from app.promql.body import read_body
 from app.promql.breaker import CircuitBreaker
 from app.promql.upstream import (
     HistogramSample,
@@ -171,6 +172,8 @@ class PrometheusClient:
     ``base_url`` may carry credentials (``http://user:pass@host``): httpx sends them as
     basic auth, and ``name`` (used in logs, metrics and answers) is the URL without them.
     ``ready_url``: what to GET for readiness instead of ``<base_url>/-/ready``.
+    ``max_bytes``: the largest answer read, after decoding (``UPSTREAM_MAX_BYTES``); a
+    content encoding is taken only if the request asked for it, and only gzip.
     """
 
     def __init__(
@@ -185,8 +188,10 @@ class PrometheusClient:
         total_timeout: float = 30.0,
         breaker: CircuitBreaker | None = None,
         observer: Observer | None = None,
+        max_bytes: int = 64 << 20,
     ) -> None:
         self._http = http
+        self._max_bytes = max_bytes
         self.base_url = base_url.rstrip("/")
         self._name = name or self.base_url
         self._ready_url = ready_url
@@ -234,10 +239,8 @@ class PrometheusClient:
         """The values of ``label`` on series matching ``match`` (an index lookup, no samples)."""
         query = urlencode({"match[]": match, "start": f"{start:.3f}", "end": f"{end:.3f}"})
         url = f"{self.base_url}/api/v1/label/{quote(label, safe='')}/values?{query}"
-        response = await self._send("GET", url, None)
-        items, warnings = self._read(
-            response.status_code, response.content, parse_strings, unchanged
-        )
+        status, content = await self._send("GET", url, None)
+        items, warnings = self._read(status, content, parse_strings, unchanged)
         return QueryResult(items, warnings)
 
     async def ready(self) -> None:
@@ -262,10 +265,9 @@ class PrometheusClient:
         reduce: Callable[[P], R],
     ) -> tuple[R, list[str]]:
         """``reduce`` of what ``parser`` makes of the answer's data, and its warnings."""
-        response = await self._send("POST", self.base_url + path, form)
+        status, content = await self._send("POST", self.base_url + path, form)
         # A large answer is decoded and parsed in a worker thread (app/offload.py).
-        size = len(response.content) // BYTES_PER_POINT
-        status, content = response.status_code, response.content
+        size = len(content) // BYTES_PER_POINT
         return await off_loop(size, self._read, status, content, parser, reduce)
 
     def _read(
@@ -284,9 +286,9 @@ class PrometheusClient:
         return reduce(parsed), warnings
 
     async def _status(self, method: str, url: str) -> int:
-        return (await self._send(method, url, None)).status_code
+        return (await self._send(method, url, None))[0]
 
-    async def _send(self, method: str, url: str, form: dict[str, str] | None) -> httpx.Response:
+    async def _send(self, method: str, url: str, form: dict[str, str] | None) -> tuple[int, bytes]:
         if not self._breaker.allow():
             self._observe("overloaded", 0.0)
             raise self._circuit_open()
@@ -303,14 +305,15 @@ class PrometheusClient:
         finally:
             self._semaphore.release()
 
-    async def _timed(self, method: str, url: str, form: dict[str, str] | None) -> httpx.Response:
-        """One upstream call within the total timeout, told to the breaker and the observer."""
+    async def _timed(self, method: str, url: str, form: dict[str, str] | None) -> tuple[int, bytes]:
+        """One upstream call within the total timeout, told to the breaker and the observer:
+        its status and its body (at most ``max_bytes``, app/promql/body.py)."""
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self._total_timeout):
                 request = self._http.build_request(method, url, data=form)
                 response = await self._http.send(request, stream=True)
-                await _read_body(response, self.name)
+                body = await read_body(response, limit=self._max_bytes, upstream=self.name)
         except (httpx.HTTPError, TimeoutError, UpstreamBadResponse) as exc:
             mapped = (
                 exc if isinstance(exc, UpstreamError) else failures.from_transport(exc, self.name)
@@ -324,7 +327,7 @@ class PrometheusClient:
             self._breaker.record_success()
         outcome = "success" if response.status_code < 400 else "error"
         self._observe(outcome, time.perf_counter() - started)
-        return response
+        return response.status_code, body
 
     def _circuit_open(self) -> UpstreamOverloaded:
         wait = max(1, round(self._breaker.retry_after()))
@@ -335,15 +338,6 @@ class PrometheusClient:
         )
         error.details["retry_after"] = wait
         return error
-
-
-async def _read_body(response: httpx.Response, upstream: str) -> None:
-    try:
-        await response.aread()
-    except (httpx.RemoteProtocolError, httpx.ReadError):
-        raise failures.truncated(upstream) from None
-    finally:
-        await response.aclose()
 
 
 def _warnings(body: Mapping[str, Any]) -> list[str]:

@@ -40,7 +40,7 @@ def from_transport(exc: httpx.HTTPError | TimeoutError, upstream: str) -> Upstre
     if isinstance(exc, httpx.TimeoutException):
         return UpstreamTimeout("Prometheus did not answer in time", upstream=upstream)
     if isinstance(exc, httpx.DecodingError):
-        return UpstreamBadResponse("Prometheus sent an undecodable body", upstream=upstream)
+        return undecodable(upstream)
     return UpstreamUnavailable(
         "The connection to Prometheus failed", upstream=upstream, reason=type(exc).__name__
     )
@@ -51,6 +51,28 @@ def truncated(upstream: str) -> UpstreamBadResponse:
     return UpstreamBadResponse(
         "Prometheus sent a truncated answer", upstream=upstream, reason="body ended early"
     )
+
+
+def too_large(upstream: str, limit: int) -> UpstreamBadResponse:
+    """An answer larger than the service keeps (``UPSTREAM_MAX_BYTES``)."""
+    return UpstreamBadResponse(
+        f"Prometheus sent an answer larger than UPSTREAM_MAX_BYTES ({limit} bytes)",
+        upstream=upstream,
+        reason="answer too large",
+    )
+
+
+def unasked_encoding(upstream: str) -> UpstreamBadResponse:
+    """A body encoded (compressed) in a way the service did not ask for."""
+    return UpstreamBadResponse(
+        "Prometheus sent an answer in a content encoding the service did not ask for",
+        upstream=upstream,
+        reason="unexpected Content-Encoding",
+    )
+
+
+def undecodable(upstream: str) -> UpstreamBadResponse:
+    return UpstreamBadResponse("Prometheus sent an undecodable body", upstream=upstream)
 
 
 def decode_answer(status_code: int, content: bytes, *, upstream: str) -> dict[str, Any]:

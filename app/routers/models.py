@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.deps import StateDep, encoded_answer, scorecard_for
+from app.http.event_stream import EventStream
 from app.routers.stream import live
 from app.schemas.errors import BAD_REQUEST, UNAVAILABLE, UPSTREAM_RESPONSES
 from app.schemas.model_queries import ModelsQuery, ModelsRangeQuery, ModelsStreamQuery
@@ -66,12 +67,13 @@ STREAM_RESPONSES: dict[int | str, dict[str, object]] = {
 @router.get(
     "/stream/",
     summary="The scorecard, live (Server-Sent Events)",
+    # For the OpenAPI page (its 400 and 503 stay JSON); the route returns an EventStream.
     response_class=StreamingResponse,
     responses=STREAM_RESPONSES,
 )
 async def stream(
     request: Request, state: StateDep, query: Annotated[ModelsStreamQuery, Query()]
-) -> StreamingResponse:
+) -> EventStream:
     """The `/api/models/` answer pushed every `interval` seconds; every subscriber with
     the same parameters shares one evaluation per interval (the response cache).
 

@@ -11,7 +11,8 @@ from fastapi.responses import StreamingResponse
 
 from app.deps import StateDep, source_for
 from app.errors import InvalidParameter
-from app.http.stream import PERCENTILES_PATH, events, fetch
+from app.http.event_stream import EventStream
+from app.http.stream import PERCENTILES_PATH, fetch
 from app.schemas.errors import BAD_REQUEST, UNAVAILABLE
 from app.schemas.queries import StreamQuery, canonical
 from app.state import AppState
@@ -57,14 +58,16 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 @router.get(
     "/stream/",
     summary="Live percentiles of every model (Server-Sent Events)",
+    # For the OpenAPI page (its 400 and 503 stay JSON); the route returns an EventStream.
     response_class=StreamingResponse,
     responses=RESPONSES,
 )
 async def stream(
     request: Request, state: StateDep, query: Annotated[StreamQuery, Query()]
-) -> StreamingResponse:
+) -> EventStream:
     """Subscribe instead of polling: every browser with the same parameters shares one
-    upstream evaluation per interval (through the response cache, across replicas too).
+    upstream evaluation per interval (one polling loop per distinct question, through the
+    response cache, across replicas too).
 
     `curl -N 'http://localhost:8000/api/metrics/stream/?percentiles=50,95,99&interval=15'`
     """
@@ -75,9 +78,10 @@ async def stream(
 
 def live(
     request: Request, state: AppState, asked: bytes, every: str | None, *, path: str, name: str
-) -> StreamingResponse:
+) -> EventStream:
     """Every ``interval`` seconds the service's own answer to ``GET <path>?<asked>`` (through
-    the response cache), as ``event: <name>``, within the hub's limit of open streams."""
+    the response cache), as ``event: <name>``: one polling loop per distinct question,
+    within the hub's limits."""
     settings = state.settings
     ttl = settings.cache_ttl_seconds
     interval = float(every) if every is not None else max(ttl, 1.0)
@@ -87,21 +91,19 @@ def live(
             parameter="interval",
             value=every,
         )
-    front = request.app.front
-    hub = state.streams
-    retry_after = math.ceil(interval)
-    hub.check(retry_after)
-
-    async def body() -> Any:
-        with hub.slot(retry_after):
-            async for chunk in events(
-                hub,
-                lambda: fetch(front, request.scope, asked, path),
-                interval=interval,
-                heartbeat=settings.stream_heartbeat_seconds,
-                name=name,
-            ):
-                yield chunk
-
-    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return StreamingResponse(body(), media_type="text/event-stream", headers=headers)
+    front, scope = request.app.front, request.scope
+    client = request.client.host if request.client else ""
+    ticket = state.streams.reserve(
+        (path, asked, interval),
+        client,
+        lambda: fetch(front, scope, asked, path),
+        interval=interval,
+        retry_after=math.ceil(interval),
+        name=name,
+    )
+    return EventStream(
+        ticket,
+        heartbeat=settings.stream_heartbeat_seconds,
+        retry_ms=int(interval * 1000),
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

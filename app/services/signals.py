@@ -18,6 +18,7 @@ from functools import partial
 import orjson
 
 from app.cache.core import Rendered, ResponseCache
+from app.cache.entries import no_store
 from app.params import Percentile
 from app.profiles.model import DURATION_SIGNALS, SignalName, SignalSpec
 from app.promql.builder import SeriesSelector, bucket_rates, quantile_query
@@ -40,7 +41,8 @@ from app.services.summaries import summary_values
 Value = float | None | dict[str, float | None]
 ByModel = dict[str, Value]
 Reduce = Callable[[list[Sample]], tuple[ByModel, list[str]]]
-NO_STORE = ((b"cache-control", b"no-store"),)
+JSON_HEADERS = ((b"content-type", b"application/json"),)
+PARTIAL_HEADERS = (*JSON_HEADERS, (b"cache-control", b"no-store"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,11 +119,11 @@ async def evaluate(plan: Plan, ask: Ask) -> SignalAnswer:
         values, found = result.value
         warnings = [*built.notes, *found, *result.warnings]
         body = orjson.dumps({"values": values, "warnings": warnings})
-        return Rendered(200, NO_STORE if result.partial else (), body)
+        return Rendered(200, PARTIAL_HEADERS if result.partial else JSON_HEADERS, body)
 
     rendered = await ask.cache.fresh_or_load(key, render)
     document = orjson.loads(rendered.body)
-    return SignalAnswer(document["values"], document["warnings"], not rendered.storable)
+    return SignalAnswer(document["values"], document["warnings"], no_store(rendered.headers))
 
 
 async def build(plan: Plan, ask: Ask) -> Built:

@@ -23,9 +23,12 @@ from tests.conftest import require_binary
 StoreFactory = Callable[..., Awaitable[RedisStore]]
 
 
-def entry(body: bytes = b'{"p95": 0.25}', *, stored_at: float, **headers: str) -> Entry:
-    pairs = tuple((name.encode(), value.encode()) for name, value in headers.items())
-    return Entry(body, pairs, stored_at)
+JSON = ((b"content-type", b"application/json"),)
+
+
+def entry(body: bytes = b'{"p95": 0.25}', *, stored_at: float) -> Entry:
+    """An entry as the cache keeps them: a JSON object and its content type."""
+    return Entry(body, JSON, stored_at)
 
 
 def start_redis(workdir: Path) -> RedisServer:

@@ -1,35 +1,91 @@
-"""The entry encoding and the circuit breaker, without Redis."""
+"""The shared store's entry codec (validated, signed) and the circuit breaker, without
+Redis."""
 
 from __future__ import annotations
 
 import pytest
 
-from app.cache.shared import Breaker, decode_entry, encode_entry
+from app.cache.codec import EntryCodec
+from app.cache.shared import Breaker
 from app.cache.store import Entry
 
+NOSNIFF = (b"x-content-type-options", b"nosniff")
 
+
+JSON = ((b"content-type", b"application/json"),)
+NOW = 1_700_000_000.0
+KEY = "mla:0123456789abcdef:entry:/api/metrics/p95/?time_range=5m"
+SIGNED = EntryCodec(secret=b"s" * 32, clock=lambda: NOW)
+UNSIGNED = EntryCodec(secret=None, clock=lambda: NOW)
+
+
+@pytest.mark.parametrize("codec", [SIGNED, UNSIGNED], ids=["signed", "unsigned"])
 @pytest.mark.parametrize(
     "entry",
     [
-        Entry(b"", (), 0.0),
-        Entry(b'{"p95":0.25}', ((b"content-type", b"application/json"),), 1_700_000_000.123456),
-        Entry(bytes(range(256)) * 40, ((b"x-a", b""), (b"", b"\x00\xff" * 70_000)), 1e9 / 3),
+        Entry(b'{"p95":0.25}', JSON, NOW - 0.123456),
+        Entry(b"{" + b'"a":"' + "é".encode() * 70_000 + b'"}', (*JSON, NOSNIFF), 1e9 / 3),
+        Entry(b"{}", JSON, NOW + 4.9),  # a replica's clock a little ahead
     ],
 )
-def test_an_entry_round_trips_exactly(entry: Entry) -> None:
-    assert decode_entry(encode_entry(entry)) == entry
+def test_an_entry_round_trips_exactly(codec: EntryCodec, entry: Entry) -> None:
+    assert codec.decode(KEY, codec.encode(KEY, entry)) == entry
 
 
-def test_the_encoding_is_compact() -> None:
-    entry = Entry(b"body", ((b"content-type", b"application/json"),), 1.5)
-    assert len(encode_entry(entry)) == 11 + 6 + len(b"content-typeapplication/json") + 4
+def test_the_encoding_is_the_entry_and_a_32_byte_mac() -> None:
+    entry = Entry(b"{}", JSON, 1.5)
+    expected = 1 + 32 + 8 + 2 + 6 + len(b"content-typeapplication/json") + 2
+    assert len(SIGNED.encode(KEY, entry)) == expected
 
 
 @pytest.mark.parametrize(
-    "data", [b"", b"\x02" + bytes(10), encode_entry(Entry(b"", ((b"a", b"bc"),), 1))[:-1]]
+    "data",
+    [
+        b"",
+        b"\x02" + bytes(10),
+        b"\x01" + UNSIGNED.encode(KEY, Entry(b"{}", JSON, NOW))[1:],  # another version
+        UNSIGNED.encode(KEY, Entry(b"{}", JSON, NOW))[:-1],
+        UNSIGNED.encode(KEY, Entry(b"{}", ((b"a", b"bc"),), NOW)),
+    ],
 )
 def test_anything_else_decodes_to_none(data: bytes) -> None:
-    assert decode_entry(data) is None
+    assert UNSIGNED.decode(KEY, data) is None
+    assert SIGNED.decode(KEY, data) is None
+
+
+def test_a_signed_entry_is_refused_under_another_key_or_secret_or_changed() -> None:
+    data = SIGNED.encode(KEY, Entry(b'{"p95":1}', JSON, NOW))
+    other_secret = EntryCodec(secret=b"t" * 32, clock=lambda: NOW)
+    changed = data.replace(b'"p95":1', b'"p95":2')
+    assert SIGNED.decode(KEY + "&model=x", data) is None
+    assert other_secret.decode(KEY, data) is None
+    assert SIGNED.decode(KEY, changed) is None
+    assert UNSIGNED.decode(KEY, changed) is not None  # (what validation alone cannot see)
+
+
+@pytest.mark.parametrize("codec", [SIGNED, UNSIGNED], ids=["signed", "unsigned"])
+@pytest.mark.parametrize(
+    "entry",
+    [
+        Entry(b"{}", JSON, 1e15),  # fresh for ever
+        Entry(b"{}", JSON, NOW + 60),
+        Entry(b"{}", JSON, float("nan")),
+        Entry(b"{}", JSON, -1.0),
+        Entry(b"<script>alert(1)</script>", ((b"content-type", b"text/html"),), NOW),
+        Entry(b"{}", (*JSON, (b"set-cookie", b"session=x")), NOW),
+        Entry(b"{}", ((b"content-type", b"application/json\r\nset-cookie: a=b"),), NOW),
+        Entry(b"", JSON, NOW),
+    ],
+)
+def test_a_forged_entry_decodes_to_none_even_correctly_signed(
+    codec: EntryCodec, entry: Entry
+) -> None:
+    assert codec.decode(KEY, codec.encode(KEY, entry)) is None
+
+
+def test_without_a_secret_the_body_must_be_a_json_object() -> None:
+    assert UNSIGNED.decode(KEY, UNSIGNED.encode(KEY, Entry(b"{not json}", JSON, NOW))) is None
+    assert SIGNED.decode(KEY, SIGNED.encode(KEY, Entry(b"{not json}", JSON, NOW))) is not None
 
 
 class Clock:

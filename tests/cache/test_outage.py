@@ -65,7 +65,8 @@ async def test_with_redis_stopped_every_method_falls_back_promptly(watched, own_
 
 async def test_with_redis_frozen_calls_give_up_after_the_op_timeout(watched, own_redis):
     store, _ = watched
-    first, second = entry(b"first", stored_at=time.time()), entry(b"second", stored_at=time.time())
+    now = time.time()
+    first, second = entry(b'{"a": 1}', stored_at=now), entry(b'{"b": 2}', stored_at=now)
     await store.put("a", first)
     await store.put("b", second)
     assert own_redis.process is not None

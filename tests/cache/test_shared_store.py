@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import orjson
 from redis.asyncio import Redis
 
 from app.cache.shared import RedisStore
@@ -14,7 +15,8 @@ from tests.cache.conftest import StoreFactory, entry
 
 async def test_put_then_fresh_and_stale_give_back_the_exact_entry(make_store: StoreFactory):
     store = await make_store()
-    kept = entry(bytes(range(256)) * 10, stored_at=time.time(), content_type="application/json")
+    text = "".join(map(chr, range(32, 0x3000, 7)))
+    kept = entry(orjson.dumps({"text": text}), stored_at=time.time())
     await store.put("q?model=a", kept)
     assert await store.fresh("q?model=a") == kept
     assert await store.stale("q?model=a") == kept
@@ -67,7 +69,8 @@ async def test_an_entry_past_its_stale_period_is_not_written(make_store: StoreFa
 async def test_an_oversized_entry_is_not_stored(make_store: StoreFactory):
     store = await make_store(max_entry_bytes=1024)
     now = time.time()
-    small, large = entry(b"x" * 100, stored_at=now), entry(b"x" * 1024, stored_at=now)
+    small = entry(b'{"x": "%s"}' % (b"x" * 100), stored_at=now)
+    large = entry(b'{"x": "%s"}' % (b"x" * 1024), stored_at=now)
     await store.put("small", small)
     await store.put("large", large)
     assert await store.stale("small") == small

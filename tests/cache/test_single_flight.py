@@ -29,7 +29,7 @@ async def test_one_replica_renders_while_the_other_waits_for_its_answer(
     assert not await waiter.claim("k", 5)
     waiting = asyncio.create_task(waiter.wait("k", 5))
     await asyncio.sleep(0.1)
-    rendered = entry(b"answer", stored_at=time.time(), etag='"1"')
+    rendered = entry(b'{"answer": 1}', stored_at=time.time())
     started = time.monotonic()
     await renderer.put("k", rendered)
     await renderer.release("k")

@@ -7,16 +7,22 @@ Modes: ``slow`` (reads the request, answers nothing for ``delay`` seconds),
 ``html`` (a proxy's error page), ``truncated`` (promises more body than it
 sends), ``reset`` (closes with a TCP reset), ``wrong_type`` (valid JSON, a
 scalar where a vector belongs), ``warnings`` (a good answer with a warning).
+Oversized answers, to attack the service's memory: ``gzip_bomb`` (a 1 MB gzip body
+that expands to 1 GiB, sent with ``Content-Encoding: gzip`` whatever was asked),
+``endless`` (a chunked body that never ends), ``huge`` (a 200 MB answer with its
+``Content-Length``). ``mode`` may be changed while the fake runs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 import socket
 import struct
 import threading
+import zlib
 from types import TracebackType
 from typing import Any
 
@@ -47,6 +53,44 @@ def _http(status: str, content_type: str, body: bytes, length: int | None = None
     return head.encode() + body
 
 
+MB = 1 << 20
+HUGE_BYTES = 200 * MB
+
+
+@functools.cache
+def gzip_bomb() -> bytes:
+    """About 1 MB of gzip that decodes to 1 GiB of zero bytes."""
+    encoder = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    zeros = bytes(16 * MB)
+    return b"".join([*(encoder.compress(zeros) for _ in range(64)), encoder.flush()])
+
+
+async def _oversized(mode: str, writer: asyncio.StreamWriter) -> None:
+    """Write an oversized answer until it is done or the client goes away."""
+    if mode == "gzip_bomb":
+        bomb = gzip_bomb()
+        head = f"Content-Encoding: gzip\r\nContent-Length: {len(bomb)}\r\n"
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + head.encode())
+        writer.write(b"Connection: close\r\n\r\n" + bomb)
+        await writer.drain()
+        return
+    chunk = b" " * (64 * 1024)
+    if mode == "endless":
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+        writer.write(b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+        framed = b"%x\r\n" % len(chunk) + chunk + b"\r\n"
+        while True:
+            writer.write(framed)
+            await writer.drain()
+    writer.write(_http("200 OK", "application/json", b"", length=HUGE_BYTES))
+    for _ in range(HUGE_BYTES // len(chunk)):
+        writer.write(chunk)
+        await writer.drain()
+
+
+OVERSIZED = frozenset({"gzip_bomb", "endless", "huge"})
+
+
 def _answer(mode: str) -> bytes:
     if mode == "html":
         return _http("502 Bad Gateway", "text/html", b"<html><body>Bad gateway</body></html>")
@@ -75,9 +119,15 @@ class FakeUpstream:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.requests += 1
         try:
-            await reader.readuntil(b"\r\n\r\n")
+            head = await reader.readuntil(b"\r\n\r\n")
+            # Read the form too: closing a socket with unread data resets the connection.
+            length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+            if length:
+                await reader.readexactly(int(length.group(1)))
             if self.mode == "slow":
                 await asyncio.sleep(self.delay)
+            elif self.mode in OVERSIZED:
+                await _oversized(self.mode, writer)
             elif self.mode == "reset":
                 sock = writer.get_extra_info("socket")
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

@@ -213,7 +213,8 @@ export interface paths {
         /**
          * Live percentiles of every model (Server-Sent Events)
          * @description Subscribe instead of polling: every browser with the same parameters shares one
-         *     upstream evaluation per interval (through the response cache, across replicas too).
+         *     upstream evaluation per interval (one polling loop per distinct question, through the
+         *     response cache, across replicas too).
          *
          *     `curl -N 'http://localhost:8000/api/metrics/stream/?percentiles=50,95,99&interval=15'`
          */
