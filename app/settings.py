@@ -5,6 +5,7 @@ Tests build ``Settings(...)`` explicitly and pass it to ``create_app``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import cached_property
 from typing import Annotated, Any
@@ -13,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.params import AllowList
 from app.promql.selectors import parse_label_selector
 
 CommaList = Annotated[list[str], NoDecode]
@@ -95,6 +97,10 @@ class Settings(BaseSettings):
     circuit_open_seconds: float = Field(default=10.0, gt=0, le=3600)
 
     cors_allowed_origins: CommaList = Field(default_factory=list)
+    # Which histograms and model labels a request may name (docs/security.md): exact names
+    # or regular expressions matching the whole name, comma-separated; empty allows any.
+    allowed_metrics: CommaList = Field(default_factory=list)
+    allowed_model_labels: CommaList = Field(default_factory=list)
 
     service_name: str = Field(default="model-latency-api", max_length=100)
     environment: str = Field(default="development", max_length=100)
@@ -123,7 +129,13 @@ class Settings(BaseSettings):
                 )
             yield name, value
 
-    @field_validator("prometheus_allowed_urls", "cors_allowed_origins", mode="before")
+    @field_validator(
+        "prometheus_allowed_urls",
+        "cors_allowed_origins",
+        "allowed_metrics",
+        "allowed_model_labels",
+        mode="before",
+    )
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return _split_commas(value)
@@ -140,6 +152,25 @@ class Settings(BaseSettings):
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"not an http(s) URL: {url!r}")
         return [normalize_url(url) for url in urls]
+
+    @field_validator("allowed_metrics", "allowed_model_labels")
+    @classmethod
+    def _check_patterns(cls, entries: list[str]) -> list[str]:
+        for number, entry in enumerate(entries, 1):
+            try:
+                re.compile(entry)
+            except re.error as error:  # (its message does not repeat the pattern)
+                problem = f"entry {number} is not a regular expression: {error.msg}"
+                raise ValueError(problem) from None
+        return entries
+
+    @cached_property
+    def metric_allow_list(self) -> AllowList:
+        return AllowList(self.allowed_metrics, variable="ALLOWED_METRICS")
+
+    @cached_property
+    def model_label_allow_list(self) -> AllowList:
+        return AllowList(self.allowed_model_labels, variable="ALLOWED_MODEL_LABELS")
 
     @field_validator("label_selector")
     @classmethod
