@@ -31,6 +31,7 @@ from app.observability import MetricsMiddleware, ServiceMetrics, exposition
 from app.promql.breaker import CircuitBreaker
 from app.promql.client import PrometheusClient
 from app.promql.range_cache import RangeCache, RangeCachedUpstream
+from app.promql.redact import RedactingUpstream
 from app.promql.upstream import Upstream
 from app.routers import health, metrics, pages, stream
 from app.schemas.queries import LatencyQuery
@@ -93,7 +94,10 @@ def build_upstreams(
             max_bytes=settings.range_cache_max_bytes,
             settle_seconds=settings.range_cache_settle_seconds,
         )
-        upstreams[client.name] = RangeCachedUpstream(client, ranges)
+        # Outermost, so every error and warning a caller sees had its secrets taken out.
+        upstreams[client.name] = RedactingUpstream(
+            RangeCachedUpstream(client, ranges), settings.redactor
+        )
     return upstreams
 
 

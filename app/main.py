@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from app.factory import create_app
 from app.settings import Settings
@@ -17,11 +20,23 @@ def describe(error: ValidationError) -> str:
     return "Invalid configuration, the service did not start:\n" + "\n".join(lines)
 
 
+def unreadable(error: SettingsError) -> str:
+    """A variable pydantic-settings could not decode (JSON of ``PROMETHEUS_HEADERS``); its
+    message names the field, never the value."""
+    found = re.search(r'field "(\w+)"', str(error))
+    name = found.group(1).upper() if found else "SETTINGS"
+    return f"Invalid configuration, the service did not start:\n  {name}: is not valid JSON"
+
+
 def load_settings() -> Settings:
+    """The settings from the environment; a bad one stops start-up with a line naming the
+    variable and the problem, never its value (which may be a secret)."""
     try:
         return Settings()
     except ValidationError as error:
         raise SystemExit(describe(error)) from None
+    except SettingsError as error:
+        raise SystemExit(unreadable(error)) from None
 
 
 app = create_app(load_settings())

@@ -14,7 +14,9 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app import credentials
 from app.params import AllowList
+from app.promql.redact import Redactor
 from app.promql.selectors import parse_label_selector
 
 CommaList = Annotated[list[str], NoDecode]
@@ -148,9 +150,10 @@ class Settings(BaseSettings):
     @field_validator("prometheus_allowed_urls")
     @classmethod
     def _check_allowed(cls, urls: list[str]) -> list[str]:
-        for url in urls:
+        for number, url in enumerate(urls, 1):
             if not url.startswith(("http://", "https://")):
-                raise ValueError(f"not an http(s) URL: {url!r}")
+                # Named by position: the value may carry a password.
+                raise ValueError(f"entry {number} is not an http(s) URL")
         return [normalize_url(url) for url in urls]
 
     @field_validator("allowed_metrics", "allowed_model_labels")
@@ -195,6 +198,54 @@ class Settings(BaseSettings):
         if self.prometheus_bearer_token is not None and self.prometheus_username is not None:
             raise ValueError("set PROMETHEUS_BEARER_TOKEN or PROMETHEUS_USERNAME, not both")
         return self
+
+    @model_validator(mode="after")
+    def _check_credentials(self) -> Settings:
+        credentials.check_conflicts(
+            self._upstream_urls(),
+            token=self.prometheus_bearer_token is not None,
+            username=self.prometheus_username is not None,
+        )
+        return self
+
+    @field_validator("prometheus_bearer_token")
+    @classmethod
+    def _check_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            credentials.check_token(value.get_secret_value())
+        return value
+
+    @field_validator("prometheus_password", "prometheus_username")
+    @classmethod
+    def _check_user(cls, value: SecretStr | str | None) -> SecretStr | str | None:
+        if value is not None:
+            credentials.check_text(
+                value.get_secret_value() if isinstance(value, SecretStr) else value
+            )
+        return value
+
+    @field_validator("prometheus_headers")
+    @classmethod
+    def _check_header_values(cls, headers: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        for name, value in headers.items():
+            credentials.check_header(name, value.get_secret_value())
+        return headers
+
+    def _upstream_urls(self) -> list[str]:
+        return [self.prometheus_url, *self.prometheus_allowed_urls, self.prometheus_ready_url or ""]
+
+    @cached_property
+    def redactor(self) -> Redactor:
+        """Takes this configuration's upstream secrets out of the engines' error text."""
+        token = self.prometheus_bearer_token
+        return Redactor(
+            credentials.known_secrets(
+                self._upstream_urls(),
+                token=token.get_secret_value() if token else None,
+                basic=self.upstream_auth(),
+                headers={k: v.get_secret_value() for k, v in self.prometheus_headers.items()},
+            )
+        )
 
     @model_validator(mode="after")
     def _check_status_thresholds(self) -> Settings:
