@@ -32,6 +32,7 @@ from app.promql.breaker import CircuitBreaker
 from app.promql.client import PrometheusClient
 from app.promql.range_cache import RangeCache, RangeCachedUpstream
 from app.promql.redact import RedactingUpstream
+from app.promql.screen import ScreeningUpstream
 from app.promql.upstream import Upstream
 from app.routers import health, metrics, pages, stream
 from app.schemas.queries import LatencyQuery
@@ -94,10 +95,10 @@ def build_upstreams(
             max_bytes=settings.range_cache_max_bytes,
             settle_seconds=settings.range_cache_settle_seconds,
         )
-        # Outermost, so every error and warning a caller sees had its secrets taken out.
-        upstreams[client.name] = RedactingUpstream(
-            RangeCachedUpstream(client, ranges), settings.redactor
-        )
+        # Under the range cache, which keys series by labels (a repeat would be lost) and
+        # passes on errors and warnings as they come: all had their secrets taken out.
+        screened = RedactingUpstream(ScreeningUpstream(client), settings.redactor)
+        upstreams[client.name] = RangeCachedUpstream(screened, ranges)
     return upstreams
 
 
