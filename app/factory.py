@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CollectorRegistry
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -24,6 +23,7 @@ from app.cache.layer import HttpCache, query_models
 from app.cache.shared import RedisStore
 from app.cache.store import LocalStore, ResponseStore, Slots
 from app.http import handlers, openapi
+from app.http.cors import ServiceCORSMiddleware
 from app.http.headers import DefaultHeadersMiddleware, HeadMiddleware
 from app.http.paths import TrailingSlashMiddleware
 from app.http.stream import StreamHub
@@ -247,8 +247,6 @@ def build_stack(app: ServiceApp, settings: Settings, observability: ServiceMetri
     included, goes through the error handler and the metrics layer.
     """
     front: ASGIApp = TrailingSlashMiddleware(app.inner)
-    # Inside the cache layer, so stored answers carry these headers too.
-    front = DefaultHeadersMiddleware(front)
     front = MetricsMiddleware(front, metrics=observability)
     # As in Starlette's own stack: an unexpected error is still a JSON 500.
     front = ServerErrorMiddleware(front, handler=handlers.unexpected_error)
@@ -263,14 +261,15 @@ def build_stack(app: ServiceApp, settings: Settings, observability: ServiceMetri
         vary=b"Origin" if settings.cors_allowed_origins else None,
     )
     if settings.cors_allowed_origins:
-        front = CORSMiddleware(
+        front = ServiceCORSMiddleware(
             front,
             allow_origins=settings.cors_allowed_origins,
             allow_methods=["GET", "HEAD"],
             allow_headers=["*"],
             expose_headers=["X-Cache", "Age"],
         )
-    return front
+    # Outermost: every answer, cache hits and CORS preflights included, gets them.
+    return DefaultHeadersMiddleware(front)
 
 
 @asynccontextmanager
