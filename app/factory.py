@@ -28,6 +28,7 @@ from app.http.headers import DefaultHeadersMiddleware, HeadMiddleware
 from app.http.paths import TrailingSlashMiddleware
 from app.http.stream import StreamHub
 from app.observability import MetricsMiddleware, ServiceMetrics, exposition
+from app.observability.logs import RequestIdMiddleware, send_request_id, timed_upstream
 from app.promql.breaker import CircuitBreaker
 from app.promql.client import PrometheusClient
 from app.promql.range_cache import RangeCache, RangeCachedUpstream
@@ -66,6 +67,7 @@ def build_http_client(
         trust_env=False,
         follow_redirects=False,
         transport=transport,
+        event_hooks={"request": [send_request_id]},
     )
 
 
@@ -89,7 +91,7 @@ def build_upstreams(
                 threshold=settings.circuit_failure_threshold,
                 cooldown=settings.circuit_open_seconds,
             ),
-            observer=observability.observe_upstream if observability else None,
+            observer=timed_upstream(observability.observe_upstream if observability else _ignore),
         )
         ranges = RangeCache(
             max_bytes=settings.range_cache_max_bytes,
@@ -100,6 +102,10 @@ def build_upstreams(
         screened = RedactingUpstream(ScreeningUpstream(client), settings.redactor)
         upstreams[client.name] = RangeCachedUpstream(screened, ranges)
     return upstreams
+
+
+def _ignore(outcome: str, seconds: float) -> None:
+    pass
 
 
 def build_cache(
@@ -268,8 +274,9 @@ def build_stack(app: ServiceApp, settings: Settings, observability: ServiceMetri
             allow_headers=["*"],
             expose_headers=["X-Cache", "Age"],
         )
-    # Outermost: every answer, cache hits and CORS preflights included, gets them.
-    return DefaultHeadersMiddleware(front)
+    # Every answer, cache hits and CORS preflights included, gets them.
+    front = DefaultHeadersMiddleware(front)
+    return RequestIdMiddleware(front)
 
 
 @asynccontextmanager

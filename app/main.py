@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from app.factory import create_app
+from app.observability.logs import configure_logging
 from app.settings import Settings
 
 
@@ -39,4 +40,6 @@ def load_settings() -> Settings:
         raise SystemExit(unreadable(error)) from None
 
 
-app = create_app(load_settings())
+settings = load_settings()
+configure_logging(settings.log_format)
+app = create_app(settings)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import cached_property
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     # or regular expressions matching the whole name, comma-separated; empty allows any.
     allowed_metrics: CommaList = Field(default_factory=list)
     allowed_model_labels: CommaList = Field(default_factory=list)
+
+    # `json`: one JSON object per log line (docs/operations.md, Logging); `text`: uvicorn's.
+    log_format: Literal["text", "json"] = "text"
 
     service_name: str = Field(default="model-latency-api", max_length=100)
     environment: str = Field(default="development", max_length=100)
