@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from opentelemetry.sdk.trace.export import SpanExporter
 from prometheus_client import CollectorRegistry
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -29,6 +30,12 @@ from app.http.paths import TrailingSlashMiddleware
 from app.http.stream import StreamHub
 from app.observability import MetricsMiddleware, ServiceMetrics, exposition
 from app.observability.logs import RequestIdMiddleware, send_request_id, timed_upstream
+from app.observability.tracing import (
+    trace_http_client,
+    traced,
+    traced_cache_events,
+    tracer_provider,
+)
 from app.promql.breaker import CircuitBreaker
 from app.promql.client import PrometheusClient
 from app.promql.range_cache import RangeCache, RangeCachedUpstream
@@ -125,7 +132,7 @@ def build_cache(
         claim_seconds=settings.upstream_timeout_seconds,
         wait_seconds=settings.upstream_timeout_seconds,
         memo_bytes=memo_bytes,
-        on_event=observability.count_cache_event if observability else None,
+        on_event=traced_cache_events(observability.count_cache_event) if observability else None,
         on_size=observability.cache_entries.set if observability else None,
     )
 
@@ -160,6 +167,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         http = await stack.enter_async_context(
             build_http_client(settings, app.state.upstream_transport)
         )
+        provider = app.state.tracer_provider
+        if provider is not None:
+            trace_http_client(http, provider)
+            stack.callback(provider.shutdown)  # the last spans go out before exit
         shared = await stack.enter_async_context(open_shared_store(settings, observability))
         state = build_state(settings, http, observability, shared)
         stack.enter_context(state.streams.closing_on_signals())
@@ -214,10 +225,12 @@ def create_app(
     *,
     upstream_transport: httpx.AsyncBaseTransport | None = None,
     metrics_registry: CollectorRegistry | None = None,
+    span_exporter: SpanExporter | None = None,
 ) -> FastAPI:
     """Build the service; tests pass explicit settings and may fake the upstream transport.
 
     ``metrics_registry``: where the service's own metrics go (a fresh one by default).
+    ``span_exporter``: where spans go (tracing on); by default the ``OTEL_*`` settings say.
     """
     settings = settings or Settings()
     app = ServiceApp(
@@ -241,6 +254,9 @@ def create_app(
     app.include_router(exposition.router)
     pages.install(app)
     app.front = build_stack(app, settings, app.state.observability)
+    app.state.tracer_provider = tracer_provider(settings, span_exporter)
+    if app.state.tracer_provider is not None:
+        app.front = traced(app.front, app.state.tracer_provider)
     app.root_prefix = settings.root_path
     return app
 

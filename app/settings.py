@@ -106,6 +106,11 @@ class Settings(BaseSettings):
 
     # `json`: one JSON object per log line (docs/operations.md, Logging); `text`: uvicorn's.
     log_format: Literal["text", "json"] = "text"
+    # OpenTelemetry traces (docs/operations.md, Tracing), under their standard names:
+    # off unless an exporter or an OTLP endpoint is named.
+    otel_traces_exporter: Literal["", "otlp", "console", "none"] = ""
+    otel_exporter_otlp_endpoint: str = Field(default="", max_length=500)
+    otel_service_name: str = Field(default="", max_length=100)
 
     service_name: str = Field(default="model-latency-api", max_length=100)
     environment: str = Field(default="development", max_length=100)

@@ -40,6 +40,7 @@ class Recorded:
     method: str
     path: str
     headers: dict[str, str]  # names lower-cased
+    body: bytes = b""
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -55,7 +56,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length) if length else b""
         headers = {name.lower(): value for name, value in self.headers.items()}
-        self.server.owner.record(Recorded(self.command, self.path, headers))
+        self.server.owner.record(Recorded(self.command, self.path, headers, body))
         status, content_type, content = self.server.owner.reply(
             self.command, self.path, body, headers
         )
