@@ -23,8 +23,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from prometheus_client.metrics_core import Metric
 from prometheus_client.mmap_dict import MmapedDict
-from prometheus_client.multiprocess import mark_process_dead
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
 ARCHIVE = "archive"
 LOCK_NAME = ".archive.lock"
@@ -99,10 +100,24 @@ def _read(path: Path) -> list[tuple[str, float, float, int]]:
     return list(MmapedDict.read_all_values_from_file(str(path)))  # type: ignore[no-untyped-call]
 
 
+class LockedCollector:
+    """prometheus-client's ``MultiProcessCollector``, reading while no worker folds (a
+    file folded away, or an archive half written, mid-read would fail the scrape)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._inner = MultiProcessCollector(None, path=str(directory))  # type: ignore[no-untyped-call]
+
+    def collect(self) -> Iterator[Metric]:
+        with _locked(self.directory, shared=True):
+            metrics: list[Metric] = list(self._inner.collect())  # type: ignore[no-untyped-call]
+        yield from metrics
+
+
 @contextmanager
-def _locked(directory: Path) -> Iterator[None]:
+def _locked(directory: Path, *, shared: bool = False) -> Iterator[None]:
     with open(directory / LOCK_NAME, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        fcntl.flock(lock, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         try:
             yield
         finally:

@@ -19,9 +19,8 @@ from pathlib import Path
 import psutil
 from prometheus_client import CollectorRegistry, values
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.multiprocess import MultiProcessCollector
 
-from app.observability.archive import fold_dead_workers
+from app.observability.archive import LockedCollector, fold_dead_workers
 
 ENV = "PROMETHEUS_MULTIPROC_DIR"
 _PID_FILE = re.compile(r"_(\d+)\.db$")
@@ -148,6 +147,6 @@ def collection_registry(directory: Path) -> CollectorRegistry:
     """A fresh registry that sums every worker's files; build one per scrape."""
     reap_dead_workers(directory)
     registry = CollectorRegistry()
-    MultiProcessCollector(registry, path=str(directory))  # type: ignore[no-untyped-call]
+    registry.register(LockedCollector(directory))
     registry.register(WorkersProcessCollector(directory))
     return registry
