@@ -1,8 +1,8 @@
 """FastAPI dependencies: every ``Annotated`` alias the routers use lives here.
 
 Query parameters are parsed and checked once, by the endpoints' query models
-(``app/schemas/queries.py``); the one check that needs the server's configuration
-(which Prometheus URLs a request may name) is here.
+(``app/schemas/queries.py``); the checks that need the server's configuration
+(which Prometheus URLs, metrics and model labels a request may name) is here.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request, Response
 
 from app.errors import InvalidParameter
+from app.params import AllowList, ParameterProblem
 from app.promql.upstream import Upstream
 from app.schemas.model_queries import ModelsBase
 from app.schemas.queries import (
@@ -52,8 +53,11 @@ DistributionRangeQ = Annotated[DistributionRangeQuery, Query()]
 
 
 def source_for(state: AppState, query: LatencyQuery) -> Source:
-    """The configured upstream the request names; 400 for any other URL."""
+    """The configured upstream the request names; 400 for any other URL, and for a
+    metric or model label outside the operator's allow-lists."""
     settings = state.settings
+    _allowed(settings.metric_allow_list, "metric_name", query.metric_name)
+    _allowed(settings.model_label_allow_list, "model_label", query.model_label)
     return Source(
         _upstream(state, query),
         settings.fixed_matchers,
@@ -77,6 +81,13 @@ def scorecard_for(state: AppState, query: ModelsBase) -> Board:
         settings.status_danger_ms,
         settings.max_response_points,
     )
+
+
+def _allowed(allow_list: AllowList, parameter: str, name: str) -> None:
+    try:
+        allow_list.check(name)
+    except ParameterProblem as problem:
+        raise InvalidParameter(problem.message, parameter=parameter, value=name) from None
 
 
 def _upstream(state: AppState, query: LatencyQuery) -> Upstream:

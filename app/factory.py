@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
+from opentelemetry.sdk.trace.export import SpanExporter
 from prometheus_client import CollectorRegistry
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -27,15 +27,25 @@ from app.cache.shared import RedisStore
 from app.cache.store import LocalStore, ResponseStore, Slots
 from app.http import handlers, openapi
 from app.http.connection import note_connection
+from app.http.cors import ServiceCORSMiddleware
 from app.http.headers import DefaultHeadersMiddleware, HeadMiddleware
 from app.http.paths import TrailingSlashMiddleware
 from app.http.stream import StreamHub
 from app.observability import MetricsMiddleware, ServiceMetrics, exposition
+from app.observability.logs import RequestIdMiddleware, send_request_id, timed_upstream
+from app.observability.tracing import (
+    trace_http_client,
+    traced,
+    traced_cache_events,
+    tracer_provider,
+)
 from app.profiles.detect import MetricNames
 from app.profiles.loader import ProfileRegistry, load_registry
 from app.promql.breaker import CircuitBreaker
 from app.promql.client import PrometheusClient
 from app.promql.range_cache import RangeCache, RangeCachedUpstream
+from app.promql.redact import RedactingUpstream
+from app.promql.screen import ScreeningUpstream
 from app.promql.upstream import Upstream
 from app.routers import health, metrics, models, pages, stream
 from app.schemas.model_queries import ModelsBase
@@ -74,6 +84,7 @@ def build_http_client(
         trust_env=False,
         follow_redirects=False,
         transport=transport,
+        event_hooks={"request": [send_request_id]},
     )
 
 
@@ -97,15 +108,22 @@ def build_upstreams(
                 threshold=settings.circuit_failure_threshold,
                 cooldown=settings.circuit_open_seconds,
             ),
-            observer=observability.observe_upstream if observability else None,
+            observer=timed_upstream(observability.observe_upstream if observability else _ignore),
             max_bytes=settings.upstream_max_bytes,
         )
         ranges = RangeCache(
             max_bytes=settings.range_cache_max_bytes,
             settle_seconds=settings.range_cache_settle_seconds,
         )
-        upstreams[client.name] = RangeCachedUpstream(client, ranges)
+        # Under the range cache, which keys series by labels (a repeat would be lost) and
+        # passes on errors and warnings as they come: all had their secrets taken out.
+        screened = RedactingUpstream(ScreeningUpstream(client), settings.redactor)
+        upstreams[client.name] = RangeCachedUpstream(screened, ranges)
     return upstreams
+
+
+def _ignore(outcome: str, seconds: float) -> None:
+    pass
 
 
 def build_cache(
@@ -127,7 +145,7 @@ def build_cache(
         claim_seconds=settings.upstream_timeout_seconds,
         wait_seconds=settings.upstream_timeout_seconds,
         memo_bytes=memo_bytes,
-        on_event=observability.count_cache_event if observability else None,
+        on_event=traced_cache_events(observability.count_cache_event) if observability else None,
         on_size=observability.cache_entries.set if observability else None,
     )
 
@@ -171,6 +189,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         http = await stack.enter_async_context(
             build_http_client(settings, app.state.upstream_transport)
         )
+        provider = app.state.tracer_provider
+        if provider is not None:
+            trace_http_client(http, provider)
+            stack.callback(provider.shutdown)  # the last spans go out before exit
         shared = await stack.enter_async_context(open_shared_store(settings, observability))
         state = build_state(settings, http, observability, shared, app.state.profiles)
         stack.enter_context(state.streams.closing_on_signals())
@@ -227,10 +249,12 @@ def create_app(
     *,
     upstream_transport: httpx.AsyncBaseTransport | None = None,
     metrics_registry: CollectorRegistry | None = None,
+    span_exporter: SpanExporter | None = None,
 ) -> FastAPI:
     """Build the service; tests pass explicit settings and may fake the upstream transport.
 
     ``metrics_registry``: where the service's own metrics go (a fresh one by default).
+    ``span_exporter``: where spans go (tracing on); by default the ``OTEL_*`` settings say.
     """
     settings = settings or Settings()
     app = ServiceApp(
@@ -257,6 +281,9 @@ def create_app(
     app.include_router(exposition.router)
     pages.install(app)
     app.front = build_stack(app, settings, app.state.observability)
+    app.state.tracer_provider = tracer_provider(settings, span_exporter)
+    if app.state.tracer_provider is not None:
+        app.front = traced(app.front, app.state.tracer_provider)
     app.root_prefix = settings.root_path
     return app
 
@@ -269,8 +296,6 @@ def build_stack(app: ServiceApp, settings: Settings, observability: ServiceMetri
     included, goes through the error handler and the metrics layer.
     """
     front: ASGIApp = TrailingSlashMiddleware(app.inner)
-    # Inside the cache layer, so stored answers carry these headers too.
-    front = DefaultHeadersMiddleware(front)
     front = MetricsMiddleware(front, metrics=observability)
     # As in Starlette's own stack: an unexpected error is still a JSON 500.
     front = ServerErrorMiddleware(front, handler=handlers.unexpected_error)
@@ -285,14 +310,16 @@ def build_stack(app: ServiceApp, settings: Settings, observability: ServiceMetri
         vary=b"Origin" if settings.cors_allowed_origins else None,
     )
     if settings.cors_allowed_origins:
-        front = CORSMiddleware(
+        front = ServiceCORSMiddleware(
             front,
             allow_origins=settings.cors_allowed_origins,
             allow_methods=["GET", "HEAD"],
             allow_headers=["*"],
             expose_headers=["X-Cache", "Age"],
         )
-    return front
+    # Every answer, cache hits and CORS preflights included, gets them.
+    front = DefaultHeadersMiddleware(front)
+    return RequestIdMiddleware(front)
 
 
 @asynccontextmanager

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from app.factory import create_app
+from app.observability.logs import configure_logging
 from app.profiles.loader import ProfilesError
 from app.settings import Settings
 
@@ -19,15 +23,28 @@ def describe(error: ValidationError) -> str:
     return "Invalid configuration, the service did not start:\n" + "\n".join(lines)
 
 
+def unreadable(error: SettingsError) -> str:
+    """A variable pydantic-settings could not decode (JSON of ``PROMETHEUS_HEADERS``); its
+    message names the field, never the value."""
+    found = re.search(r'field "(\w+)"', str(error))
+    name = found.group(1).upper() if found else "SETTINGS"
+    return f"Invalid configuration, the service did not start:\n  {name}: is not valid JSON"
+
+
 def load_settings() -> Settings:
+    """The settings from the environment; a bad one stops start-up with a line naming the
+    variable and the problem, never its value (which may be a secret)."""
     try:
         return Settings()
     except ValidationError as error:
         raise SystemExit(describe(error)) from None
+    except SettingsError as error:
+        raise SystemExit(unreadable(error)) from None
 
 
 def build() -> FastAPI:
     settings = load_settings()
+    configure_logging(settings.log_format)
     try:
         return create_app(settings)
     except ProfilesError as error:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from app.promql.durations import parse_duration, parse_timestamp
@@ -70,7 +70,8 @@ METRIC_NAME_RULE = (
 )
 LABEL_NAME_RULE = (
     "must be a Prometheus label name: ASCII letters, digits and '_', not starting "
-    "with a digit and not 'le', such as model"
+    "with a digit or '__', and not 'le' nor a word PromQL reads as a keyword or a "
+    "number (by, without, on, bool, offset, inf, nan and the like), such as model"
 )
 
 
@@ -86,6 +87,29 @@ def _name(name: str, valid: Callable[[str], bool], rule: str) -> str:
     if len(name) > MAX_MODEL_LENGTH or not valid(name):
         raise ParameterProblem(rule)
     return name
+
+
+class AllowList:
+    """The names an operator allows for one parameter (``ALLOWED_METRICS``,
+    ``ALLOWED_MODEL_LABELS``): exact names or regular expressions, each matching the whole
+    name. No entries allows every name.
+
+    >>> AllowList(["model", "tenant_.*"], variable="ALLOWED_MODEL_LABELS").check("tenant_a")
+    'tenant_a'
+    """
+
+    def __init__(self, entries: Sequence[str], *, variable: str) -> None:
+        self.variable = variable
+        self._patterns = tuple(re.compile(entry) for entry in entries)
+        self._example = next((e for e in entries if re.fullmatch(r"[A-Za-z0-9_:]+", e)), None)
+
+    def check(self, name: str) -> str:
+        if self._patterns and not any(p.fullmatch(name) for p in self._patterns):
+            example = self._example or "a name listed there"
+            raise ParameterProblem(
+                f"is not one of the names this server allows ({self.variable}), such as {example}"
+            )
+        return name
 
 
 def check_model(value: str) -> str:

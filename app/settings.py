@@ -5,14 +5,18 @@ Tests build ``Settings(...)`` explicitly and pass it to ``create_app``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import cached_property
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app import credentials
+from app.params import AllowList
+from app.promql.redact import Redactor
 from app.promql.selectors import parse_label_selector
 
 CommaList = Annotated[list[str], NoDecode]
@@ -106,6 +110,18 @@ class Settings(BaseSettings):
     circuit_open_seconds: float = Field(default=10.0, gt=0, le=3600)
 
     cors_allowed_origins: CommaList = Field(default_factory=list)
+    # Which histograms and model labels a request may name (docs/security.md): exact names
+    # or regular expressions matching the whole name, comma-separated; empty allows any.
+    allowed_metrics: CommaList = Field(default_factory=list)
+    allowed_model_labels: CommaList = Field(default_factory=list)
+
+    # `json`: one JSON object per log line (docs/operations.md, Logging); `text`: uvicorn's.
+    log_format: Literal["text", "json"] = "text"
+    # OpenTelemetry traces (docs/operations.md, Tracing), under their standard names:
+    # off unless an exporter or an OTLP endpoint is named.
+    otel_traces_exporter: Literal["", "otlp", "console", "none"] = ""
+    otel_exporter_otlp_endpoint: str = Field(default="", max_length=500)
+    otel_service_name: str = Field(default="", max_length=100)
 
     service_name: str = Field(default="model-latency-api", max_length=100)
     environment: str = Field(default="development", max_length=100)
@@ -141,7 +157,13 @@ class Settings(BaseSettings):
                 )
             yield name, value
 
-    @field_validator("prometheus_allowed_urls", "cors_allowed_origins", mode="before")
+    @field_validator(
+        "prometheus_allowed_urls",
+        "cors_allowed_origins",
+        "allowed_metrics",
+        "allowed_model_labels",
+        mode="before",
+    )
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return _split_commas(value)
@@ -154,9 +176,10 @@ class Settings(BaseSettings):
     @field_validator("prometheus_allowed_urls")
     @classmethod
     def _check_allowed(cls, urls: list[str]) -> list[str]:
-        for url in urls:
+        for number, url in enumerate(urls, 1):
             if not url.startswith(("http://", "https://")):
-                raise ValueError(f"not an http(s) URL: {url!r}")
+                # Named by position: the value may carry a password.
+                raise ValueError(f"entry {number} is not an http(s) URL")
         return [normalize_url(url) for url in urls]
 
     @field_validator("shared_cache_secret")
@@ -166,6 +189,25 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value().strip()) < 16:
             raise ValueError("must be at least 16 characters (32 or more random ones)")
         return value
+
+    @field_validator("allowed_metrics", "allowed_model_labels")
+    @classmethod
+    def _check_patterns(cls, entries: list[str]) -> list[str]:
+        for number, entry in enumerate(entries, 1):
+            try:
+                re.compile(entry)
+            except re.error as error:  # (its message does not repeat the pattern)
+                problem = f"entry {number} is not a regular expression: {error.msg}"
+                raise ValueError(problem) from None
+        return entries
+
+    @cached_property
+    def metric_allow_list(self) -> AllowList:
+        return AllowList(self.allowed_metrics, variable="ALLOWED_METRICS")
+
+    @cached_property
+    def model_label_allow_list(self) -> AllowList:
+        return AllowList(self.allowed_model_labels, variable="ALLOWED_MODEL_LABELS")
 
     @field_validator("label_selector")
     @classmethod
@@ -190,6 +232,54 @@ class Settings(BaseSettings):
         if self.prometheus_bearer_token is not None and self.prometheus_username is not None:
             raise ValueError("set PROMETHEUS_BEARER_TOKEN or PROMETHEUS_USERNAME, not both")
         return self
+
+    @model_validator(mode="after")
+    def _check_credentials(self) -> Settings:
+        credentials.check_conflicts(
+            self._upstream_urls(),
+            token=self.prometheus_bearer_token is not None,
+            username=self.prometheus_username is not None,
+        )
+        return self
+
+    @field_validator("prometheus_bearer_token")
+    @classmethod
+    def _check_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            credentials.check_token(value.get_secret_value())
+        return value
+
+    @field_validator("prometheus_password", "prometheus_username")
+    @classmethod
+    def _check_user(cls, value: SecretStr | str | None) -> SecretStr | str | None:
+        if value is not None:
+            credentials.check_text(
+                value.get_secret_value() if isinstance(value, SecretStr) else value
+            )
+        return value
+
+    @field_validator("prometheus_headers")
+    @classmethod
+    def _check_header_values(cls, headers: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        for name, value in headers.items():
+            credentials.check_header(name, value.get_secret_value())
+        return headers
+
+    def _upstream_urls(self) -> list[str]:
+        return [self.prometheus_url, *self.prometheus_allowed_urls, self.prometheus_ready_url or ""]
+
+    @cached_property
+    def redactor(self) -> Redactor:
+        """Takes this configuration's upstream secrets out of the engines' error text."""
+        token = self.prometheus_bearer_token
+        return Redactor(
+            credentials.known_secrets(
+                self._upstream_urls(),
+                token=token.get_secret_value() if token else None,
+                basic=self.upstream_auth(),
+                headers={k: v.get_secret_value() for k, v in self.prometheus_headers.items()},
+            )
+        )
 
     @model_validator(mode="after")
     def _check_status_thresholds(self) -> Settings:

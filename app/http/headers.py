@@ -1,16 +1,18 @@
 """Small pure-ASGI layers for HTTP details every answer shares.
 
 ``HeadMiddleware`` answers ``HEAD`` wherever ``GET`` works (RFC 9110): the request
-runs as a GET and the body is dropped, headers kept. ``DefaultHeadersMiddleware``
-adds ``X-Content-Type-Options: nosniff`` to every answer and ``Cache-Control:
-no-store`` to answers that do not say how long they may be kept (errors, health).
+runs as a GET and the body is dropped, headers kept. ``DefaultHeadersMiddleware``,
+outermost, adds ``X-Content-Type-Options: nosniff`` to every answer (cache hits, CORS
+preflights and framework errors included), ``Cache-Control: no-store`` to answers that
+do not say how long they may be kept (errors, health, preflights), and lists each
+``Vary`` value once however many layers added it.
 """
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from collections.abc import Iterable
 
-from app.cache.layer import RENDER_SLOT
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HEAD_SLOT = "mla.head"
 """Set in the scope of a HEAD run as a GET, for answers that never end (a live stream)."""
@@ -43,17 +45,32 @@ class DefaultHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        # A render of the cache layer gets its Cache-Control there; the app's own stays.
-        default_no_store = not scope.get(RENDER_SLOT)
 
         async def with_defaults(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                names = {bytes(name).lower() for name, _ in headers}
-                headers.append(NOSNIFF)
-                if default_no_store and b"cache-control" not in names:
-                    headers.append(NO_STORE)
-                message = {**message, "headers": headers}
+                message = {**message, "headers": with_security_headers(message.get("headers", []))}
             await send(message)
 
         await self.app(scope, receive, with_defaults)
+
+
+def with_security_headers(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """``raw`` with nosniff, no-store unless it says how to cache, and one ``Vary``."""
+    headers: list[tuple[bytes, bytes]] = []
+    vary: list[bytes] = []
+    for name, value in raw:
+        lowered = bytes(name).lower()
+        if lowered == b"vary":
+            vary += [v.strip() for v in bytes(value).split(b",") if v.strip()]
+        elif lowered != b"x-content-type-options":
+            headers.append((name, value))
+    names = {bytes(name).lower() for name, _ in headers}
+    if vary:
+        unique: dict[bytes, bytes] = {}
+        for value in vary:
+            unique.setdefault(value.lower(), value)  # in order, first spelling kept
+        headers.append((b"vary", b", ".join(unique.values())))
+    headers.append(NOSNIFF)
+    if b"cache-control" not in names:
+        headers.append(NO_STORE)
+    return headers

@@ -19,11 +19,11 @@ from pathlib import Path
 import psutil
 from prometheus_client import CollectorRegistry, values
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
+
+from app.observability.archive import LockedCollector, fold_dead_workers
 
 ENV = "PROMETHEUS_MULTIPROC_DIR"
 _PID_FILE = re.compile(r"_(\d+)\.db$")
-_LIVE_GAUGE_FILE = re.compile(r"^gauge_live\w+_(\d+)\.db$")
 
 
 def configured_dir() -> Path | None:
@@ -50,14 +50,14 @@ def worker_pids(directory: Path) -> set[int]:
 
 
 def reap_dead_workers(directory: Path) -> None:
-    """Drop the live gauges of workers that exited, whether cleanly or not.
+    """Drop the live gauges of workers that exited, whether cleanly or not, and fold their
+    other files into the archives (app/observability/archive.py), so the directory does
+    not grow with every restart.
 
     uvicorn has no hook in the supervisor that runs when a worker dies, so this runs
-    at each scrape; counters and histograms of dead workers stay (their counts happened).
+    at each scrape; the counts of dead workers stay in the sums (they happened).
     """
-    for match in map(_LIVE_GAUGE_FILE.match, _names(directory)):
-        if match and not psutil.pid_exists(int(match.group(1))):
-            mark_process_dead(int(match.group(1)), str(directory))  # type: ignore[no-untyped-call]
+    fold_dead_workers(directory, is_alive=psutil.pid_exists)
 
 
 def _names(directory: Path) -> list[str]:
@@ -147,6 +147,6 @@ def collection_registry(directory: Path) -> CollectorRegistry:
     """A fresh registry that sums every worker's files; build one per scrape."""
     reap_dead_workers(directory)
     registry = CollectorRegistry()
-    MultiProcessCollector(registry, path=str(directory))  # type: ignore[no-untyped-call]
+    registry.register(LockedCollector(directory))
     registry.register(WorkersProcessCollector(directory))
     return registry

@@ -10,6 +10,24 @@ METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 MAX_NAME_LENGTH = 200
 
+# Words the PromQL lexer reads as operators, aggregators, keywords or numbers wherever a
+# name may stand, compared lower-cased as the lexer does: the `key` map of
+# promql/parser/lex.go in github.com/prometheus/prometheus, with "inf" and "nan" (NUMBER)
+# added by its init(). As a grouping label (`sum by (<label>, le)`) such a word is not a
+# label name: `NaN` makes Prometheus reject the query, `without` changes its meaning.
+PROMQL_WORDS = frozenset(
+    {
+        *("and", "or", "unless", "atan2"),
+        *("sum", "avg", "count", "min", "max", "group", "stddev", "stdvar", "topk"),
+        *("bottomk", "count_values", "quantile", "limitk", "limit_ratio"),
+        *("offset", "smoothed", "anchored", "by", "without", "on", "ignoring"),
+        *("group_left", "group_right", "fill", "fill_left", "fill_right", "bool"),
+        *("start", "end", "step", "range", "max_of", "min_of"),
+        *("inf", "nan"),
+    }
+)
+RESERVED_LABEL_PREFIX = "__"  # __name__ and the labels Prometheus keeps for itself
+
 _STRING_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _RE2_SPECIAL = frozenset("\\.+*?()|[]{}^$")
 
@@ -22,7 +40,14 @@ def is_metric_name(name: str) -> bool:
 
 
 def is_label_name(name: str) -> bool:
-    return len(name) <= MAX_NAME_LENGTH and bool(LABEL_NAME.match(name)) and name != "le"
+    """A label a query may group by: not ``le``, a PromQL word, or a reserved ``__`` name."""
+    return (
+        len(name) <= MAX_NAME_LENGTH
+        and bool(LABEL_NAME.match(name))
+        and name != "le"
+        and name.lower() not in PROMQL_WORDS
+        and not name.startswith(RESERVED_LABEL_PREFIX)
+    )
 
 
 def string_literal(value: str) -> str:

@@ -26,6 +26,7 @@ from app.observability.system import SystemSampler
 from app.promql.breaker import BreakerState, CircuitBreaker
 from app.promql.client import PrometheusClient
 from app.promql.durations import iso8601
+from app.promql.redact import RedactingUpstream
 from app.promql.upstream import Upstream
 from app.schemas.health import (
     CheckResult,
@@ -135,13 +136,16 @@ class HealthMonitor:
         breaker that never opens: probes are already rate-limited by the cache, and each
         must report what Prometheus says now, not that the service stopped asking.
         """
-        client = PrometheusClient(
-            http,
-            settings.prometheus_url,
-            name=public_url(settings.prometheus_url),
-            ready_url=settings.prometheus_ready_url,
-            semaphore=asyncio.Semaphore(2),
-            breaker=CircuitBreaker(threshold=NEVER),
+        client = RedactingUpstream(
+            PrometheusClient(
+                http,
+                settings.prometheus_url,
+                name=public_url(settings.prometheus_url),
+                ready_url=settings.prometheus_ready_url,
+                semaphore=asyncio.Semaphore(2),
+                breaker=CircuitBreaker(threshold=NEVER),
+            ),
+            settings.redactor,
         )
         return cls(
             client,

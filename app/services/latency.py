@@ -28,6 +28,7 @@ from app.promql.builder import (
 from app.promql.durations import format_duration, iso8601
 from app.promql.native import native_quantile_query, native_quantiles_query, quantile_label
 from app.promql.quantile import bucket_quantiles, group_buckets
+from app.promql.screen import Checked, contradiction, screen_samples
 from app.promql.upstream import Sample, Series, Upstream
 from app.schemas.queries import (
     HistoryQuery,
@@ -44,6 +45,7 @@ Span = tuple[float, float, float]
 """Start, end and step of a range, in seconds."""
 Q = TypeVar("Q", bound=LatencyQuery)
 IQ = TypeVar("IQ", bound=InstantQuery)
+T = TypeVar("T")
 
 SUMMARY_PERCENTILES = (Percentile("50", 50.0), Percentile("95", 95.0), Percentile("99", 99.0))
 P95 = (Percentile("95", 95.0),)
@@ -112,7 +114,7 @@ async def fetch_quantiles(
     choice = await source.choose(query, sel, at)
     factor = milliseconds_factor(sel.metric_name)
     promql: str
-    reduce: Callable[[list[Sample]], ByModel]
+    reduce: Callable[[list[Sample]], Checked[ByModel]]
     if choice.kind == "native":
         promql = native_quantiles_query([p.value / 100 for p in wanted], sel, query.window)
         reduce = partial(
@@ -127,8 +129,16 @@ async def fetch_quantiles(
             computed_quantiles, model_label=sel.model_label, wanted=wanted, factor=factor
         )
     result = await source.upstream.query_reduced(promql, at=at, reduce=reduce)
-    warnings = [*choice.warnings, *result.warnings]
-    return Quantiles(result.value, warnings, result.partial, choice.kind)
+    checked = trusted(source, result.value)
+    warnings = [*choice.warnings, *result.warnings, *checked.notes]
+    return Quantiles(checked.value, warnings, result.partial, choice.kind)
+
+
+def trusted(source: Source, checked: Checked[T]) -> Checked[T]:
+    """``checked``, unless the answer contradicts itself (app/promql/screen.py): a 502."""
+    if checked.conflict is not None:
+        raise contradiction(source.upstream.name, checked.conflict)
+    return checked
 
 
 ByModel = dict[str, dict[str, float | None]]
@@ -136,19 +146,24 @@ ByModel = dict[str, dict[str, float | None]]
 
 def computed_quantiles(
     samples: list[Sample], *, model_label: str, wanted: list[Percentile], factor: float
-) -> ByModel:
-    """Every percentile of every model's bucket rates, in milliseconds, computed here."""
-    groups = group_buckets(samples, model_label)
+) -> Checked[ByModel]:
+    """Every percentile of every model's bucket rates, in milliseconds, computed here;
+    none for a model with a negative bucket rate."""
+    screened = screen_samples(samples, model_label, counts=True)
+    groups = group_buckets(screened.samples, model_label)
     qs = [p.value / 100 for p in wanted]
     labels = [p.label for p in wanted]
     by_model: ByModel = {}
     for model in sorted(groups):  # (names alone sort faster than (name, buckets) pairs)
+        if model in screened.negative:
+            by_model[model] = dict.fromkeys(labels)
+            continue
         values = bucket_quantiles(qs, groups[model])
         by_model[model] = {
             label: to_milliseconds(value, factor)
             for label, value in zip(labels, values, strict=True)
         }
-    return by_model
+    return Checked(by_model, screened.notes, screened.conflict)
 
 
 def engine_quantiles(
@@ -158,14 +173,15 @@ def engine_quantiles(
     wanted: list[Percentile],
     factor: float,
     tag: str | None,
-) -> ByModel:
+) -> Checked[ByModel]:
     """The engine's own quantiles, per model, in milliseconds; ``tag`` names each
     sample's quantile (else every sample is of the one percentile wanted)."""
+    screened = screen_samples(samples, sel.model_label, counts=False)
     label_of = {f"{p.value / 100:.12g}": p.label for p in wanted}
     names = [p.label for p in wanted]
     model_label = sel.model_label
     by_model: ByModel = {}
-    for s in samples:
+    for s in screened.samples:
         model = s.labels.get(model_label)
         label = label_of.get(s.labels.get(tag, "")) if tag else names[0]
         if model is None or label is None:
@@ -174,7 +190,8 @@ def engine_quantiles(
         if values is None:
             values = by_model[model] = dict.fromkeys(names)
         values[label] = to_milliseconds(s.value, factor)
-    return {model: by_model[model] for model in sorted(by_model)}
+    ordered = {model: by_model[model] for model in sorted(by_model)}
+    return Checked(ordered, screened.notes, screened.conflict)
 
 
 class Evaluation(TypedDict):

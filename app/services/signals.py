@@ -23,6 +23,7 @@ from app.params import Percentile
 from app.profiles.model import DURATION_SIGNALS, SignalName, SignalSpec
 from app.promql.builder import SeriesSelector, bucket_rates, quantile_query
 from app.promql.native import native_quantiles_query, quantile_label
+from app.promql.screen import Checked, contradiction
 from app.promql.signals import (
     any_of,
     average,
@@ -161,13 +162,22 @@ async def quantiles(plan: Plan, ask: Ask) -> Built:
             computed_quantiles, model_label=sel.model_label, wanted=wanted, factor=factor
         )
     labels = ",".join(p.label for p in wanted)
-    return Built(promql, partial(_noted, reduce), f"quantiles {labels} x{factor}", choice.warnings)
+    noted = partial(_noted, reduce, upstream=ask.upstream.name)
+    return Built(promql, noted, f"quantiles {labels} x{factor}", choice.warnings)
 
 
 def _noted(
-    reduce: Callable[[list[Sample]], dict[str, dict[str, float | None]]], samples: list[Sample]
+    reduce: Callable[[list[Sample]], Checked[dict[str, dict[str, float | None]]]],
+    samples: list[Sample],
+    *,
+    upstream: str,
 ) -> tuple[ByModel, list[str]]:
-    return dict(reduce(samples)), []
+    """The quantiles and their notes; a 502 when the answer contradicts itself
+    (app/promql/screen.py)."""
+    checked = reduce(samples)
+    if checked.conflict is not None:
+        raise contradiction(upstream, checked.conflict)
+    return dict(checked.value), checked.notes
 
 
 def summary(plan: Plan, ask: Ask) -> Built:

@@ -5,7 +5,10 @@ makes) in mode ``"ok"``, and otherwise as a broken Prometheus would:
 
 - ``"html"``: HTTP 500 with an HTML page (the service answers 502);
 - ``"unavailable"``: ``{"status": "error", "errorType": "unavailable"}`` (503);
-- ``"slow"``: nothing for ``SLOW_SECONDS`` (504 once the service's deadline passes).
+- ``"slow"``: nothing for ``SLOW_SECONDS`` (504 once the service's deadline passes);
+- ``"echo"``: a ``bad_data`` error whose text repeats the request's headers, as a
+  careless engine or proxy might (the service answers 502);
+- ``"echo_warnings"``: a good answer with a warning that repeats them.
 
     with RecordingUpstream() as upstream:
         upstream.mode = "html"
@@ -16,6 +19,7 @@ makes) in mode ``"ok"``, and otherwise as a broken Prometheus would:
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -36,6 +40,7 @@ class Recorded:
     method: str
     path: str
     headers: dict[str, str]  # names lower-cased
+    body: bytes = b""
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -51,8 +56,10 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length) if length else b""
         headers = {name.lower(): value for name, value in self.headers.items()}
-        self.server.owner.record(Recorded(self.command, self.path, headers))
-        status, content_type, content = self.server.owner.reply(self.command, self.path, body)
+        self.server.owner.record(Recorded(self.command, self.path, headers, body))
+        status, content_type, content = self.server.owner.reply(
+            self.command, self.path, body, headers
+        )
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(content)))
@@ -71,6 +78,13 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     owner: RecordingUpstream
+
+
+def echoed(headers: dict[str, str]) -> str:
+    """The request's headers as an engine's error text might repeat them: as headers, and
+    each value once more on its own."""
+    lines = "; ".join(f"{name}: {value}" for name, value in headers.items())
+    return f"unexpected request ({lines}); values seen: {' '.join(headers.values())}"
 
 
 class RecordingUpstream:
@@ -92,15 +106,23 @@ class RecordingUpstream:
         with self._lock:
             self.requests.append(request)
 
-    def reply(self, method: str, path: str, body: bytes) -> tuple[int, str, bytes]:
+    def reply(
+        self, method: str, path: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[int, str, bytes]:
         if self.mode == "html":
             return 500, "text/html", HTML
         if self.mode == "unavailable":
             return 503, "application/json", UNAVAILABLE
+        if self.mode == "echo":
+            error = {"status": "error", "errorType": "bad_data", "error": echoed(headers)}
+            return 400, "application/json", json.dumps(error).encode()
         if self.mode == "slow":
             time.sleep(SLOW_SECONDS)
         request = httpx.Request(method, f"http://upstream{path}", content=body)
         response = fake_prometheus.answer(request)
+        if self.mode == "echo_warnings":
+            answer = {**json.loads(response.content), "warnings": [echoed(headers)]}
+            return response.status_code, "application/json", json.dumps(answer).encode()
         return response.status_code, response.headers["content-type"], response.content
 
     def __enter__(self) -> RecordingUpstream:

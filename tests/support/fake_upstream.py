@@ -6,7 +6,8 @@
 Modes: ``slow`` (reads the request, answers nothing for ``delay`` seconds),
 ``html`` (a proxy's error page), ``truncated`` (promises more body than it
 sends), ``reset`` (closes with a TCP reset), ``wrong_type`` (valid JSON, a
-scalar where a vector belongs), ``warnings`` (a good answer with a warning).
+scalar where a vector belongs), ``warnings`` (a good answer with a warning), ``answer``
+(the JSON ``answer`` given to the constructor, to every query).
 Oversized answers, to attack the service's memory: ``gzip_bomb`` (a 1 MB gzip body
 that expands to 1 GiB, sent with ``Content-Encoding: gzip`` whatever was asked),
 ``endless`` (a chunked body that never ends), ``huge`` (a 200 MB answer with its
@@ -106,8 +107,11 @@ def _answer(mode: str) -> bytes:
 
 
 class FakeUpstream:
-    def __init__(self, mode: str, *, delay: float = 30.0) -> None:
+    def __init__(
+        self, mode: str, *, delay: float = 30.0, answer: dict[str, Any] | None = None
+    ) -> None:
         self.mode = mode
+        self.answer = answer
         self.delay = delay
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -131,6 +135,8 @@ class FakeUpstream:
             elif self.mode == "reset":
                 sock = writer.get_extra_info("socket")
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            elif self.mode == "answer":
+                writer.write(_http("200 OK", "application/json", json.dumps(self.answer).encode()))
             else:
                 writer.write(_answer(self.mode))
                 await writer.drain()

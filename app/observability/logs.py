@@ -1,0 +1,166 @@
+"""Request ids and structured logs: ``LOG_FORMAT=json`` and ``X-Request-ID``.
+
+Every HTTP request gets an id: the client's ``X-Request-ID`` when it is short and of a
+safe alphabet, else a new one. ``RequestIdMiddleware`` keeps it in a context variable
+for the whole request (so every log line of the request carries it, and the upstream
+client sends it to the engine as ``X-Request-ID``), echoes it in the response and, when
+the request is done, logs one line on ``app.requests`` with its route template, status,
+duration, cache result and the time spent waiting for the engine.
+
+With ``LOG_FORMAT=json`` (``configure_logging``), every line the process logs, uvicorn's
+included, is one JSON object:
+
+    {"timestamp": "2024-05-01T12:00:00.123Z", "level": "INFO", "logger": "app.requests",
+     "message": "GET /api/metrics/p95/ 200", "request_id": "4bf92f35...", ...}
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.http.paths import route_path
+from app.observability.middleware import HandlerLabels
+
+REQUEST_ID_HEADER = b"x-request-id"
+_SAFE_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+_UPSTREAM: ContextVar[list[float] | None] = ContextVar("upstream_seconds", default=None)
+# Fields of ``app.requests`` lines, passed as ``extra``: they become JSON keys.
+FIELDS = ("method", "route", "status", "duration_ms", "cache", "upstream_ms")
+requests_log = logging.getLogger("app.requests")
+
+
+def request_id_from(raw: bytes | None) -> str | None:
+    """The client's id if it is 1 to 128 characters of letters, digits and ``._:-``."""
+    return raw.decode() if raw is not None and _SAFE_ID.fullmatch(raw) else None
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def timed_upstream(observe: Callable[[str, float], None]) -> Callable[[str, float], None]:
+    """``PrometheusClient``'s observer, also adding each call's time to the request's."""
+
+    def observer(outcome: str, seconds: float) -> None:
+        observe(outcome, seconds)
+        spent = _UPSTREAM.get()
+        if spent is not None:
+            spent.append(seconds)
+
+    return observer
+
+
+async def send_request_id(request: httpx.Request) -> None:
+    """An httpx request hook: the engine gets the request's id as ``X-Request-ID``."""
+    current = REQUEST_ID.get()
+    if current is not None:
+        request.headers["X-Request-ID"] = current
+
+
+class RequestIdMiddleware:
+    """Outermost layer: the request id, its echo, and the request's summary line."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._labels: HandlerLabels | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = request_id_from(dict(scope["headers"]).get(REQUEST_ID_HEADER))
+        # A call the service makes to itself (a stream's update) keeps its request's id.
+        request_id = given or REQUEST_ID.get() or new_request_id()
+        id_token, spent_token = REQUEST_ID.set(request_id), _UPSTREAM.set([])
+        summary: dict[str, Any] = {"status": 500, "cache": None}
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
+                headers.append((REQUEST_ID_HEADER, request_id.encode()))
+                summary["status"] = message["status"]
+                summary["cache"] = dict(headers).get(b"x-cache", b"").decode() or None
+                message = {**message, "headers": headers}
+            await send(message)
+
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            self._log(scope, summary, time.perf_counter() - started)
+            _UPSTREAM.reset(spent_token)
+            REQUEST_ID.reset(id_token)
+
+    def _log(self, scope: Scope, summary: dict[str, Any], seconds: float) -> None:
+        if not requests_log.isEnabledFor(logging.INFO):
+            return
+        route = self._route(scope)
+        fields = {
+            "method": scope["method"],
+            "route": route,
+            "status": summary["status"],
+            "duration_ms": round(seconds * 1000, 3),
+            "cache": summary["cache"],
+            "upstream_ms": round(sum(_UPSTREAM.get() or ()) * 1000, 3),
+        }
+        requests_log.info("%s %s %s", scope["method"], route, summary["status"], extra=fields)
+
+    def _route(self, scope: Scope) -> str:
+        # Built on the first request: by then every router has been included.
+        if self._labels is None:
+            self._labels = HandlerLabels.of_routes(getattr(scope.get("app"), "routes", []))
+        return self._labels.label(route_path(scope))
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time, level, logger, message, request id, fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "timestamp": _timestamp(record.created),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None) or REQUEST_ID.get(),
+        }
+        for name in FIELDS:
+            if hasattr(record, name):
+                line[name] = getattr(record, name)
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return orjson.dumps(line, default=str).decode()
+
+
+def _timestamp(created: float) -> str:
+    return datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+
+
+def configure_logging(log_format: str) -> None:
+    """``json``: every logger of the process writes JSON lines to stderr, and the service's
+    request lines replace uvicorn's access log. ``text``: logging is left as it is."""
+    if log_format != "json":
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(min(root.level or logging.INFO, logging.INFO))
+    for name in ("uvicorn", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        logger.handlers = []
+        logger.propagate = True
+    logging.getLogger("uvicorn.access").disabled = True  # app.requests says more
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per upstream call: no

@@ -1,0 +1,178 @@
+"""Answers that contradict themselves: the same series twice, negative bucket counts.
+
+A PromQL engine never returns one label set twice, and a bucket rate is never negative;
+a broken engine, a federation of two or a proxy merging answers may. Nothing here is
+silent: a repeat with the same value is dropped with a note in the answer's
+``warnings``; a repeat with another value leaves no way to tell which is right, so it is
+a conflict (the service answers 502); a model with a negative bucket count gets no
+percentiles (null) and a note, instead of a negative latency.
+
+    screened = screen_samples(samples, "model", counts=True)  # in an instant reducer
+    upstream = ScreeningUpstream(client)  # range answers, before the range cache
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from app.errors import UpstreamBadResponse
+from app.promql.breaker import CircuitBreaker
+from app.promql.upstream import Labels, QueryResult, R, Reduced, Sample, Series, Upstream
+
+T = TypeVar("T")
+MAX_NAMED = 5  # models named in one note; the rest are counted
+
+
+@dataclass(frozen=True, slots=True)
+class Checked(Generic[T]):
+    """What a reducer made of an answer, the notes for its warnings, and the conflict that
+    makes it untrustworthy (None when there is none)."""
+
+    value: T
+    notes: list[str] = field(default_factory=list)
+    conflict: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Screened:
+    samples: list[Sample]
+    notes: list[str]
+    conflict: str | None
+    negative: frozenset[str]
+
+
+def _key(labels: Labels) -> Hashable:
+    return frozenset(labels.items())
+
+
+def _same(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a == b or (math.isnan(a) and math.isnan(b))
+
+
+def screen_samples(samples: list[Sample], group_label: str, *, counts: bool) -> Screened:
+    """``samples`` without repeats; ``counts``: the values are bucket counts or rates,
+    so a negative one disqualifies its group."""
+    # The usual answer has neither: one pass each over the label tuples (engines send a
+    # series' labels sorted, so a repeat has the same tuple) and over the values.
+    distinct = len({tuple(s.labels.items()) for s in samples}) == len(samples)
+    if distinct and not (counts and any(s.value is not None and s.value < 0 for s in samples)):
+        return Screened(samples, [], None, frozenset())
+    return _screened(samples, group_label, counts=counts)
+
+
+def _screened(samples: list[Sample], group_label: str, *, counts: bool) -> Screened:
+    seen: dict[Hashable, Sample] = {}
+    repeats = 0
+    conflict: str | None = None
+    negative: set[str] = set()
+    for sample in samples:
+        key = _key(sample.labels)
+        first = seen.get(key)
+        if first is None:
+            seen[key] = sample
+        elif _same(first.value, sample.value):
+            repeats += 1
+        elif conflict is None:
+            conflict = f"the series {_shown(sample.labels)} came twice with different values"
+        value = sample.value
+        if counts and value is not None and value < 0:
+            negative.add(sample.labels.get(group_label, ""))
+    notes = [note for note in (_repeats(repeats), _negative(negative)) if note]
+    return Screened(list(seen.values()), notes, conflict, frozenset(negative))
+
+
+def screen_series(series: list[Series]) -> Checked[list[Series]]:
+    """Range series without repeats; a repeat with other points is a conflict."""
+    seen: dict[Hashable, Series] = {}
+    repeats = 0
+    conflict: str | None = None
+    for one in series:
+        key = _key(one.labels)
+        first = seen.get(key)
+        if first is None:
+            seen[key] = one
+        elif len(first.points) == len(one.points) and all(
+            t1 == t2 and _same(v1, v2)
+            for (t1, v1), (t2, v2) in zip(first.points, one.points, strict=True)
+        ):
+            repeats += 1
+        elif conflict is None:
+            conflict = f"the series {_shown(one.labels)} came twice with different points"
+    notes = [note for note in (_repeats(repeats),) if note]
+    return Checked(list(seen.values()), notes, conflict)
+
+
+def _shown(labels: Labels) -> str:
+    text = ",".join(f"{name}={value!r}" for name, value in sorted(labels.items()))
+    return "{" + text[:200] + "}"
+
+
+def _repeats(count: int) -> str | None:
+    if not count:
+        return None
+    return f"the engine sent {count} series more than once (same values); each was counted once"
+
+
+def _negative(models: set[str]) -> str | None:
+    if not models:
+        return None
+    named = ", ".join(repr(model) for model in sorted(models)[:MAX_NAMED])
+    more = f" and {len(models) - MAX_NAMED} more" if len(models) > MAX_NAMED else ""
+    return (
+        f"negative bucket counts for {named}{more}: no percentiles for them "
+        "(a counter went backwards or the engine's answer is wrong)"
+    )
+
+
+def contradiction(upstream: str, conflict: str) -> UpstreamBadResponse:
+    return UpstreamBadResponse(
+        "Prometheus sent an answer that contradicts itself", upstream=upstream, reason=conflict
+    )
+
+
+class ScreeningUpstream:
+    """An ``Upstream`` whose range answers are screened as they arrive, before anything
+    (the range cache) keys their series by labels and a repeat is lost."""
+
+    def __init__(self, inner: Upstream) -> None:
+        self._inner = inner
+
+    @property
+    def name(self) -> str:
+        return self._inner.name
+
+    @property
+    def breaker(self) -> CircuitBreaker:
+        return self._inner.breaker
+
+    async def query(self, promql: str, *, at: float) -> QueryResult[Sample]:
+        return await self._inner.query(promql, at=at)
+
+    async def query_reduced(
+        self, promql: str, *, at: float, reduce: Callable[[list[Sample]], R]
+    ) -> Reduced[R]:
+        return await self._inner.query_reduced(promql, at=at, reduce=reduce)
+
+    async def query_range(
+        self, promql: str, *, start: float, end: float, step: float, lookback: float = 0.0
+    ) -> QueryResult[Series]:
+        result = await self._inner.query_range(
+            promql, start=start, end=end, step=step, lookback=lookback
+        )
+        checked = screen_series(result.items)
+        if checked.conflict is not None:
+            raise contradiction(self.name, checked.conflict)
+        return QueryResult(checked.value, [*result.warnings, *checked.notes])
+
+    async def label_values(
+        self, label: str, *, match: str, start: float, end: float
+    ) -> QueryResult[str]:
+        return await self._inner.label_values(label, match=match, start=start, end=end)
+
+    async def ready(self) -> None:
+        await self._inner.ready()
