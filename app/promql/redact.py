@@ -27,7 +27,7 @@ REDACTED = "[redacted]"
 _CREDENTIAL_HEADER = re.compile(
     r"(?i)\b((?:proxy-)?authorization|x-api-key|api[-_]?key|cookie|set-cookie|"
     r"x-scope-orgid|x-auth-token|token|password)"
-    r"(\"?\s*[:=]\s*\"?)((?:bearer|basic|token)\s+)?[^\s\"',;}\]]+"
+    r"(\"?\s*[:=]\s*\"?)((?:bearer|basic|token)\s+)?[^\s\"',;)}\]]+"
 )
 # Shorter secrets (a tenant "a1") are only replaced as whole words, not inside others.
 _ANYWHERE = 8
