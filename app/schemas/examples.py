@@ -10,6 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.schemas.answer_examples import (
+    DISTRIBUTION,
+    DISTRIBUTION_RANGE,
+    MODELS,
+    MODELS_RANGE,
+    SLO,
+)
+
 _AT = 1760682600.0
 _ISO = "2025-10-17T06:30:00+00:00"
 _COMMON = {
@@ -221,6 +229,11 @@ RESPONSE_EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("200", "PercentilesResponse"): PERCENTILES,
     ("200", "HistoryResponse"): HISTORY,
     ("200", "StatusConfig"): STATUS_CONFIG,
+    ("200", "SLOResponse"): SLO,
+    ("200", "DistributionResponse"): DISTRIBUTION,
+    ("200", "DistributionRangeResponse"): DISTRIBUTION_RANGE,
+    ("200", "ModelsResponse"): MODELS,
+    ("200", "ModelsRangeResponse"): MODELS_RANGE,
     ("200", "HealthResponse"): HEALTH,
     ("200", "LivenessResponse"): LIVENESS,
     ("200", "ReadinessResponse"): READINESS,

@@ -27,6 +27,8 @@ from app.schemas.queries import (
     Timestamp,
     canonical,
     check_span,
+    described,
+    range_duration,
     resolve_range,
 )
 
@@ -126,17 +128,13 @@ class ModelsRangeQuery(ModelsBase):
     ] = "latency_p95,ttft_p95,output_tokens_per_second"
     duration: Annotated[
         str,
-        AfterValidator(
-            lambda v: params.check_duration(v, maximum=params.MAX_RANGE_SECONDS, example="1h")
-        ),
-        Field(description="Length of the range, from 1s to 31d.", examples=["1h"]),
+        range_duration(params.MAX_RANGE_SECONDS, "1h"),
+        described("Length of the range, from 1s to 31d.", "1h"),
     ] = "1h"
     step: Annotated[
         str,
-        AfterValidator(
-            lambda v: params.check_duration(v, maximum=params.MAX_RANGE_SECONDS, example="1m")
-        ),
-        Field(description="Distance between points; at most 11,000 points.", examples=["1m"]),
+        range_duration(params.MAX_RANGE_SECONDS, "1m"),
+        described("Distance between points; at most 11,000 points.", "1m"),
     ] = "1m"
     end: Annotated[
         Timestamp,

@@ -55,13 +55,13 @@ def _prometheus_url(value: str) -> str:
     return url
 
 
-def _duration(maximum: float, example: str) -> AfterValidator:
+def range_duration(maximum: float, example: str) -> AfterValidator:
     return AfterValidator(
         lambda value: params.check_duration(value, maximum=maximum, example=example)
     )
 
 
-def _text(description: str, example: str, max_length: int = 32) -> Any:
+def described(description: str, example: str, max_length: int = 32) -> Any:
     return Field(
         description=description, examples=[example], json_schema_extra={"maxLength": max_length}
     )
@@ -70,7 +70,7 @@ def _text(description: str, example: str, max_length: int = 32) -> Any:
 MetricName = Annotated[
     str,
     AfterValidator(params.check_metric_name),
-    _text(
+    described(
         "Histogram metric; the service reads `<metric_name>_bucket`. Names ending in "
         "`_milliseconds` or `_ms` are taken as milliseconds, others as seconds.",
         DEFAULT_METRIC,
@@ -79,13 +79,13 @@ MetricName = Annotated[
 ]
 TimeRange = Annotated[
     str,
-    _duration(params.MAX_TIME_RANGE_SECONDS, "5m"),
-    _text("Rate window, a Prometheus duration from 1s to 30d.", "5m"),
+    range_duration(params.MAX_TIME_RANGE_SECONDS, "5m"),
+    described("Rate window, a Prometheus duration from 1s to 30d.", "5m"),
 ]
 ModelLabel = Annotated[
     str,
     AfterValidator(params.check_label_name),
-    _text("Label that names the model.", DEFAULT_MODEL_LABEL, 200),
+    described("Label that names the model.", DEFAULT_MODEL_LABEL, 200),
 ]
 ModelValue = Annotated[str, AfterValidator(params.check_model)]
 Models = Annotated[
@@ -227,13 +227,13 @@ def _interval(value: str) -> str:
 class RangeQuery(LatencyQuery):
     duration: Annotated[
         str,
-        _duration(params.MAX_RANGE_SECONDS, "1h"),
-        _text("Length of the range, from 1s to 31d.", "1h"),
+        range_duration(params.MAX_RANGE_SECONDS, "1h"),
+        described("Length of the range, from 1s to 31d.", "1h"),
     ] = "1h"
     step: Annotated[
         str,
-        _duration(params.MAX_RANGE_SECONDS, "1m"),
-        _text("Distance between points; at most 11,000 points.", "1m"),
+        range_duration(params.MAX_RANGE_SECONDS, "1m"),
+        described("Distance between points; at most 11,000 points.", "1m"),
     ] = "1m"
     start: Annotated[
         Timestamp,
@@ -282,7 +282,7 @@ class HistoryQuery(LatencyQuery):
                 else params.check_duration(v, maximum=params.MAX_RANGE_SECONDS, example="1m")
             )
         ),
-        _text("Distance between points; default gives ~120 points.", "1m"),
+        described("Distance between points; default gives ~120 points.", "1m"),
     ] = None
 
     @model_validator(mode="after")

@@ -7,7 +7,7 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
-from app.schemas import health, metrics
+from app.schemas import distribution, health, metrics, models, slo
 from app.schemas.examples import RESPONSE_EXAMPLES
 from app.schemas.status import StatusConfig
 from tests.browser.conftest import ARTIFACTS
@@ -15,6 +15,8 @@ from tests.browser.conftest import ARTIFACTS
 pytestmark = pytest.mark.browser
 
 BOUNDS = ("maxLength", "maximum", "exclusiveMaximum", "maxItems", "enum", "const")
+# The parameters an endpoint cannot answer without (so they have no default).
+REQUIRED = {"GET /api/metrics/slo/ ?threshold_ms"}
 
 
 def operations(openapi: dict) -> list[tuple[str, str, dict]]:
@@ -38,8 +40,10 @@ def test_every_operation_has_a_summary_and_described_bounded_parameters(openapi)
             assert parameter.get("description"), f"{name} has no description"
             schema = parameter["schema"]
             assert any(bound in str(schema) for bound in BOUNDS), f"{name} has no bound"
-            # A parameter without a default is optional-and-absent; its text says what then.
-            assert "default" in schema or not parameter.get("required"), name
+            # A parameter without a default is optional-and-absent (its text says what then),
+            # or one of the few an endpoint cannot answer without.
+            assert "default" in schema or not parameter.get("required") or name in REQUIRED, name
+            assert parameter.get("required", False) == (name in REQUIRED), name
 
 
 def test_every_json_response_has_an_example(openapi):
@@ -75,7 +79,7 @@ def test_pages_tell_the_browser_to_load_only_from_the_service(service, path):
 
 def schema_models() -> dict[str, type[BaseModel]]:
     found: dict[str, type[BaseModel]] = {"StatusConfig": StatusConfig}
-    for module in (metrics, health):
+    for module in (metrics, health, slo, distribution, models):
         for name, value in vars(module).items():
             if isinstance(value, type) and issubclass(value, BaseModel):
                 found[name] = value
@@ -86,7 +90,9 @@ def schema_models() -> dict[str, type[BaseModel]]:
 def test_examples_are_valid_bodies(status, schema):
     model = schema_models()[schema]
     example = RESPONSE_EXAMPLES[(status, schema)]
-    assert model.model_validate(example).model_dump(mode="json") == example
+    # Fields an answer leaves out unless asked (`previous` and `change_pct` with `compare=`)
+    # are left out of the examples too.
+    assert model.model_validate(example).model_dump(mode="json", exclude_unset=True) == example
 
 
 async def test_swagger_ui_lists_every_endpoint(desktop, service, openapi):

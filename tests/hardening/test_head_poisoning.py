@@ -21,6 +21,7 @@ from harness.processes import Service, uvicorn_app
 from harness.redis import REDIS_SERVER, RedisServer
 from tests.conftest import require_binary
 from tests.integration.test_stream import read_events
+from tests.support.dataset import END
 from tests.support.fake_upstream import FakeUpstream
 
 pytestmark = pytest.mark.prometheus
@@ -28,6 +29,8 @@ pytestmark = pytest.mark.prometheus
 P95 = "/api/metrics/p95/"
 PERCENTILES = "/api/metrics/percentiles/"
 STREAM = "/api/metrics/stream/"
+# Evaluated at the dataset's end: "now" drifts past the data as a long session goes on.
+QUESTION = {"time_range": "7m", "time": str(END)}
 
 
 def assert_whole_answer(response: httpx.Response) -> dict[str, object]:
@@ -43,9 +46,9 @@ def assert_whole_answer(response: httpx.Response) -> dict[str, object]:
 async def test_head_then_get_in_one_process_gives_the_whole_json(prometheus, make_client):
     settings = Settings(prometheus_url=prometheus.url, cache_ttl_seconds=600)
     async with make_client(settings) as client:
-        head = await client.head(P95, params={"time_range": "7m"})
-        get = await client.get(P95, params={"time_range": "7m"})
-        head_again = await client.head(P95, params={"time_range": "7m"})
+        head = await client.head(P95, params=QUESTION)
+        get = await client.get(P95, params=QUESTION)
+        head_again = await client.head(P95, params=QUESTION)
     assert head.status_code == 200
     assert head.content == b""
     assert head.headers["x-cache"] == "MISS"
@@ -79,7 +82,7 @@ def replicas(prometheus, tmp_path_factory: pytest.TempPathFactory) -> Iterator[l
 def test_head_on_one_replica_then_get_on_every_replica_gives_the_whole_json(
     replicas: list[Service],
 ):
-    question = {"time_range": "7m"}
+    question = QUESTION
     with httpx.Client(timeout=15) as client:
         head = client.head(replicas[0].url + P95, params=question)
         answers = [client.get(service.url + P95, params=question) for service in replicas]
@@ -94,7 +97,7 @@ def test_head_on_one_replica_then_get_on_every_replica_gives_the_whole_json(
 async def test_stream_subscribers_of_a_question_first_asked_with_head_get_json(
     replicas: list[Service], tmp_path: Path
 ):
-    asked = {"percentiles": "50,95,99", "time_range": "6h"}
+    asked = {"percentiles": "50,95,99", "time_range": "6h", "time": str(END)}
     async with httpx.AsyncClient(timeout=15) as client:
         head = await client.head(replicas[0].url + PERCENTILES, params=asked)
         assert head.status_code == 200

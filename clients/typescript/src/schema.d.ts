@@ -1798,6 +1798,83 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 1,
+                     *       "data": [
+                     *         {
+                     *           "buckets": [
+                     *             {
+                     *               "cumulative_share": 0.0312,
+                     *               "le_ms": 50,
+                     *               "lower_ms": 0,
+                     *               "per_second": 0.0667,
+                     *               "share": 0.0312
+                     *             },
+                     *             {
+                     *               "cumulative_share": 0.2187,
+                     *               "le_ms": 100,
+                     *               "lower_ms": 50,
+                     *               "per_second": 0.4,
+                     *               "share": 0.1875
+                     *             },
+                     *             {
+                     *               "cumulative_share": 0.5312,
+                     *               "le_ms": 200,
+                     *               "lower_ms": 100,
+                     *               "per_second": 0.6667,
+                     *               "share": 0.3125
+                     *             },
+                     *             {
+                     *               "cumulative_share": 0.8437,
+                     *               "le_ms": 500,
+                     *               "lower_ms": 200,
+                     *               "per_second": 0.6667,
+                     *               "share": 0.3125
+                     *             },
+                     *             {
+                     *               "cumulative_share": 0.9687,
+                     *               "le_ms": 1000,
+                     *               "lower_ms": 500,
+                     *               "per_second": 0.2667,
+                     *               "share": 0.125
+                     *             },
+                     *             {
+                     *               "cumulative_share": 1,
+                     *               "le_ms": 2000,
+                     *               "lower_ms": 1000,
+                     *               "per_second": 0.0667,
+                     *               "share": 0.0313
+                     *             },
+                     *             {
+                     *               "cumulative_share": 1,
+                     *               "le_ms": 5000,
+                     *               "lower_ms": 2000,
+                     *               "per_second": 0,
+                     *               "share": 0
+                     *             },
+                     *             {
+                     *               "cumulative_share": 1,
+                     *               "le_ms": null,
+                     *               "lower_ms": 5000,
+                     *               "per_second": 0,
+                     *               "share": 0
+                     *             }
+                     *           ],
+                     *           "model": "gpt-4",
+                     *           "per_second": 2.1333,
+                     *           "timestamp": 1760682600
+                     *         }
+                     *       ],
+                     *       "histogram": "classic",
+                     *       "metric_name": "request_duration_seconds",
+                     *       "partial": false,
+                     *       "stale": false,
+                     *       "status": "success",
+                     *       "time_range": "5m",
+                     *       "warnings": []
+                     *     }
+                     */
                     "application/json": components["schemas"]["DistributionResponse"];
                 };
             };
@@ -1922,6 +1999,96 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 1,
+                     *       "data": [
+                     *         {
+                     *           "model": "gpt-4",
+                     *           "points": [
+                     *             {
+                     *               "buckets": [
+                     *                 {
+                     *                   "cumulative_share": 0.2187,
+                     *                   "le_ms": 100,
+                     *                   "lower_ms": 0,
+                     *                   "per_second": 0.4667,
+                     *                   "share": 0.2187
+                     *                 },
+                     *                 {
+                     *                   "cumulative_share": 0.8437,
+                     *                   "le_ms": 500,
+                     *                   "lower_ms": 100,
+                     *                   "per_second": 1.3334,
+                     *                   "share": 0.625
+                     *                 },
+                     *                 {
+                     *                   "cumulative_share": 1,
+                     *                   "le_ms": 2000,
+                     *                   "lower_ms": 500,
+                     *                   "per_second": 0.3334,
+                     *                   "share": 0.1563
+                     *                 },
+                     *                 {
+                     *                   "cumulative_share": 1,
+                     *                   "le_ms": null,
+                     *                   "lower_ms": 2000,
+                     *                   "per_second": 0,
+                     *                   "share": 0
+                     *                 }
+                     *               ],
+                     *               "per_second": 2.1333,
+                     *               "timestamp": 1760682300
+                     *             },
+                     *             {
+                     *               "buckets": [
+                     *                 {
+                     *                   "cumulative_share": 0.2187,
+                     *                   "le_ms": 100,
+                     *                   "lower_ms": 0,
+                     *                   "per_second": 0.4667,
+                     *                   "share": 0.2187
+                     *                 },
+                     *                 {
+                     *                   "cumulative_share": 0.8437,
+                     *                   "le_ms": 500,
+                     *                   "lower_ms": 100,
+                     *                   "per_second": 1.3334,
+                     *                   "share": 0.625
+                     *                 },
+                     *                 {
+                     *                   "cumulative_share": 1,
+                     *                   "le_ms": 2000,
+                     *                   "lower_ms": 500,
+                     *                   "per_second": 0.3334,
+                     *                   "share": 0.1563
+                     *                 },
+                     *                 {
+                     *                   "cumulative_share": 1,
+                     *                   "le_ms": null,
+                     *                   "lower_ms": 2000,
+                     *                   "per_second": 0,
+                     *                   "share": 0
+                     *                 }
+                     *               ],
+                     *               "per_second": 2.1333,
+                     *               "timestamp": 1760682600
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "end": 1760682600,
+                     *       "histogram": "classic",
+                     *       "metric_name": "request_duration_seconds",
+                     *       "partial": false,
+                     *       "stale": false,
+                     *       "start": 1760682300,
+                     *       "status": "success",
+                     *       "step": "5m",
+                     *       "time_range": "5m",
+                     *       "warnings": []
+                     *     }
+                     */
                     "application/json": components["schemas"]["DistributionRangeResponse"];
                 };
             };
@@ -2643,6 +2810,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 1,
+                     *       "data": [
+                     *         {
+                     *           "apdex": 0.776,
+                     *           "error_budget_remaining": -14.625,
+                     *           "exact": true,
+                     *           "met": false,
+                     *           "model": "gpt-4",
+                     *           "objective": 0.99,
+                     *           "requests": 7680,
+                     *           "share_under_threshold": 0.8437,
+                     *           "threshold_ms": 500,
+                     *           "timestamp": 1760682600
+                     *         }
+                     *       ],
+                     *       "histogram": "classic",
+                     *       "metric_name": "request_duration_seconds",
+                     *       "partial": false,
+                     *       "stale": false,
+                     *       "status": "success",
+                     *       "time_range": "1h",
+                     *       "warnings": []
+                     *     }
+                     */
                     "application/json": components["schemas"]["SLOResponse"];
                 };
             };
@@ -2871,6 +3064,77 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "data": [
+                     *         {
+                     *           "input_tokens_per_second": 80,
+                     *           "inter_token_latency_ms": {
+                     *             "p50": 17.5,
+                     *             "p95": 51.25,
+                     *             "p99": 70.25
+                     *           },
+                     *           "latency_ms": {
+                     *             "p50": 900,
+                     *             "p95": 1775,
+                     *             "p99": 1955
+                     *           },
+                     *           "model": "llama-3-8b",
+                     *           "output_tokens_per_second": 20.6667,
+                     *           "queue_ms": {
+                     *             "p50": 225,
+                     *             "p95": 665,
+                     *             "p99": 773
+                     *           },
+                     *           "requests_per_second": 0.6667,
+                     *           "source": "vllm",
+                     *           "status": "danger",
+                     *           "success_ratio": 0.8,
+                     *           "ttft_ms": {
+                     *             "p50": 12.5,
+                     *             "p95": 35,
+                     *             "p99": 39
+                     *           }
+                     *         },
+                     *         {
+                     *           "input_tokens_per_second": 0,
+                     *           "inter_token_latency_ms": {
+                     *             "p50": null,
+                     *             "p95": null,
+                     *             "p99": null
+                     *           },
+                     *           "latency_ms": {
+                     *             "p50": null,
+                     *             "p95": null,
+                     *             "p99": null
+                     *           },
+                     *           "model": "qwen-idle",
+                     *           "output_tokens_per_second": 0,
+                     *           "queue_ms": {
+                     *             "p50": null,
+                     *             "p95": null,
+                     *             "p99": null
+                     *           },
+                     *           "requests_per_second": 0,
+                     *           "source": "vllm",
+                     *           "status": "idle",
+                     *           "success_ratio": null,
+                     *           "ttft_ms": {
+                     *             "p50": null,
+                     *             "p95": null,
+                     *             "p99": null
+                     *           }
+                     *         }
+                     *       ],
+                     *       "last_updated": "2025-10-17T06:30:00+00:00",
+                     *       "missing": [],
+                     *       "partial": false,
+                     *       "stale": false,
+                     *       "status": "success",
+                     *       "warnings": []
+                     *     }
+                     */
                     "application/json": components["schemas"]["ModelsResponse"];
                 };
             };
@@ -2991,6 +3255,53 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "data": [
+                     *         {
+                     *           "data_points": [
+                     *             {
+                     *               "timestamp": 1760682300,
+                     *               "value": 1775
+                     *             },
+                     *             {
+                     *               "timestamp": 1760682600,
+                     *               "value": 1775
+                     *             }
+                     *           ],
+                     *           "model": "llama-3-8b",
+                     *           "signal": "latency_p95",
+                     *           "source": "vllm",
+                     *           "unit": "ms"
+                     *         },
+                     *         {
+                     *           "data_points": [
+                     *             {
+                     *               "timestamp": 1760682300,
+                     *               "value": 480
+                     *             },
+                     *             {
+                     *               "timestamp": 1760682600,
+                     *               "value": null
+                     *             }
+                     *           ],
+                     *           "model": "qwen-idle",
+                     *           "signal": "latency_p95",
+                     *           "source": "vllm",
+                     *           "unit": "ms"
+                     *         }
+                     *       ],
+                     *       "end": 1760682600,
+                     *       "missing": [],
+                     *       "partial": false,
+                     *       "stale": false,
+                     *       "start": 1760682300,
+                     *       "status": "success",
+                     *       "step": "5m",
+                     *       "warnings": []
+                     *     }
+                     */
                     "application/json": components["schemas"]["ModelsRangeResponse"];
                 };
             };
