@@ -848,6 +848,8 @@ export interface components {
          *     }
          */
         ModelRow: {
+            /** @description With `compare`: the same keys, the change from `previous` in percent (latency percentiles key by key); null where either side is null or the previous value is 0. */
+            change_pct?: components["schemas"]["ModelValues"] | null;
             /**
              * Input Tokens Per Second
              * @description Prompt tokens per second over the window.
@@ -889,6 +891,8 @@ export interface components {
              * @example 611.9
              */
             output_tokens_per_second: number | null;
+            /** @description With `compare`: the row's value fields at `time` minus `compare` (a question about now: that instant aligned down to the minute); null values where the model had no row then. */
+            previous?: components["schemas"]["ModelValues"] | null;
             /**
              * Queue Ms
              * @description Time waiting before being scheduled, in milliseconds: the percentiles asked (`p50`, `p95`, `p99` by default; null without traffic in the window), or `{"mean": ...}` where the exporter has only a sum and a count. Null when the source has no such metric.
@@ -963,6 +967,36 @@ export interface components {
              * @enum {string}
              */
             unit: "ms" | "per_second" | "ratio";
+        };
+        /**
+         * ModelValues
+         * @description A row's value fields, as ``previous`` and ``change_pct`` repeat them (``compare``).
+         */
+        ModelValues: {
+            /** Input Tokens Per Second */
+            input_tokens_per_second?: number | null;
+            /** Inter Token Latency Ms */
+            inter_token_latency_ms?: {
+                [key: string]: number | null;
+            } | null;
+            /** Latency Ms */
+            latency_ms?: {
+                [key: string]: number | null;
+            } | null;
+            /** Output Tokens Per Second */
+            output_tokens_per_second?: number | null;
+            /** Queue Ms */
+            queue_ms?: {
+                [key: string]: number | null;
+            } | null;
+            /** Requests Per Second */
+            requests_per_second?: number | null;
+            /** Success Ratio */
+            success_ratio?: number | null;
+            /** Ttft Ms */
+            ttft_ms?: {
+                [key: string]: number | null;
+            } | null;
         };
         /** ModelsRangeResponse */
         ModelsRangeResponse: {
@@ -2857,6 +2891,8 @@ export interface operations {
                 percentiles?: string;
                 /** @description Evaluation time, unix seconds or RFC 3339; default now. */
                 time?: string | null;
+                /** @description Also answer at `time` minus this Prometheus duration (at most 30d): each row gains `previous` (its value fields then) and `change_pct`. */
+                compare?: string | null;
             };
             header?: never;
             path?: never;
@@ -3093,6 +3129,8 @@ export interface operations {
                 percentiles?: string;
                 /** @description Evaluation time, unix seconds or RFC 3339; default now. */
                 time?: string | null;
+                /** @description Also answer at `time` minus this Prometheus duration (at most 30d): each row gains `previous` (its value fields then) and `change_pct`. */
+                compare?: string | null;
                 /** @description Seconds between updates, from CACHE_TTL_SECONDS (the default) to 3600. */
                 interval?: number | string | null;
             };
