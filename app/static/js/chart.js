@@ -5,7 +5,8 @@
 //
 //   const chart = new LineChart(figure, { label: "p95 latency", tick: (v) => `${v} ms`, format: formatMs });
 //   chart.draw({ start, end, stepSeconds, tickSeconds, window: "1h", series: [{ name, color, points }] });
-//   (points: [{ timestamp, value }], value null where there is no answer)
+//   (points: [{ timestamp, value }], value null where there is no answer; optional
+//   `thresholds: [{ name, value }]` drawn as dashed lines, `floor`: the least top of the scale)
 
 import { element, hourMinute, moment, svg } from "./format.js";
 
@@ -91,6 +92,8 @@ export class LineChart {
       "data-window": data.window,
       "data-start": data.start,
       "data-end": data.end,
+      "data-plot-left": box.left,
+      "data-plot-right": box.right,
     });
     const values = data.series.flatMap((s) => s.points.map((p) => p.value)).filter((v) => v !== null);
     const top = Math.max(...values, data.floor || 0, 1e-9) * 1.1;
@@ -100,6 +103,10 @@ export class LineChart {
     const x = (t) => box.left + ((t - data.start) / span) * (box.right - box.left);
     const y = (v) => box.bottom - (v / max) * (box.bottom - box.top);
     this.axes(root, box, x, y, ticks, data);
+    for (const { name, value } of data.thresholds || []) {
+      if (value > max) continue;
+      root.append(svg("line", { class: `threshold threshold-${name}`, x1: box.left, x2: box.right, y1: y(value), y2: y(value) }));
+    }
     for (const series of data.series) this.line(root, series, x, y, data.stepSeconds);
     if (!values.length) {
       const text = `No data in the last ${data.windowName}.`;

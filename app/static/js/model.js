@@ -22,7 +22,7 @@ const DEFAULT_WINDOW = "1h";
 const ms = { tick: (v) => `${v} ms`, format: formatMs };
 const rate = { tick: (v) => `${v}/s`, format: formatRate };
 const SIGNALS = [
-  { signal: "latency_p95", label: "Latency p95", ...ms },
+  { signal: "latency_p95", label: "Latency p95", ...ms, thresholds: true },
   { signal: "ttft_p95", label: "Time to first token p95", ...ms },
   { signal: "output_tokens_per_second", label: "Output tokens per second", ...rate },
   { signal: "requests_per_second", label: "Requests per second", ...rate },
@@ -72,7 +72,7 @@ export class ModelPage {
       seconds: this.config.refresh_seconds,
       pinned: Boolean(pageParams.get("time")),
       onAnswer: (answer) => this.showCard(answer),
-      onError: (err) => failed(err, (on) => this.dim(on)),
+      onError: (err) => this.failed(err),
     });
     this.feed.start();
     this.details();
@@ -89,6 +89,14 @@ export class ModelPage {
 
   dim(on) {
     this.main.classList.toggle("stale", on);
+  }
+
+  // The last numbers stay, greyed; with none yet, each part says why it is empty.
+  failed(err) {
+    failed(err, (on) => this.dim(on));
+    const why = `unavailable: ${err.message}.`;
+    if (!this.charts.size) document.getElementById("charts").replaceChildren(element("p", { class: "empty" }, `Charts ${why}`));
+    if (!this.row) document.getElementById("model-source").textContent = `Scorecard ${why}`;
   }
 
   wireWindows() {
@@ -164,7 +172,9 @@ export class ModelPage {
       chart.plot.closest("figure").hidden = !series.length;
       const lines = series.map((s) => ({ name: `${s.source} ${s.signal}`, color: PALETTE[index % PALETTE.length], points: s.data_points }));
       const w = WINDOWS[key];
-      chart.draw({ ...w, window: key, windowName: w.name, start: range.start, end: range.end, series: lines, floor: spec.floor });
+      const thresholds = spec.thresholds ? [{ name: "warning", value: this.config.warning_ms }, { name: "danger", value: this.config.danger_ms }] : [];
+      const floor = spec.thresholds ? this.config.warning_ms : spec.floor;
+      chart.draw({ ...w, window: key, windowName: w.name, start: range.start, end: range.end, series: lines, floor, thresholds });
     });
   }
 

@@ -305,7 +305,7 @@ export interface paths {
         /**
          * Thresholds and refresh period of the status page
          * @description What the page at `/` uses: p95 below `warning_ms` is good, below `danger_ms` a
-         *     warning, anything else danger.
+         *     warning, anything else danger; the model page's first SLO threshold and objective.
          *
          *     `curl 'http://localhost:8000/api/status/config/'`
          */
@@ -798,6 +798,19 @@ export interface components {
             memory_total_bytes: number;
             /** Memory Usage Percent */
             memory_usage_percent: number;
+        };
+        /** LatencyHistogram */
+        LatencyHistogram: {
+            /**
+             * Metric Name
+             * @description The `metric_name` to ask for this source's rows.
+             */
+            metric_name: string;
+            /**
+             * Model Label
+             * @description The `model_label` to ask with it.
+             */
+            model_label: string;
         };
         /** LivenessResponse */
         LivenessResponse: {
@@ -1489,10 +1502,33 @@ export interface components {
              */
             danger_ms: number;
             /**
+             * Latency Histograms
+             * @description Per profile, the latency histogram `/api/metrics/slo/` and `/api/metrics/distribution/` read for that source's rows (its preferred name).
+             * @example {
+             *       "vllm": {
+             *         "metric_name": "vllm:e2e_request_latency_seconds",
+             *         "model_label": "model_name"
+             *       }
+             *     }
+             */
+            latency_histograms: {
+                [key: string]: components["schemas"]["LatencyHistogram"];
+            };
+            /**
              * Refresh Seconds
              * @description How often the page reloads its data (`STATUS_REFRESH_SECONDS`).
              */
             refresh_seconds: number;
+            /**
+             * Slo Objective
+             * @description The model page's first SLO objective, percent (`STATUS_SLO_OBJECTIVE`).
+             */
+            slo_objective: number;
+            /**
+             * Slo Threshold Ms
+             * @description The model page's first SLO threshold, milliseconds (`STATUS_SLO_THRESHOLD_MS`); the viewer can change it.
+             */
+            slo_threshold_ms: number;
             /**
              * Status
              * @default success
