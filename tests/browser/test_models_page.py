@@ -350,3 +350,24 @@ async def test_a_phone_has_no_horizontal_scroll(phone, models_service, path):
     ARTIFACTS.mkdir(exist_ok=True)
     name = "model-page-phone.png" if "models" in path else "overview-phone.png"
     await page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+async def test_a_partial_answer_is_shown_as_such(desktop, models_service):
+    """A signal failing while the others answer is rare on a real Prometheus; the service's
+    own answer is marked partial here, on its way to the page."""
+    page = desktop.page
+    note = "vllm ttft: no answer (Prometheus timed out)"
+
+    async def partial(route) -> None:
+        response = await route.fetch()
+        body = await response.json()
+        body.update(partial=True, warnings=[note])
+        await route.fulfill(response=response, json=body)
+
+    await page.route("**/api/models/?*", partial)
+    await load(page, f"{models_service.url}/?time={END}")
+    banner = page.locator("#banner")
+    assert await banner.get_attribute("data-kind") == "partial"
+    assert note in await banner.text_content()
+    answer = await api(models_service, "/api/models/", time=END, compare="1d")
+    assert await page.locator("#models tbody tr").count() == answer["count"]  # numbers stay
