@@ -3296,7 +3296,19 @@ export interface operations {
                     /**
                      * @example {
                      *       "danger_ms": 200,
+                     *       "latency_histograms": {
+                     *         "default": {
+                     *           "metric_name": "request_duration_seconds",
+                     *           "model_label": "model"
+                     *         },
+                     *         "vllm": {
+                     *           "metric_name": "vllm:e2e_request_latency_seconds",
+                     *           "model_label": "model_name"
+                     *         }
+                     *       },
                      *       "refresh_seconds": 15,
+                     *       "slo_objective": 99,
+                     *       "slo_threshold_ms": 1000,
                      *       "status": "success",
                      *       "warning_ms": 100
                      *     }
