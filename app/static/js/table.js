@@ -6,18 +6,17 @@
 
 import { element } from "./format.js";
 
+const empty = (v) => v === null || v === undefined || Number.isNaN(v);
+
 function compare(a, b) {
-  const empty = (v) => v === null || v === undefined || Number.isNaN(v);
-  if (empty(a) || empty(b)) return empty(a) - empty(b); // no value sorts last either way
   if (typeof a === "string" || typeof b === "string") return String(a).localeCompare(String(b));
   return a - b;
 }
 
 export class SortableTable {
-  constructor(table, { sortKey, onSort }) {
+  constructor(table, { sortKey }) {
     this.table = table;
     this.sort = { key: sortKey, direction: "ascending" };
-    this.onSort = onSort || (() => {});
     this.columns = [];
     this.rows = [];
     this.query = "";
@@ -54,7 +53,6 @@ export class SortableTable {
     this.sort = { key, direction: again ? "descending" : "ascending" };
     this.markSorted();
     this.order();
-    this.onSort(this.sort);
   }
 
   // New rows: one <tr> each, keyed by `id(row)`, with the text filtering matches.
@@ -80,7 +78,6 @@ export class SortableTable {
     const sorted = [...this.rows].sort((a, b) => {
       const va = column.value(a.row);
       const vb = column.value(b.row);
-      const empty = (v) => v === null || v === undefined;
       if (empty(va) !== empty(vb)) return empty(va) ? 1 : -1; // no value last either way
       return sign * compare(va, vb) || a.text.localeCompare(b.text);
     });
