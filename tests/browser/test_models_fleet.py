@@ -65,7 +65,8 @@ async def test_five_hundred_models_render_and_filter(desktop, fleet_service):
     refreshes = int(await page.evaluate("document.body.dataset.refreshes"))
     scorecards = [url for _, url in asked if "/api/models/" in url]
     others = [url for _, url in asked if "/api/models/" not in url]
-    assert len(scorecards) == refreshes  # one request per refresh, nothing else
+    # One request per refresh (the next one may be on its way), nothing else.
+    assert refreshes <= len(scorecards) <= refreshes + 1
     assert [url for url in others if "/api/status/config/" not in url] == []
 
     width = await page.evaluate("window.innerWidth")
