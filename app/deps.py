@@ -80,6 +80,7 @@ def scorecard_for(state: AppState, query: ModelsBase) -> Board:
         settings.status_warning_ms,
         settings.status_danger_ms,
         settings.max_response_points,
+        state.settled,
     )
 
 

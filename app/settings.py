@@ -139,6 +139,9 @@ class Settings(BaseSettings):
     status_warning_ms: float = Field(default=100.0, gt=0, le=3_600_000)
     status_danger_ms: float = Field(default=200.0, gt=0, le=3_600_000)
     status_refresh_seconds: float = Field(default=15.0, ge=2, le=3600)
+    # The model page's SLO attainment: its first threshold and objective (percent).
+    status_slo_threshold_ms: float = Field(default=1000.0, gt=0, le=3_600_000)
+    status_slo_objective: float = Field(default=99.0, gt=0, le=100)
 
     # The model scorecard (/api/models/): `auto` uses every profile whose metrics the engine
     # has (asked once per MODEL_PROFILE_DETECT_SECONDS); a comma-separated list pins them.

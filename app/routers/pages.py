@@ -10,6 +10,7 @@ licences and READMEs next to them are not served from there.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -24,9 +25,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 from starlette.types import Scope
 
-from app.deps import SettingsDep
+from app.deps import SettingsDep, StateDep
+from app.profiles.loader import ProfileRegistry
 from app.schemas.examples import with_examples
-from app.schemas.status import StatusConfig
+from app.schemas.status import LatencyHistogram, StatusConfig
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 ASSET_SUFFIXES = frozenset(
@@ -60,11 +62,39 @@ def _prefix(request: Request) -> str:
     return root.rstrip("/")
 
 
+PAGE_HEADERS = {"Content-Security-Policy": STATUS_PAGE_CSP, "Cache-Control": "no-cache"}
+
+
 @router.get("/", include_in_schema=False)
 async def status_page() -> FileResponse:
-    """The status page: one row per model, a p95 chart, refreshed automatically."""
-    headers = {"Content-Security-Policy": STATUS_PAGE_CSP, "Cache-Control": "no-cache"}
-    return FileResponse(STATIC_DIR / "status.html", media_type="text/html", headers=headers)
+    """The status page: the model table, refreshed live (app/static/status.js)."""
+    return FileResponse(STATIC_DIR / "status.html", media_type="text/html", headers=PAGE_HEADERS)
+
+
+@router.get("/models", include_in_schema=False)
+async def model_page() -> HTMLResponse:
+    """A model's page (``?model=<name>``, so names with ``/`` work): the same page one
+    level down, its relative URLs resolved against the root (``<base href="../">``)."""
+    return HTMLResponse(model_page_html(), headers=PAGE_HEADERS)
+
+
+@cache
+def model_page_html() -> str:
+    page = (STATIC_DIR / "status.html").read_text(encoding="utf-8")
+    return page.replace("<head>", '<head>\n  <base href="../">', 1)
+
+
+def latency_histograms(registry: ProfileRegistry) -> dict[str, LatencyHistogram]:
+    """Each profile's preferred latency histogram, for the SLO and distribution endpoints."""
+    found: dict[str, LatencyHistogram] = {}
+    for name, profile in registry.known.items():
+        top = profile.signals.get("latency")
+        spec = next((one for one in (top.chain if top else []) if one.kind == "histogram"), None)
+        if spec is not None:
+            found[name] = LatencyHistogram(
+                metric_name=spec.metric, model_label=profile.label_for(spec)
+            )
+    return found
 
 
 @router.get(
@@ -72,9 +102,9 @@ async def status_page() -> FileResponse:
     tags=["status"],
     summary="Thresholds and refresh period of the status page",
 )
-async def status_config(settings: SettingsDep) -> StatusConfig:
+async def status_config(settings: SettingsDep, state: StateDep) -> StatusConfig:
     """What the page at `/` uses: p95 below `warning_ms` is good, below `danger_ms` a
-    warning, anything else danger.
+    warning, anything else danger; the model page's first SLO threshold and objective.
 
     `curl 'http://localhost:8000/api/status/config/'`
     """
@@ -82,6 +112,9 @@ async def status_config(settings: SettingsDep) -> StatusConfig:
         warning_ms=settings.status_warning_ms,
         danger_ms=settings.status_danger_ms,
         refresh_seconds=settings.status_refresh_seconds,
+        slo_threshold_ms=settings.status_slo_threshold_ms,
+        slo_objective=settings.status_slo_objective,
+        latency_histograms=latency_histograms(state.profiles),
     )
 
 

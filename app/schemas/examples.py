@@ -220,6 +220,12 @@ STATUS_CONFIG = {
     "warning_ms": 100.0,
     "danger_ms": 200.0,
     "refresh_seconds": 15.0,
+    "slo_threshold_ms": 1000.0,
+    "slo_objective": 99.0,
+    "latency_histograms": {
+        "vllm": {"metric_name": "vllm:e2e_request_latency_seconds", "model_label": "model_name"},
+        "default": {"metric_name": "request_duration_seconds", "model_label": "model"},
+    },
 }
 
 RESPONSE_EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {

@@ -20,6 +20,7 @@ from app.params import Percentile
 from app.profiles.model import DURATION_SIGNALS, SIGNALS
 from app.promql.durations import parse_duration
 from app.schemas.queries import (
+    InstantQuery,
     Models,
     PrometheusUrl,
     StreamQuery,
@@ -105,9 +106,24 @@ class ModelsQuery(ModelsBase):
         ),
     ] = None
 
+    compare: Annotated[
+        str | None,
+        *InstantQuery.model_fields["compare"].metadata,  # checked as on /api/metrics/
+        Field(
+            description="Also answer at `time` minus this Prometheus duration (at most 30d): "
+            "each row gains `previous` (its value fields then) and `change_pct`.",
+            examples=["1d"],
+            json_schema_extra={"maxLength": 32},
+        ),
+    ] = None
+
     @property
     def wanted(self) -> tuple[Percentile, ...]:
         return params.check_percentiles(self.percentiles)
+
+    @property
+    def compare_seconds(self) -> float:
+        return 0.0 if self.compare is None else parse_duration(self.compare)
 
     def at(self) -> float:
         return float(self.time) if self.time is not None else round(clock.time(), 3)

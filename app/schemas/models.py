@@ -24,6 +24,19 @@ ITL_EXAMPLE: dict[str, Any] = {"p50": 12.1, "p95": 24.0, "p99": 31.7}
 QUEUE_EXAMPLE: dict[str, Any] = {"p50": 0.4, "p95": 3.1, "p99": 12.0}
 
 
+class ModelValues(BaseModel):
+    """A row's value fields, as ``previous`` and ``change_pct`` repeat them (``compare``)."""
+
+    latency_ms: Latency = None
+    ttft_ms: Latency = None
+    inter_token_latency_ms: Latency = None
+    queue_ms: Latency = None
+    requests_per_second: float | None = None
+    input_tokens_per_second: float | None = None
+    output_tokens_per_second: float | None = None
+    success_ratio: float | None = None
+
+
 class ModelRow(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -71,6 +84,18 @@ class ModelRow(BaseModel):
         description="Successful finished requests / all finished requests in the window, "
         "0..1; null when idle or when the outcome cannot be joined to the model.",
         examples=[0.995],
+    )
+    previous: ModelValues | None = Field(
+        default=None,
+        description="With `compare`: the row's value fields at `time` minus `compare` (a "
+        "question about now: that instant aligned down to the minute); null values where "
+        "the model had no row then.",
+    )
+    change_pct: ModelValues | None = Field(
+        default=None,
+        description="With `compare`: the same keys, the change from `previous` in percent "
+        "(latency percentiles key by key); null where either side is null or the previous "
+        "value is 0.",
     )
 
 

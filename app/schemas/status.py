@@ -7,6 +7,11 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 
+class LatencyHistogram(BaseModel):
+    metric_name: str = Field(description="The `metric_name` to ask for this source's rows.")
+    model_label: str = Field(description="The `model_label` to ask with it.")
+
+
 class StatusConfig(BaseModel):
     """How the status page colours models and how often it refreshes."""
 
@@ -19,4 +24,23 @@ class StatusConfig(BaseModel):
     )
     refresh_seconds: float = Field(
         description="How often the page reloads its data (`STATUS_REFRESH_SECONDS`)."
+    )
+    slo_threshold_ms: float = Field(
+        description="The model page's first SLO threshold, milliseconds "
+        "(`STATUS_SLO_THRESHOLD_MS`); the viewer can change it."
+    )
+    slo_objective: float = Field(
+        description="The model page's first SLO objective, percent (`STATUS_SLO_OBJECTIVE`)."
+    )
+    latency_histograms: dict[str, LatencyHistogram] = Field(
+        description="Per profile, the latency histogram `/api/metrics/slo/` and "
+        "`/api/metrics/distribution/` read for that source's rows (its preferred name).",
+        examples=[
+            {
+                "vllm": {
+                    "metric_name": "vllm:e2e_request_latency_seconds",
+                    "model_label": "model_name",
+                }
+            }
+        ],
     )

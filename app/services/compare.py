@@ -14,14 +14,30 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
+from app.schemas.model_queries import ModelsQuery
 from app.schemas.queries import InstantQuery, canonical
 
 if TYPE_CHECKING:
-    from app.services.latency import Source
+    from app.promql.upstream import Upstream
+    from app.services.settled import SettledCache
+
+Comparable = InstantQuery | ModelsQuery
+"""The questions that take ``compare``: the instant endpoints and the scorecard."""
+
+
+class Keeper(Protocol):
+    """Where answers come from and where settled earlier ones are kept."""
+
+    @property
+    def upstream(self) -> Upstream: ...
+
+    @property
+    def settled(self) -> SettledCache | None: ...
+
 
 Rows = list[dict[str, object]]
 Evaluated = tuple[Rows, list[str], bool]
@@ -29,10 +45,16 @@ Evaluated = tuple[Rows, list[str], bool]
 Earlier = Callable[[float], Awaitable[Evaluated]]
 
 
-def previous_key(upstream: str, query: InstantQuery, fields: tuple[str, ...], when: float) -> str:
+def previous_key(upstream: str, query: Comparable, fields: tuple[str, ...], when: float) -> str:
     """What identifies an earlier evaluation: the engine, the question, the instant."""
     question = canonical(query.model_copy(update={"time": None, "compare": None}))
     return orjson.dumps([upstream, type(query).__name__, fields, question, f"{when:.3f}"]).decode()
+
+
+def row_key(row: Mapping[str, object]) -> str:
+    """A row's identity: its model, and its source where rows have one (the scorecard)."""
+    source = row.get("source")
+    return str(row["model"]) if source is None else f"{source}\x00{row['model']}"
 
 
 def picked(row: Mapping[str, object], fields: tuple[str, ...]) -> dict[str, object]:
@@ -40,7 +62,7 @@ def picked(row: Mapping[str, object], fields: tuple[str, ...]) -> dict[str, obje
 
 
 async def previous_values(
-    source: Source, key: str, when: float, earlier: Earlier, fields: tuple[str, ...]
+    source: Keeper, key: str, when: float, earlier: Earlier, fields: tuple[str, ...]
 ) -> tuple[dict[str, dict[str, object]], list[str], bool]:
     """Every model's value fields at ``when``: from the settled cache, else evaluated."""
     settled = source.settled
@@ -49,7 +71,7 @@ async def previous_values(
         found: dict[str, Any] = orjson.loads(kept)
         return found["values"], found["warnings"], False
     rows, warnings, partial = await earlier(when)
-    values = {str(row["model"]): picked(row, fields) for row in rows}
+    values = {row_key(row): picked(row, fields) for row in rows}
     if settled is not None and not partial and settled.is_settled(when):
         settled.put(key, orjson.dumps({"values": values, "warnings": warnings}))
     return values, warnings, partial
@@ -77,7 +99,7 @@ def nulls(values: Mapping[str, object]) -> dict[str, object]:
 NOW_GRID_SECONDS = 60.0
 
 
-def earlier_instant(query: InstantQuery, at: float) -> float:
+def earlier_instant(query: Comparable, at: float) -> float:
     """``time - compare``. A question about now is asked at a new instant on every
     refresh; its earlier instant is aligned down to the minute, so refreshes share one
     settled evaluation instead of asking the engine twice each time."""
@@ -95,7 +117,7 @@ class Previous:
 
 
 async def previous(
-    source: Source, query: InstantQuery, at: float, earlier: Earlier, fields: tuple[str, ...]
+    source: Keeper, query: Comparable, at: float, earlier: Earlier, fields: tuple[str, ...]
 ) -> Previous | None:
     """The earlier answer when ``compare`` is asked (run it beside the answer at ``at``)."""
     if query.compare is None:
@@ -111,7 +133,7 @@ def attach(rows: Rows, before: Previous | None, fields: tuple[str, ...]) -> None
         return
     for row in rows:
         now = picked(row, fields)
-        prior = before.values.get(str(row["model"])) or nulls(now)
+        prior = before.values.get(row_key(row)) or nulls(now)
         row["previous"] = prior
         row["change_pct"] = change_pct(now, prior)
 

@@ -27,8 +27,10 @@ from app.profiles.model import DURATION_SIGNALS, SIGNALS, Profile, SignalName
 from app.promql.durations import iso8601
 from app.promql.upstream import Upstream
 from app.schemas.model_queries import ModelsBase, ModelsQuery
+from app.services.compare import Evaluated, attach, previous, with_notes
 from app.services.kinds import HistogramKinds
 from app.services.latency import Encoded, percentile_key
+from app.services.settled import SettledCache
 from app.services.signals import Ask, Plan, SignalAnswer, Value, evaluate
 
 P95 = Percentile("95", 95.0)
@@ -38,6 +40,8 @@ FIELDS: dict[str, str] = {
     "inter_token_latency": "inter_token_latency_ms",
     "queue": "queue_ms",
 }
+VALUE_FIELDS = tuple(FIELDS.get(signal, signal) for signal in SIGNALS)
+"""A row's value fields: what ``previous`` repeats with ``compare``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,7 @@ class Board:
     warning_ms: float = 100.0
     danger_ms: float = 200.0
     max_values: int = 2_000_000  # MAX_RESPONSE_POINTS: values one range answer may hold
+    settled: SettledCache | None = None  # earlier evaluations kept (compare=)
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,12 +214,9 @@ def keyed(signal: str, value: Value) -> Value:
     return value
 
 
-async def model_table(board: Board, query: ModelsQuery) -> Encoded:
-    at = query.at()
-    pinned = None if query.time is None else at
-    found = await sources(board, query, at)
+def ask_at(board: Board, query: ModelsQuery, at: float, pinned: float | None) -> Ask:
     percentiles = tuple(dict.fromkeys((*query.wanted, P95)))
-    ask = Ask(
+    return Ask(
         board.upstream,
         board.cache,
         board.kinds,
@@ -226,19 +228,35 @@ async def model_table(board: Board, query: ModelsQuery) -> Encoded:
         percentiles,
         query.histogram,
     )
-    answers = await gather(found.plans, ask)
+
+
+async def model_table(board: Board, query: ModelsQuery) -> Encoded:
+    at = query.at()
+    found = await sources(board, query, at)
+
+    async def earlier(when: float) -> Evaluated:
+        then = await gather(found.plans, ask_at(board, query, when, when))
+        warned = list(dict.fromkeys(w for answer in then for w in answer.warnings))
+        return rows(found, then, query, board), warned, any(a.partial for a in then)
+
+    pinned = None if query.time is None else at
+    answers, before = await asyncio.gather(
+        gather(found.plans, ask_at(board, query, at, pinned)),
+        previous(board, query, at, earlier, VALUE_FIELDS),
+    )
     data = rows(found, answers, query, board)
+    attach(data, before, VALUE_FIELDS)
+    warnings, partial = with_notes(notes(found, answers), any(a.partial for a in answers), before)
     document = {
         "status": "success",
         "count": len(data),
         "last_updated": iso8601(at),
-        "warnings": notes(found, answers),
-        "partial": any(a.partial for a in answers),
+        "warnings": warnings,
+        "partial": partial,
         "stale": False,
         "missing": missing(found),
         "data": data,
     }
-    partial = bool(document["partial"])
     return Encoded(await off_loop(len(data), orjson.dumps, document), partial)
 
 

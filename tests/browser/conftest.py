@@ -17,8 +17,9 @@ from playwright.async_api import Browser, ConsoleMessage, Page, Route, async_pla
 
 from harness.processes import Service, free_port, uvicorn_app
 from harness.prometheus import PROMETHEUS, PrometheusServer
-from tests.conftest import require_binary
+from tests.conftest import backfilled_prometheus, require_binary
 from tests.support.dataset import DATASET
+from tests.support.status_dataset import two_profiles as two_profiles_text
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
@@ -133,6 +134,20 @@ def second_prometheus(tmp_path: Path) -> Iterator[PrometheusServer]:
     require_binary(PROMETHEUS)
     with PrometheusServer.backfilled(tmp_path, DATASET.openmetrics()) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def two_profiles(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
+    """A real Prometheus holding vLLM and LiteLLM series, now and a day before."""
+    yield from backfilled_prometheus(tmp_path_factory, "two-profiles", two_profiles_text())
+
+
+@pytest.fixture(scope="session")
+def models_service(two_profiles, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """The service over the two-profile Prometheus, with thresholds that suit its data."""
+    env = {"STATUS_WARNING_MS": "1000", "STATUS_DANGER_MS": "2000", "CACHE_TTL_SECONDS": "60"}
+    with running_service(two_profiles.url, tmp_path_factory.mktemp("models"), **env) as running:
+        yield running
 
 
 __all__ = ["ARTIFACTS", "DANGER_MS", "WARNING_MS", "GuardedPage", "Service", "running_service"]

@@ -92,3 +92,18 @@ async def test_the_status_page_fills_its_table_under_the_prefix(behind_proxy, br
         api_calls = [url for url in fetched if "/api/" in url]
         assert api_calls
         assert all(url.startswith(behind_proxy.url + PREFIX + "/") for url in api_calls)
+
+
+async def test_a_model_page_reads_everything_under_the_prefix(behind_proxy, browser):
+    async for guarded in open_page(browser, viewport={"width": 1280, "height": 900}):
+        page = guarded.page
+        fetched: list[str] = []
+        page.on("request", lambda request, seen=fetched: seen.append(request.url))
+        await page.goto(behind_proxy.url + PREFIX + "/")
+        await page.wait_for_selector("#models tbody tr a", timeout=15_000)
+        await page.click("#models tbody tr a")
+        await page.wait_for_selector("#charts figure svg", state="attached", timeout=15_000)
+        assert page.url.startswith(behind_proxy.url + PREFIX + "/models/?model=")
+        local = [url for url in fetched if url.startswith(behind_proxy.url)]
+        assert any("/api/models/range/" in url for url in local)
+        assert all(url.startswith(behind_proxy.url + PREFIX + "/") for url in local)

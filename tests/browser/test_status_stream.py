@@ -54,19 +54,36 @@ async def test_numbers_change_without_a_reload(browser, live):
             page, "(before) => document.querySelector('#models tbody').innerText !== before", first
         )
         assert await page.evaluate("window.__notReloaded") is True
-        assert any("/api/metrics/stream/" in url for url in streamed)
-        # The table is fed by the stream, not by polling the summary.
-        polls = [u for u in streamed if "/api/metrics/?" in u or u.endswith("/api/metrics/")]
-        assert len(polls) <= 1
+        assert any("/api/models/stream/" in url for url in streamed)
+        # The table is fed by the stream, not by polling the scorecard.
+        polls = [u for u in streamed if "/api/models/?" in u or u.endswith("/api/models/")]
+        assert polls == []
 
 
 async def test_without_the_stream_the_page_polls(browser, live):
     async for guarded in open_page(browser, viewport={"width": 1280, "height": 900}):
         page = guarded.page
-        await page.route("**/api/metrics/stream/**", lambda route: route.abort())
+        await page.route("**/api/models/stream/**", lambda route: route.abort())
         await page.goto(live.url + "/?refresh=2")
         await page.wait_for_selector("#models tbody tr")
         await until(page, "() => document.body.dataset.mode === 'polling'")
         before = int(await page.evaluate("document.body.dataset.refreshes"))
         await until(page, "(n) => Number(document.body.dataset.refreshes) > n + 1", before)
         assert await page.locator("#models tbody tr").count() == 2
+
+
+async def test_a_model_page_follows_the_stream_too(browser, live):
+    async for guarded in open_page(browser, viewport={"width": 1280, "height": 900}):
+        page = guarded.page
+        streamed: list[str] = []
+        page.on("request", lambda r, seen=streamed: seen.append(r.url))
+        await page.goto(live.url + "/models/?model=llama-3&refresh=2")
+        await page.wait_for_selector("#scorecard .card .value")
+        await until(page, "() => document.body.dataset.mode === 'stream'")
+        await page.evaluate("window.__notReloaded = true")
+        first = await page.locator("#scorecard").inner_text()
+        await until(
+            page, "(before) => document.querySelector('#scorecard').innerText !== before", first
+        )
+        assert await page.evaluate("window.__notReloaded") is True
+        assert any("/api/models/stream/" in url and "model=llama-3" in url for url in streamed)

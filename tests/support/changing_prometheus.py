@@ -54,6 +54,9 @@ async def app(scope, receive, send):  # type: ignore[no-untyped-def]
         response = JSONResponse(
             {"status": "success", "data": {"resultType": "matrix", "result": result}}
         )
+    elif request.url.path == "/api/v1/label/__name__/values":  # the scorecard's name lookup
+        names = ["request_duration_seconds_bucket", "request_duration_seconds_count"]
+        response = JSONResponse({"status": "success", "data": names})
     else:
         response = PlainTextResponse("404 page not found\n", status_code=404)
     await response(scope, receive, send)

@@ -39,6 +39,15 @@ export type ModelsResponse = Schemas["ModelsResponse"];
 export type ModelRow = Schemas["ModelRow"];
 export type ModelsRangeResponse = Schemas["ModelsRangeResponse"];
 export type ModelSeries = Schemas["ModelSeries"];
+export type ModelValues = Schemas["ModelValues"];
+export type SignalPoint = Schemas["SignalPoint"];
+export type SLOResponse = Schemas["SLOResponse"];
+export type SLOItem = Schemas["SLOItem"];
+export type DistributionResponse = Schemas["DistributionResponse"];
+export type DistributionItem = Schemas["DistributionItem"];
+export type BucketItem = Schemas["BucketItem"];
+export type DistributionRangeResponse = Schemas["DistributionRangeResponse"];
+export type LatencyHistogram = Schemas["LatencyHistogram"];
 
 export type SummaryParams = QueryOf<"/api/metrics/">;
 export type P95Params = QueryOf<"/api/metrics/p95/">;
@@ -47,6 +56,20 @@ export type PercentilesParams = QueryOf<"/api/metrics/percentiles/">;
 export type HistoryParams = QueryOf<"/api/metrics/history/">;
 export type ModelsParams = QueryOf<"/api/models/">;
 export type ModelsRangeParams = QueryOf<"/api/models/range/">;
+/** `GET /api/models/stream/`: the parameters of /api/models/ plus seconds between events. */
+export type ModelsStreamParams = QueryOf<"/api/models/stream/">;
+export type SLOParams = QueryOf<"/api/metrics/slo/">;
+export type DistributionParams = QueryOf<"/api/metrics/distribution/">;
+export type DistributionRangeParams = QueryOf<"/api/metrics/distribution/range/">;
+
+export interface ModelsStreamHandlers {
+  /** Event `models`: the same JSON as `GET /api/models/`. */
+  models: (data: ModelsResponse) => void;
+  /** Event `error` sent by the service: the error JSON (Prometheus unreachable, bad parameter). */
+  error?: (body: ErrorResponse) => void;
+  /** The connection failed or dropped; EventSource reconnects by itself unless closed. */
+  disconnected?: (event: Event) => void;
+}
 
 /** `GET /api/metrics/stream/`: the parameters of /percentiles/ plus seconds between events. */
 export interface StreamParams extends PercentilesParams {
@@ -146,7 +169,15 @@ export function createClient(options: ClientOptions = {}) {
     /** `GET /api/models/range/`: the same signals over time (`signals: "latency_p95,ttft_p95"`). */
     modelsRange: (params?: ModelsRangeParams, init?: RequestOptions) =>
       get<ModelsRangeResponse>("/api/models/range/", params, init),
-    /** `GET /api/status/config/`: the status page's thresholds and refresh period. */
+    /** `GET /api/metrics/slo/`: share of requests at or below `threshold_ms`, against `objective` (%). */
+    slo: (params: SLOParams, init?: RequestOptions) => get<SLOResponse>("/api/metrics/slo/", params, init),
+    /** `GET /api/metrics/distribution/`: every histogram bucket of every model (bar charts). */
+    distribution: (params?: DistributionParams, init?: RequestOptions) =>
+      get<DistributionResponse>("/api/metrics/distribution/", params, init),
+    /** `GET /api/metrics/distribution/range/`: the buckets at each step (heatmaps). */
+    distributionRange: (params?: DistributionRangeParams, init?: RequestOptions) =>
+      get<DistributionRangeResponse>("/api/metrics/distribution/range/", params, init),
+    /** `GET /api/status/config/`: the status page's thresholds, refresh period and SLO defaults. */
     statusConfig: (init?: RequestOptions) => get<StatusConfig>("/api/status/config/", undefined, init),
     /** `GET /health`: every check; `status` says healthy, degraded or unhealthy (also on 503). */
     health: (init?: RequestOptions) => get<HealthResponse>("/health", undefined, init, [503]),
@@ -173,6 +204,29 @@ export function createClient(options: ClientOptions = {}) {
       });
       // One event name, two meanings: the service's `event: error` carries data; the
       // browser's own connection error is a plain Event without it.
+      source.addEventListener("error", (event) => {
+        const data = (event as Partial<MessageEvent<unknown>>).data;
+        if (typeof data === "string" && data) {
+          const body: unknown = JSON.parse(data);
+          if (isErrorBody(body)) handlers.error?.(body);
+        } else {
+          handlers.disconnected?.(event);
+        }
+      });
+      return { source, close: () => source.close() };
+    },
+    /**
+     * `GET /api/models/stream/` (Server-Sent Events): the scorecard every `interval` seconds.
+     *
+     *     const sub = api.subscribeModels({ compare: "1d" }, { models: (r) => render(r.data) });
+     *     sub.close();
+     */
+    subscribeModels(params: ModelsStreamParams, handlers: ModelsStreamHandlers): Subscription {
+      const Source = options.EventSource ?? globalThis.EventSource;
+      const source = new Source(url("/api/models/stream/", params));
+      source.addEventListener("models", (event) => {
+        handlers.models(JSON.parse((event as MessageEvent<string>).data) as ModelsResponse);
+      });
       source.addEventListener("error", (event) => {
         const data = (event as Partial<MessageEvent<unknown>>).data;
         if (typeof data === "string" && data) {

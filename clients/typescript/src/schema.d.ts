@@ -306,7 +306,7 @@ export interface paths {
         /**
          * Thresholds and refresh period of the status page
          * @description What the page at `/` uses: p95 below `warning_ms` is good, below `danger_ms` a
-         *     warning, anything else danger.
+         *     warning, anything else danger; the model page's first SLO threshold and objective.
          *
          *     `curl 'http://localhost:8000/api/status/config/'`
          */
@@ -800,6 +800,19 @@ export interface components {
             /** Memory Usage Percent */
             memory_usage_percent: number;
         };
+        /** LatencyHistogram */
+        LatencyHistogram: {
+            /**
+             * Metric Name
+             * @description The `metric_name` to ask for this source's rows.
+             */
+            metric_name: string;
+            /**
+             * Model Label
+             * @description The `model_label` to ask with it.
+             */
+            model_label: string;
+        };
         /** LivenessResponse */
         LivenessResponse: {
             /**
@@ -849,6 +862,8 @@ export interface components {
          *     }
          */
         ModelRow: {
+            /** @description With `compare`: the same keys, the change from `previous` in percent (latency percentiles key by key); null where either side is null or the previous value is 0. */
+            change_pct?: components["schemas"]["ModelValues"] | null;
             /**
              * Input Tokens Per Second
              * @description Prompt tokens per second over the window.
@@ -890,6 +905,8 @@ export interface components {
              * @example 611.9
              */
             output_tokens_per_second: number | null;
+            /** @description With `compare`: the row's value fields at `time` minus `compare` (a question about now: that instant aligned down to the minute); null values where the model had no row then. */
+            previous?: components["schemas"]["ModelValues"] | null;
             /**
              * Queue Ms
              * @description Time waiting before being scheduled, in milliseconds: the percentiles asked (`p50`, `p95`, `p99` by default; null without traffic in the window), or `{"mean": ...}` where the exporter has only a sum and a count. Null when the source has no such metric.
@@ -964,6 +981,36 @@ export interface components {
              * @enum {string}
              */
             unit: "ms" | "per_second" | "ratio";
+        };
+        /**
+         * ModelValues
+         * @description A row's value fields, as ``previous`` and ``change_pct`` repeat them (``compare``).
+         */
+        ModelValues: {
+            /** Input Tokens Per Second */
+            input_tokens_per_second?: number | null;
+            /** Inter Token Latency Ms */
+            inter_token_latency_ms?: {
+                [key: string]: number | null;
+            } | null;
+            /** Latency Ms */
+            latency_ms?: {
+                [key: string]: number | null;
+            } | null;
+            /** Output Tokens Per Second */
+            output_tokens_per_second?: number | null;
+            /** Queue Ms */
+            queue_ms?: {
+                [key: string]: number | null;
+            } | null;
+            /** Requests Per Second */
+            requests_per_second?: number | null;
+            /** Success Ratio */
+            success_ratio?: number | null;
+            /** Ttft Ms */
+            ttft_ms?: {
+                [key: string]: number | null;
+            } | null;
         };
         /** ModelsRangeResponse */
         ModelsRangeResponse: {
@@ -1456,10 +1503,33 @@ export interface components {
              */
             danger_ms: number;
             /**
+             * Latency Histograms
+             * @description Per profile, the latency histogram `/api/metrics/slo/` and `/api/metrics/distribution/` read for that source's rows (its preferred name).
+             * @example {
+             *       "vllm": {
+             *         "metric_name": "vllm:e2e_request_latency_seconds",
+             *         "model_label": "model_name"
+             *       }
+             *     }
+             */
+            latency_histograms: {
+                [key: string]: components["schemas"]["LatencyHistogram"];
+            };
+            /**
              * Refresh Seconds
              * @description How often the page reloads its data (`STATUS_REFRESH_SECONDS`).
              */
             refresh_seconds: number;
+            /**
+             * Slo Objective
+             * @description The model page's first SLO objective, percent (`STATUS_SLO_OBJECTIVE`).
+             */
+            slo_objective: number;
+            /**
+             * Slo Threshold Ms
+             * @description The model page's first SLO threshold, milliseconds (`STATUS_SLO_THRESHOLD_MS`); the viewer can change it.
+             */
+            slo_threshold_ms: number;
             /**
              * Status
              * @default success
@@ -3051,6 +3121,8 @@ export interface operations {
                 percentiles?: string;
                 /** @description Evaluation time, unix seconds or RFC 3339; default now. */
                 time?: string | null;
+                /** @description Also answer at `time` minus this Prometheus duration (at most 30d): each row gains `previous` (its value fields then) and `change_pct`. */
+                compare?: string | null;
             };
             header?: never;
             path?: never;
@@ -3405,6 +3477,8 @@ export interface operations {
                 percentiles?: string;
                 /** @description Evaluation time, unix seconds or RFC 3339; default now. */
                 time?: string | null;
+                /** @description Also answer at `time` minus this Prometheus duration (at most 30d): each row gains `previous` (its value fields then) and `change_pct`. */
+                compare?: string | null;
                 /** @description Seconds between updates, from CACHE_TTL_SECONDS (the default) to 3600. */
                 interval?: number | string | null;
             };
@@ -3534,7 +3608,19 @@ export interface operations {
                     /**
                      * @example {
                      *       "danger_ms": 200,
+                     *       "latency_histograms": {
+                     *         "default": {
+                     *           "metric_name": "request_duration_seconds",
+                     *           "model_label": "model"
+                     *         },
+                     *         "vllm": {
+                     *           "metric_name": "vllm:e2e_request_latency_seconds",
+                     *           "model_label": "model_name"
+                     *         }
+                     *       },
                      *       "refresh_seconds": 15,
+                     *       "slo_objective": 99,
+                     *       "slo_threshold_ms": 1000,
                      *       "status": "success",
                      *       "warning_ms": 100
                      *     }
