@@ -81,7 +81,7 @@ def test_demo_comes_up_with_live_numbers_and_ctrl_c_stops_it(tmp_path, busy_port
         assert any(item["p95_latency_ms"] for item in body["data"])
         page = httpx.get(f"{service_url}/", timeout=10)
         assert page.status_code == 200
-        assert "Model latency" in page.text
+        assert "<title>Model status" in page.text
 
         targets = httpx.get(
             f"http://127.0.0.1:{prometheus_port}/api/v1/targets", timeout=10
