@@ -21,7 +21,7 @@ from harness.processes import Service, uvicorn_app
 from harness.redis import REDIS_SERVER, RedisServer
 from tests.conftest import require_binary
 from tests.integration.test_stream import read_events
-from tests.support.fake_upstream import FakeUpstream
+from tests.support.fake_prometheus import FakeUpstream
 
 pytestmark = pytest.mark.prometheus
 

@@ -11,7 +11,7 @@ import pytest
 
 from app.http.paths import canonical_path
 from app.settings import Settings
-from tests.support.fake_upstream import is_kind_probe, quantile_samples
+from tests.support.fake_prometheus import is_kind_probe, quantile_samples
 from tests.support.histograms import expected_quantile
 
 URL = "http://prometheus.test"

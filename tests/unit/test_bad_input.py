@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from app.settings import Settings
-from tests.support.fake_upstream import is_kind_probe
+from tests.support.fake_prometheus import is_kind_probe
 
 URL = "http://prometheus.test"
 REGEX_HINTS = re.compile(r"\[[a-zA-Z]-|\\d|\^|\$|\(\?")
