@@ -135,7 +135,9 @@ async def distinct_streams_and_ordinary_requests(
             follow(client, {"interval": "1", "time_range": f"{60 + n}m"}, 8, headers=headers(n))
             for n in range(streams)
         ]
-        *statuses, answers = await asyncio.gather(*following, ordinary_requests(client, 10))
+        statuses, answers = await asyncio.gather(
+            asyncio.gather(*following), ordinary_requests(client, 10)
+        )
         seconds = time.monotonic() - started
         after = (await client.get("/metrics")).text
 

@@ -9,6 +9,7 @@ count gave a negative percentile, all with an empty ``warnings``.
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import pytest
 
@@ -109,7 +110,7 @@ async def test_the_engines_own_quantile_sent_twice_differently_is_a_502(make_cli
 
 
 async def test_a_range_series_sent_twice_differently_is_a_502(make_client):
-    series = {"metric": {"model": "a"}, "values": [[AT - 60, "0.2"], [AT, "0.3"]]}
+    series: dict[str, Any] = {"metric": {"model": "a"}, "values": [[AT - 60, "0.2"], [AT, "0.3"]]}
     changed = copy.deepcopy(series)
     changed["values"][1][1] = "0.9"
     answer = {"status": "success", "data": {"resultType": "matrix", "result": [series, changed]}}

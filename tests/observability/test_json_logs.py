@@ -13,6 +13,7 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -66,7 +67,8 @@ def of_request(service: Service, request_id: str) -> list[dict]:
 
 
 async def get(service: Service, path: str, request_id: str | bytes | None = None) -> httpx.Response:
-    headers = {"X-Request-ID": request_id} if request_id is not None else {}
+    # bytes too: a header value that is not text, sent as is
+    headers: Any = {} if request_id is None else {"X-Request-ID": request_id}
     async with httpx.AsyncClient(base_url=service.url, trust_env=False, timeout=10) as client:
         return await client.get(path, headers=headers)
 
