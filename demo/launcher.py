@@ -352,7 +352,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.workdir.mkdir(parents=True, exist_ok=True)
     demo = Demo(args.workdir.resolve())
 
-    def interrupt(signum: int, frame: FrameType | None) -> None:
+    def interrupt(_signum: int, _frame: FrameType | None) -> None:
         raise Interrupted
 
     signal.signal(signal.SIGINT, interrupt)

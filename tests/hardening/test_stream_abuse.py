@@ -175,7 +175,7 @@ async def test_300_distinct_streams_from_one_client_leave_ordinary_requests_answ
     prometheus, tmp_path: Path
 ):
     with service(tmp_path, prometheus.url, STREAM_MAX_PER_CLIENT="20", **TIGHT_UPSTREAM) as svc:
-        attack = await distinct_streams_and_ordinary_requests(svc.url, 300, lambda n: {})
+        attack = await distinct_streams_and_ordinary_requests(svc.url, 300, lambda _: {})
     assert_bounded(attack, 20)
 
 

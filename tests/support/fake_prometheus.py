@@ -254,7 +254,7 @@ class Constant:
 
     body: dict[str, Any]
 
-    def answer(self, request: httpx.Request) -> httpx.Response:
+    def answer(self, _request: httpx.Request) -> httpx.Response:
         return httpx.Response(
             200, content=json.dumps(self.body).encode(), headers={"content-type": JSON}
         )

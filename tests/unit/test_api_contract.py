@@ -187,7 +187,7 @@ async def test_cache_hit_miss_headers_and_one_upstream_query(make_client, settin
 async def test_errors_are_not_cached(make_client, settings):
     calls = 0
 
-    def down(request: httpx.Request) -> httpx.Response:
+    def down(_request: httpx.Request) -> httpx.Response:
         nonlocal calls
         calls += 1
         raise httpx.ConnectError("refused")

@@ -119,7 +119,7 @@ async def test_unknown_parameters_are_ignored_and_not_part_of_the_key(make_clien
 
 
 async def test_the_percentile_key_is_the_number_as_asked(make_client):
-    def answer(request: httpx.Request) -> httpx.Response:
+    def answer(_request: httpx.Request) -> httpx.Response:
         data = {"resultType": "vector", "result": []}
         return httpx.Response(200, json={"status": "success", "data": data})
 
