@@ -63,10 +63,20 @@ def increments(before: dict[float, float], after: dict[float, float]) -> list[fl
     return [c - (cumulative[i - 1] if i else 0.0) for i, c in enumerate(cumulative)]
 
 
+def scrape_with_traffic(url: str) -> tuple[str, dict[str, dict[float, float]], dict[str, float]]:
+    """A scrape once every model has served a request (bounded at 5 s)."""
+    deadline = time.monotonic() + 5
+    while True:
+        text, buckets, requests = scrape(url)
+        served = set(buckets) == MODELS and all(b.get(math.inf, 0) > 0 for b in buckets.values())
+        if served or time.monotonic() > deadline:
+            return text, buckets, requests
+        time.sleep(0.1)
+
+
 def test_histogram_is_well_formed(traffic):
     url, _ = traffic
-    time.sleep(1)
-    text, buckets, requests = scrape(url)
+    text, buckets, requests = scrape_with_traffic(url)
     assert set(buckets) == MODELS
     assert set(requests) == MODELS
     for model, by_bound in buckets.items():
