@@ -107,7 +107,7 @@ def test_a_clean_token_and_a_url_without_credentials_start():
 
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[FakeUpstream]:
-    with FakeUpstream(data=Steady()) as running:
+    with FakeUpstream(data=Steady(), html_status=500) as running:
         yield running
 
 

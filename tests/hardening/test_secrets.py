@@ -46,7 +46,7 @@ PAGES = (
     "/no/such/page",
 )
 HEALTH = ("/health/ready", "/health", "/api/health/")
-FAILURES = [("html_500", 502), ("unavailable", 503), ("slow", 504)]
+FAILURES = [("html", 502), ("unavailable", 503), ("slow", 504)]
 
 
 def service_env(upstream: FakeUpstream, **extra: str) -> dict[str, str]:
@@ -67,7 +67,7 @@ def service_env(upstream: FakeUpstream, **extra: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[FakeUpstream]:
-    with FakeUpstream(data=Steady(), delay=3.0) as running:
+    with FakeUpstream(data=Steady(), delay=3.0, html_status=500) as running:
         yield running
 
 
@@ -152,7 +152,7 @@ async def test_no_error_shows_the_password(
 
 
 async def test_the_log_never_shows_the_password(service: Service, upstream: FakeUpstream) -> None:
-    upstream.mode = "html_500"  # the service logs every upstream error with its details
+    upstream.mode = "html"  # the service logs every upstream error with its details
     await fetch(service, ("/api/metrics/p95/", "/health"))
     upstream.mode = "ok"
     await fetch(service, PAGES)
@@ -166,7 +166,7 @@ async def test_expose_upstream_names_it_without_credentials(
     public = f"http://127.0.0.1:{upstream.port}"
     ready, *others = await fetch(exposed, ("/health/ready", *PAGES))
     assert ready.json()["upstream"] == public
-    upstream.mode = "html_500"
+    upstream.mode = "html"
     error, not_ready = await fetch(exposed, ("/api/metrics/p95/", "/health/ready"))
     assert error.status_code == 502
     assert error.json()["details"]["upstream"] == public

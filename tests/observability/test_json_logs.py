@@ -26,7 +26,7 @@ GENERATED = re.compile(r"[0-9a-f]{32}")
 
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[FakeUpstream]:
-    with FakeUpstream(data=Steady()) as running:
+    with FakeUpstream(data=Steady(), html_status=500) as running:
         yield running
 
 
@@ -121,7 +121,7 @@ async def test_a_request_without_an_id_gets_one(service: Service) -> None:
 async def test_every_line_of_a_failing_request_carries_its_id(
     service: Service, upstream: FakeUpstream
 ) -> None:
-    upstream.mode = "html_500"
+    upstream.mode = "html"
     try:
         response = await get(service, "/api/metrics/p95/?time_range=9m", "failing-1")
     finally:

@@ -29,7 +29,7 @@ P95 = "/api/metrics/p95/"
 
 @pytest.fixture
 def upstream() -> Iterator[FakeUpstream]:
-    with FakeUpstream(data=Steady()) as running:
+    with FakeUpstream(data=Steady(), html_status=500) as running:
         yield running
 
 
@@ -83,7 +83,7 @@ def status_of(span) -> int:
 
 async def test_an_upstream_error_is_on_the_spans(upstream):
     exporter = InMemorySpanExporter()
-    upstream.mode = "html_500"
+    upstream.mode = "html"
     async with client_for(settings_for(upstream, cache_stale_seconds=0), exporter) as client:
         response = await client.get(P95)
     assert response.status_code == 502
@@ -106,7 +106,7 @@ async def test_tracing_is_off_by_default(upstream):
 async def test_otel_settings_export_spans_over_otlp_http(upstream):
     """OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_SERVICE_NAME, as the environment gives them;
     the stand-in records the export as a collector would receive it."""
-    with FakeUpstream(data=Steady()) as collector:
+    with FakeUpstream(data=Steady(), html_status=500) as collector:
         settings = Settings(
             OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{collector.port}",
             OTEL_SERVICE_NAME="latency-api-test",

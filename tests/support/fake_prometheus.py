@@ -250,11 +250,15 @@ class Changing:
 
 @dataclass(frozen=True)
 class Constant:
-    """One JSON body to every request, whatever was asked."""
+    """One JSON body to every request, whatever was asked (with ``ready``, the readiness
+    text to ``/-/ready``)."""
 
     body: dict[str, Any]
+    ready: bool = False
 
-    def answer(self, _request: httpx.Request) -> httpx.Response:
+    def answer(self, request: httpx.Request) -> httpx.Response:
+        if self.ready and request.url.path == "/-/ready":
+            return httpx.Response(200, text=READY)
         return httpx.Response(
             200, content=json.dumps(self.body).encode(), headers={"content-type": JSON}
         )
@@ -271,7 +275,6 @@ ONE_MODEL = {
         ],
     },
 }
-HTML_500 = "<html><body><h1>500 Internal Server Error</h1></body></html>"
 UNAVAILABLE = {"status": "error", "errorType": "unavailable", "error": "storage is closing"}
 WARNING = "query results may be incomplete"
 
@@ -286,41 +289,75 @@ def echoed(headers: dict[str, str]) -> str:
 class FakePrometheus:
     """Answers from its ``data`` in mode ``ok``; ``requests`` lists what it was asked.
 
-    Other modes, as a broken Prometheus or a careless proxy would answer:
-    ``html_500`` (HTTP 500 with an HTML page), ``unavailable`` (an ``unavailable`` error,
-    503), ``wrong_type`` (valid JSON, a scalar where a vector belongs), ``warnings`` (a
-    good answer with a warning), ``echo`` (a ``bad_data`` error whose text repeats the
-    request's headers), ``echo_warnings`` (a good answer with a warning repeating them).
-    Any other mode answers as ``ok`` (``FakeUpstream`` plays those on its socket).
+    Other modes, as a broken Prometheus or a careless proxy would answer: ``html`` (an
+    HTML page with status ``html_status``: a proxy's 502 by default), ``error500`` (a
+    plain-text 500), ``unavailable`` (an ``unavailable`` error, 503), ``wrong_type``
+    (valid JSON, a scalar where a vector belongs), ``warnings`` (a good answer with a
+    warning), ``echo`` (a ``bad_data`` error whose text repeats the request's headers),
+    ``echo_warnings`` (a good answer with a warning repeating them), and in process only
+    ``down`` (connection refused) and ``slow`` (the answer after ``delay`` seconds). Any
+    other mode answers as ``ok`` (``FakeUpstream`` plays those on its socket).
     """
 
-    def __init__(self, data: Data | None = None, mode: str = "ok") -> None:
+    def __init__(
+        self,
+        data: Data | None = None,
+        mode: str = "ok",
+        *,
+        delay: float = 0.0,
+        html_status: int = 502,
+    ) -> None:
         self.data: Data = Steady() if data is None else data
         self.mode = mode
+        self.delay = delay
+        self.html_status = html_status
         self.requests: list[httpx.Request] = []
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        """The ``httpx.MockTransport`` handler."""
+    @property
+    def calls(self) -> list[str]:
+        """The paths asked, in order."""
+        return [request.url.path for request in self.requests]
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        """The ``httpx.MockTransport`` handler, for async clients (``answer`` for others)."""
         self.requests.append(request)
+        if self.mode == "down":
+            raise httpx.ConnectError("connection refused", request=request)
+        if self.mode == "slow":
+            await asyncio.sleep(self.delay)
         return self.answer(request)
 
     def answer(self, request: httpx.Request) -> httpx.Response:
-        headers = {name.lower(): value for name, value in request.headers.items()}
-        if self.mode == "html_500":
-            return httpx.Response(500, text=HTML_500, headers={"content-type": "text/html"})
-        if self.mode == "unavailable":
-            return httpx.Response(503, json=UNAVAILABLE)
-        if self.mode == "echo":
-            error = {"status": "error", "errorType": "bad_data", "error": echoed(headers)}
-            return httpx.Response(400, json=error)
-        if self.mode == "wrong_type":
-            return success({"resultType": "scalar", "result": [1, "1"]})
+        failed = self._failure(request)
+        if failed is not None:
+            return failed
         response = self.data.answer(request)
         if self.mode in ("warnings", "echo_warnings"):
-            warning = WARNING if self.mode == "warnings" else echoed(headers)
+            warning = WARNING if self.mode == "warnings" else echoed(_headers(request))
             body = {**json.loads(response.content), "warnings": [warning]}
             return httpx.Response(response.status_code, json=body)
         return response
+
+    def _failure(self, request: httpx.Request) -> httpx.Response | None:
+        if self.mode == "html":
+            page = f"<html><body><h1>{self.html_status} error</h1></body></html>"
+            return httpx.Response(
+                self.html_status, text=page, headers={"content-type": "text/html"}
+            )
+        if self.mode == "error500":
+            return httpx.Response(500, text="internal error")
+        if self.mode == "unavailable":
+            return httpx.Response(503, json=UNAVAILABLE)
+        if self.mode == "echo":
+            error = {"status": "error", "errorType": "bad_data", "error": echoed(_headers(request))}
+            return httpx.Response(400, json=error)
+        if self.mode == "wrong_type":
+            return success({"resultType": "scalar", "result": [1, "1"]})
+        return None
+
+
+def _headers(request: httpx.Request) -> dict[str, str]:
+    return {name.lower(): value for name, value in request.headers.items()}
 
 
 def asgi(fake: FakePrometheus) -> Any:
@@ -416,9 +453,9 @@ def _parse_head(head: bytes) -> tuple[str, str, dict[str, str]]:
 class FakeUpstream:
     """A ``FakePrometheus`` on a real loopback socket (free port) for the ``with`` block.
 
-    Besides the fake's modes: ``slow`` (reads the request, answers after ``delay``
-    seconds), ``html`` (a proxy's 502 error page), ``truncated`` (promises more body
-    than it sends), ``reset`` (closes with a TCP reset), and, to attack the service's
+    Besides the fake's modes (``html`` with its ``html_status``): ``slow`` (reads the
+    request, answers after ``delay`` seconds), ``truncated`` (promises more body than it
+    sends), ``reset`` (closes with a TCP reset), and, to attack the service's
     memory, ``gzip_bomb`` (a 1 MB gzip body that expands to 1 GiB, sent with
     ``Content-Encoding: gzip`` whatever was asked), ``endless`` (a chunked body that
     never ends), ``huge`` (a 200 MB answer with its ``Content-Length``). ``requests``
@@ -433,8 +470,10 @@ class FakeUpstream:
         delay: float = 30.0,
         answer: dict[str, Any] | None = None,
         data: Data | None = None,
+        html_status: int = 502,
     ) -> None:
-        self.fake = FakePrometheus(data or Constant(answer or ONE_MODEL), mode)
+        answers = data or Constant(answer or ONE_MODEL)
+        self.fake = FakePrometheus(answers, mode, html_status=html_status)
         self.delay = delay
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -471,8 +510,6 @@ class FakeUpstream:
             writer.close()
 
     def _reply(self, recorded: Recorded) -> bytes:
-        if self.mode == "html":
-            return _http("502 Bad Gateway", "text/html", b"<html><body>Bad gateway</body></html>")
         if self.mode == "truncated":
             return _http("200 OK", JSON, b'{"status":"success","da', length=500)
         request = httpx.Request(
@@ -481,7 +518,7 @@ class FakeUpstream:
             headers=recorded.headers,
             content=recorded.body,
         )
-        response = self.fake.answer(request)
+        response = self.fake.answer(request)  # "slow" was played on the socket: now answer
         status = f"{response.status_code} {response.reason_phrase}"
         return _http(status, response.headers.get("content-type", JSON), response.content)
 
