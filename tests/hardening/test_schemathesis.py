@@ -12,7 +12,7 @@ random ones; both in positive and negative mode) and each answer must be:
   not matching a pattern): a 400;
 - for every error: the JSON error body ``{"status":"error","error":...,"details":{...}}``.
 
-The fake Prometheus (tests/support/fake_prometheus.py) always answers well, so any 5xx here
+The fake Prometheus (tests/support/fake_prometheus/) always answers well, so any 5xx here
 is the service's own doing; examples are derandomized so CI sees the same cases.
 """
 

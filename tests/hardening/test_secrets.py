@@ -2,7 +2,7 @@
 
 The service runs under real uvicorn (trace logging, access log on) with
 ``PROMETHEUS_URL=http://admin:S3cr3tPW@127.0.0.1:<port>``, in front of a recording
-stand-in for Prometheus (tests/support/fake_prometheus.py). The stand-in must see
+stand-in for Prometheus (tests/support/fake_prometheus/). The stand-in must see
 ``Authorization: Basic <admin:S3cr3tPW>``; the password (plain or base64) must appear in
 no header or body the service sends, whichever endpoint is asked and whatever Prometheus
 does (answers, fails with 502/503/504), and never in the service's log. With
