@@ -47,7 +47,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 typecheck: install
-	$(BIN)/mypy app
+	$(BIN)/mypy app harness demo tests
 
 test: install install-system lint typecheck
 	$(BIN)/pytest

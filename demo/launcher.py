@@ -14,12 +14,10 @@ everything it started.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import functools
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,23 +29,12 @@ from types import FrameType
 import httpx
 
 from demo.backfill import history, write_blocks
+from harness.processes import poll_until, port_is_free, stop_process
 
 HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parent.parent
 PORT_SEARCH = 50  # how far past a taken port to look for a free one
 STOP_GRACE_SECONDS = 10.0
-
-
-def port_is_free(port: int, host: str = HOST) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        # As the servers themselves do: a port whose last connections linger in
-        # TIME_WAIT is free to listen on, one with a listener is not.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-        return True
 
 
 def pick_port(wanted: int, taken: set[int]) -> int:
@@ -117,20 +104,8 @@ class Demo:
 
     def stop(self) -> None:
         for child in reversed(self.children):
-            signal_group(child.process, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_GRACE_SECONDS
-        for child in reversed(self.children):
-            try:
-                child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                signal_group(child.process, signal.SIGKILL)
-                child.process.wait(timeout=5)
+            stop_process(child.process, group=True, grace=STOP_GRACE_SECONDS)
         self.children.clear()
-
-
-def signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signum)
 
 
 def tail(path: Path, lines: int = 15) -> str:
@@ -152,18 +127,13 @@ class ChildExited(Exception):
 
 def wait_until(demo: Demo, ready: Callable[[], bool], timeout: float) -> bool:
     """Poll ``ready`` until it holds; False after ``timeout``; raise if a child died."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def alive() -> None:
         child = demo.exited()
         if child is not None:
             raise ChildExited(child)
-        try:
-            if ready():
-                return True
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    return False
+
+    return poll_until(ready, timeout=timeout, interval=0.5, check=alive)
 
 
 def answers(url: str) -> bool:
@@ -352,7 +322,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.workdir.mkdir(parents=True, exist_ok=True)
     demo = Demo(args.workdir.resolve())
 
-    def interrupt(signum: int, frame: FrameType | None) -> None:
+    def interrupt(_signum: int, _frame: FrameType | None) -> None:
         raise Interrupted
 
     signal.signal(signal.SIGINT, interrupt)

@@ -187,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"demo.traffic: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
 
-    def stop(signum: int, frame: FrameType | None) -> None:
+    def stop(_signum: int, _frame: FrameType | None) -> None:
         source.stop()
 
     signal.signal(signal.SIGINT, stop)

@@ -1,15 +1,16 @@
-"""Child processes the tests and the benchmark start: a free port, uvicorn serving an app,
-waiting until a process answers over HTTP, and stopping it for sure."""
+"""Child processes the tests, the benchmark and the demo start: a free port, uvicorn serving
+an app, waiting until a process is ready, and stopping it for sure."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +29,44 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As the servers themselves do: a port whose last connections linger in
+        # TIME_WAIT is free to listen on, one with a listener is not.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
 def log_tail(log: Path | None, chars: int = 3000) -> str:
     return "" if log is None else log.read_text(errors="replace")[-chars:]
+
+
+def _nothing() -> None:
+    pass
+
+
+def poll_until(
+    ready: Callable[[], bool],
+    *,
+    timeout: float,
+    interval: float = 0.2,
+    check: Callable[[], None] = _nothing,
+) -> bool:
+    """Ask ``ready`` every ``interval`` seconds until it holds (True) or ``timeout`` passes
+    (False); an HTTP error counts as not yet. ``check`` runs before each try and may raise
+    (a child process that died)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        check()
+        with contextlib.suppress(httpx.HTTPError):
+            if ready():
+                return True
+        time.sleep(interval)
+    return False
 
 
 def wait_for_http(
@@ -41,17 +78,16 @@ def wait_for_http(
     interval: float = 0.2,
 ) -> None:
     """Return once ``url`` answers 200; raise with the log's end if the process exits first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def alive() -> None:
         if process.poll() is not None:
             raise RuntimeError(f"{url}: the process exited:\n{log_tail(log)}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(interval)
-    raise RuntimeError(f"{url} did not answer within {timeout}s:\n{log_tail(log)}")
+
+    def answers() -> bool:
+        return httpx.get(url, timeout=2).status_code == 200
+
+    if not poll_until(answers, timeout=timeout, interval=interval, check=alive):
+        raise RuntimeError(f"{url} did not answer within {timeout}s:\n{log_tail(log)}")
 
 
 def stop_process(
@@ -62,10 +98,11 @@ def stop_process(
         return
 
     def send(sig: signal.Signals) -> None:
-        if group:
-            os.killpg(process.pid, sig)
-        else:
-            process.send_signal(sig)
+        with contextlib.suppress(ProcessLookupError):  # it exited meanwhile
+            if group:
+                os.killpg(process.pid, sig)
+            else:
+                process.send_signal(sig)
 
     send(signal.SIGTERM)
     try:

@@ -30,7 +30,7 @@ async def watched(own_redis: RedisServer) -> AsyncIterator[tuple[RedisStore, Cal
         op_timeout=0.25,
         failure_threshold=3,
         cooldown=0.5,
-        observer=lambda op, outcome, seconds: calls.append((op, outcome)),
+        observer=lambda op, outcome, _: calls.append((op, outcome)),
     )
     yield store, calls
     await store.close()

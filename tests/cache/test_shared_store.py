@@ -89,7 +89,7 @@ async def test_stores_with_different_prefixes_do_not_see_each_other(make_store: 
 
 async def test_the_observer_hears_every_redis_call(make_store: StoreFactory):
     calls: list[tuple[str, str]] = []
-    store = await make_store(observer=lambda op, outcome, seconds: calls.append((op, outcome)))
+    store = await make_store(observer=lambda op, outcome, _: calls.append((op, outcome)))
     await store.fresh("k")
     await store.put("k", entry(stored_at=time.time()))
     await store.fresh("k")

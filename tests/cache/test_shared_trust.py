@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Any
 
 import httpx
 import orjson
@@ -91,7 +92,7 @@ HTML = ((b"content-type", b"text/html"), (b"set-cookie", b"session=stolen"))
 JSON = ((b"content-type", b"application/json"),)
 
 
-def forgeries(real: bytes, now: float) -> dict[str, dict[str, object]]:
+def forgeries(real: bytes, now: float) -> dict[str, dict[str, Any]]:
     return {
         "html with a cookie": {"entry": Entry(b"<script>alert(1)</script>", HTML, now)},
         "fresh for ever": {"entry": Entry(forged_json(real), JSON, 1e15)},

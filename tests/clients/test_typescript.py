@@ -58,7 +58,8 @@ def installed() -> None:
         assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_committed_types_match_the_applications_openapi_document(installed, tmp_path):
+@pytest.mark.usefixtures("installed")
+def test_committed_types_match_the_applications_openapi_document(tmp_path):
     fresh = tmp_path / "schema.d.ts"
     env = {**os.environ, "PYTHON": sys.executable}  # the interpreter running these tests
     result = subprocess.run(
@@ -84,7 +85,8 @@ def test_latencies_are_nullable_in_the_generated_types():
     assert re.search(r"\b\w+_latency_ms: number;", schema) is None
 
 
-def test_client_and_examples_compile_under_strict(installed):
+@pytest.mark.usefixtures("installed")
+def test_client_and_examples_compile_under_strict():
     result = run([TSC, "-p", "tsconfig.json", "--strict", "--noEmit"])
     assert result.returncode == 0, result.stdout + result.stderr
     examples = {p.name for p in (CLIENT / "examples").iterdir()}
@@ -92,7 +94,8 @@ def test_client_and_examples_compile_under_strict(installed):
     assert {"chart-range.ts", "status.ts", "stream.ts"} <= examples
 
 
-def test_calling_tofixed_on_a_possibly_null_latency_does_not_compile(installed):
+@pytest.mark.usefixtures("installed")
+def test_calling_tofixed_on_a_possibly_null_latency_does_not_compile():
     assert {f"negative/{p.name}" for p in (CLIENT / "negative").glob("*.ts")} == set(NEGATIVE)
     result = run([TSC, "-p", "tsconfig.negative.json", "--strict", "--noEmit"])
     assert result.returncode != 0, "the negative files compiled: latencies are not nullable"

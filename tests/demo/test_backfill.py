@@ -70,6 +70,20 @@ def query(prometheus: str, expr: str, at: float) -> dict[str, float]:
     return {r["metric"].get("model", ""): float(r["value"][1]) for r in body["data"]["result"]}
 
 
+def live_series(prometheus: str, launched: float) -> tuple[dict[str, float], dict[str, float]]:
+    """Series per model, and each one's latest sample time, once every model has a sample
+    scraped after ``launched`` (1 s scrapes; bounded at 15 s)."""
+    deadline = time.monotonic() + 15
+    while True:
+        now = time.time()
+        series = query(prometheus, "count by (model) (request_duration_seconds_count)", now)
+        fresh = query(prometheus, "timestamp(request_duration_seconds_count)", now)
+        scraped = set(fresh) == MODELS and all(t > launched for t in fresh.values())
+        if scraped or time.monotonic() > deadline:
+            return series, fresh
+        time.sleep(0.25)
+
+
 def test_launchers_prometheus_has_the_last_hour_before_scraping_starts(tmp_path):
     require_binary(PROMETHEUS)
     ports = {name: free_port() for name in ("service", "prometheus", "traffic")}
@@ -110,11 +124,9 @@ def test_launchers_prometheus_has_the_last_hour_before_scraping_starts(tmp_path)
 
         # Live scrapes continue the same series rather than adding a second set.
         output.wait_for(r"Live numbers are in", 60)
-        time.sleep(3)
-        now = time.time()
-        series = query(prometheus, "count by (model) (request_duration_seconds_count)", now)
+        series, fresh = live_series(prometheus, launched)
         assert series == dict.fromkeys(MODELS, 1.0), series
-        fresh = query(prometheus, "timestamp(request_duration_seconds_count)", now)
+        assert set(fresh) == MODELS, fresh
         assert all(t > launched for t in fresh.values()), fresh
 
         process.send_signal(signal.SIGINT)

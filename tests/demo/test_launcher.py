@@ -16,9 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from demo.launcher import port_is_free
 from demo.traffic import PROFILES
-from harness.processes import free_port, stop_process
+from harness.processes import free_port, port_is_free, stop_process
 from harness.prometheus import PROMETHEUS
 from tests.conftest import require_binary
 

@@ -49,7 +49,7 @@ def scrape(url: str) -> tuple[str, dict[str, dict[float, float]], dict[str, floa
     requests: dict[str, float] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
-            model = sample.labels.get("model")
+            model = sample.labels.get("model", "")
             if sample.name == "request_duration_seconds_bucket":
                 buckets.setdefault(model, {})[float(sample.labels["le"])] = sample.value
             elif sample.name == "demo_requests_total":
@@ -63,10 +63,20 @@ def increments(before: dict[float, float], after: dict[float, float]) -> list[fl
     return [c - (cumulative[i - 1] if i else 0.0) for i, c in enumerate(cumulative)]
 
 
+def scrape_with_traffic(url: str) -> tuple[str, dict[str, dict[float, float]], dict[str, float]]:
+    """A scrape once every model has served a request (bounded at 5 s)."""
+    deadline = time.monotonic() + 5
+    while True:
+        text, buckets, requests = scrape(url)
+        served = set(buckets) == MODELS and all(b.get(math.inf, 0) > 0 for b in buckets.values())
+        if served or time.monotonic() > deadline:
+            return text, buckets, requests
+        time.sleep(0.1)
+
+
 def test_histogram_is_well_formed(traffic):
     url, _ = traffic
-    time.sleep(1)
-    text, buckets, requests = scrape(url)
+    text, buckets, requests = scrape_with_traffic(url)
     assert set(buckets) == MODELS
     assert set(requests) == MODELS
     for model, by_bound in buckets.items():
@@ -94,8 +104,10 @@ def test_llama_degrades_and_mistral_goes_quiet(traffic):
         increments(scrapes[i]["llama-3-70b"], scrapes[i + 1]["llama-3-70b"]) for i in range(2)
     )
     p95 = [expected_quantile(0.95, BUCKETS, counts) for counts in (first, second)]
-    assert None not in p95
-    assert p95[1] > p95[0] * 1.2, p95
+    before, after = p95
+    assert before is not None
+    assert after is not None
+    assert after > before * 1.2, p95
     # Quiet after three simulated minutes (1.5 s here): nothing new between the last scrapes.
     mistral = [s["mistral-7b"][math.inf] for s in scrapes]
     assert mistral[0] > 0

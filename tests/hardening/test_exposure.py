@@ -8,10 +8,10 @@ import pytest
 
 from app.routers.pages import DOCS_CSP
 from app.settings import Settings
-from tests.hardening import fake_prometheus
+from tests.support.fake_prometheus import FakePrometheus
 
 SETTINGS = Settings(prometheus_url="http://prometheus.test")
-UPSTREAM = httpx.MockTransport(fake_prometheus.answer)
+UPSTREAM = httpx.MockTransport(FakePrometheus().answer)
 
 ASSETS = (
     "/static/status.js",

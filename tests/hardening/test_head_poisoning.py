@@ -10,7 +10,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
-from pathlib import Path
 
 import httpx
 import pytest
@@ -22,7 +21,7 @@ from harness.redis import REDIS_SERVER, RedisServer
 from tests.conftest import require_binary
 from tests.integration.test_stream import read_events
 from tests.support.dataset import END
-from tests.support.fake_upstream import FakeUpstream
+from tests.support.fake_prometheus import FakeUpstream
 
 pytestmark = pytest.mark.prometheus
 
@@ -95,7 +94,7 @@ def test_head_on_one_replica_then_get_on_every_replica_gives_the_whole_json(
 
 
 async def test_stream_subscribers_of_a_question_first_asked_with_head_get_json(
-    replicas: list[Service], tmp_path: Path
+    replicas: list[Service],
 ):
     asked = {"percentiles": "50,95,99", "time_range": "6h", "time": str(END)}
     async with httpx.AsyncClient(timeout=15) as client:

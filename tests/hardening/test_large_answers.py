@@ -29,7 +29,7 @@ POINTS = 10_801
 def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """The stand-in Prometheus with 65 models."""
     logs: Path = tmp_path_factory.mktemp("large")
-    stand_in = "tests.support.big_prometheus:app"
+    stand_in = "tests.support.fake_prometheus:wide_app"
     with uvicorn_app(logs / "upstream.log", {"BIG_MODELS": "65"}, app=stand_in) as running:
         yield running
 

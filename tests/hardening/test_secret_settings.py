@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from harness.processes import ROOT, Service, free_port, uvicorn_app
-from tests.hardening.recording_upstream import RecordingUpstream
+from tests.support.fake_prometheus import FakeUpstream, Steady
 
 PASSWORD = "S3cr3tPW"
 TOKEN = "tok-S3cr3tPW-0123456789"
@@ -106,15 +106,13 @@ def test_a_clean_token_and_a_url_without_credentials_start():
 
 
 @pytest.fixture(scope="module")
-def upstream() -> Iterator[RecordingUpstream]:
-    with RecordingUpstream() as running:
+def upstream() -> Iterator[FakeUpstream]:
+    with FakeUpstream(data=Steady(), html_status=500) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def service(
-    upstream: RecordingUpstream, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Service]:
+def service(upstream: FakeUpstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     env = {
         "PROMETHEUS_URL": f"http://127.0.0.1:{upstream.port}",
         "PROMETHEUS_BEARER_TOKEN": TOKEN,
@@ -134,7 +132,7 @@ def shows_a_secret(text: str) -> bool:
 
 
 async def test_the_engines_error_text_reaches_no_one_with_the_secrets(
-    service: Service, upstream: RecordingUpstream
+    service: Service, upstream: FakeUpstream
 ) -> None:
     upstream.mode = "echo"
     try:
@@ -160,7 +158,7 @@ async def test_the_engines_error_text_reaches_no_one_with_the_secrets(
 
 
 async def test_the_engines_warnings_reach_no_one_with_the_secrets(
-    service: Service, upstream: RecordingUpstream
+    service: Service, upstream: FakeUpstream
 ) -> None:
     upstream.mode = "echo_warnings"
     try:

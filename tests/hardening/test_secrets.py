@@ -2,7 +2,7 @@
 
 The service runs under real uvicorn (trace logging, access log on) with
 ``PROMETHEUS_URL=http://admin:S3cr3tPW@127.0.0.1:<port>``, in front of a recording
-stand-in for Prometheus (recording_upstream.py). The stand-in must see
+stand-in for Prometheus (tests/support/fake_prometheus/). The stand-in must see
 ``Authorization: Basic <admin:S3cr3tPW>``; the password (plain or base64) must appear in
 no header or body the service sends, whichever endpoint is asked and whatever Prometheus
 does (answers, fails with 502/503/504), and never in the service's log. With
@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from harness.processes import ROOT, Service, uvicorn_app
-from tests.hardening.recording_upstream import RecordingUpstream
+from tests.support.fake_prometheus import FakeUpstream, Steady
 
 USER, PASSWORD = "admin", "S3cr3tPW"
 BASIC = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
@@ -49,7 +49,7 @@ HEALTH = ("/health/ready", "/health", "/api/health/")
 FAILURES = [("html", 502), ("unavailable", 503), ("slow", 504)]
 
 
-def service_env(upstream: RecordingUpstream, **extra: str) -> dict[str, str]:
+def service_env(upstream: FakeUpstream, **extra: str) -> dict[str, str]:
     return {
         "PROMETHEUS_URL": f"http://{USER}:{PASSWORD}@127.0.0.1:{upstream.port}",
         # Every request reaches the stand-in: no cached answer, no stale copy, no breaker.
@@ -66,24 +66,20 @@ def service_env(upstream: RecordingUpstream, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def upstream() -> Iterator[RecordingUpstream]:
-    with RecordingUpstream() as running:
+def upstream() -> Iterator[FakeUpstream]:
+    with FakeUpstream(data=Steady(), delay=3.0, html_status=500) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def service(
-    upstream: RecordingUpstream, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Service]:
+def service(upstream: FakeUpstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     log = tmp_path_factory.mktemp("secrets") / "service.log"
     with uvicorn_app(log, service_env(upstream), uvicorn_args=LOGGING) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def exposed(
-    upstream: RecordingUpstream, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Service]:
+def exposed(upstream: FakeUpstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     log = tmp_path_factory.mktemp("secrets-exposed") / "service.log"
     env = service_env(upstream, EXPOSE_UPSTREAM="true")
     with uvicorn_app(log, env, uvicorn_args=LOGGING) as running:
@@ -91,7 +87,7 @@ def exposed(
 
 
 @pytest.fixture(autouse=True)
-def healthy_upstream(upstream: RecordingUpstream) -> Iterator[None]:
+def healthy_upstream(upstream: FakeUpstream) -> Iterator[None]:
     upstream.mode = "ok"
     yield
     upstream.mode = "ok"
@@ -121,7 +117,7 @@ def assert_log_clean(service: Service) -> None:
 
 
 async def test_prometheus_gets_the_url_credentials_as_basic_auth(
-    service: Service, upstream: RecordingUpstream
+    service: Service, upstream: FakeUpstream
 ) -> None:
     seen = len(upstream.requests)
     responses = await fetch(service, ("/health/ready", "/api/metrics/p95/", "/api/health/"))
@@ -143,7 +139,7 @@ async def test_no_answer_shows_the_password(service: Service) -> None:
 
 @pytest.mark.parametrize(("mode", "status"), FAILURES)
 async def test_no_error_shows_the_password(
-    service: Service, upstream: RecordingUpstream, mode: str, status: int
+    service: Service, upstream: FakeUpstream, mode: str, status: int
 ) -> None:
     upstream.mode = mode
     responses = await fetch(service, ("/api/metrics/p95/", "/api/metrics/", *HEALTH))
@@ -155,9 +151,7 @@ async def test_no_error_shows_the_password(
     assert not found, found
 
 
-async def test_the_log_never_shows_the_password(
-    service: Service, upstream: RecordingUpstream
-) -> None:
+async def test_the_log_never_shows_the_password(service: Service, upstream: FakeUpstream) -> None:
     upstream.mode = "html"  # the service logs every upstream error with its details
     await fetch(service, ("/api/metrics/p95/", "/health"))
     upstream.mode = "ok"
@@ -167,7 +161,7 @@ async def test_the_log_never_shows_the_password(
 
 
 async def test_expose_upstream_names_it_without_credentials(
-    exposed: Service, upstream: RecordingUpstream
+    exposed: Service, upstream: FakeUpstream
 ) -> None:
     public = f"http://127.0.0.1:{upstream.port}"
     ready, *others = await fetch(exposed, ("/health/ready", *PAGES))

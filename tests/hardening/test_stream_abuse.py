@@ -135,7 +135,9 @@ async def distinct_streams_and_ordinary_requests(
             follow(client, {"interval": "1", "time_range": f"{60 + n}m"}, 8, headers=headers(n))
             for n in range(streams)
         ]
-        *statuses, answers = await asyncio.gather(*following, ordinary_requests(client, 10))
+        statuses, answers = await asyncio.gather(
+            asyncio.gather(*following), ordinary_requests(client, 10)
+        )
         seconds = time.monotonic() - started
         after = (await client.get("/metrics")).text
 
@@ -173,7 +175,7 @@ async def test_300_distinct_streams_from_one_client_leave_ordinary_requests_answ
     prometheus, tmp_path: Path
 ):
     with service(tmp_path, prometheus.url, STREAM_MAX_PER_CLIENT="20", **TIGHT_UPSTREAM) as svc:
-        attack = await distinct_streams_and_ordinary_requests(svc.url, 300, lambda n: {})
+        attack = await distinct_streams_and_ordinary_requests(svc.url, 300, lambda _: {})
     assert_bounded(attack, 20)
 
 

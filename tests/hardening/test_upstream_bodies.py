@@ -17,7 +17,7 @@ import psutil
 import pytest
 
 from harness.processes import Service, uvicorn_app
-from tests.support.fake_upstream import FakeUpstream, gzip_bomb
+from tests.support.fake_prometheus import FakeUpstream, gzip_bomb
 
 MB = 1 << 20
 P95 = "/api/metrics/p95/"

@@ -9,11 +9,12 @@ count gave a negative percentile, all with an empty ``warnings``.
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import pytest
 
 from app.settings import Settings
-from tests.support.fake_upstream import FakeUpstream
+from tests.support.fake_prometheus import FakeUpstream
 from tests.support.histograms import expected_quantile
 
 AT = 1700000000
@@ -39,7 +40,7 @@ def settings_for(url: str) -> Settings:
 
 
 async def ask(make_client, answer: dict, path: str, **params: str):
-    with FakeUpstream("answer", answer=answer) as upstream:
+    with FakeUpstream(answer=answer) as upstream:
         async with make_client(settings_for(upstream.url)) as client:
             return await client.get(path, params={"time": AT, **params})
 
@@ -109,11 +110,11 @@ async def test_the_engines_own_quantile_sent_twice_differently_is_a_502(make_cli
 
 
 async def test_a_range_series_sent_twice_differently_is_a_502(make_client):
-    series = {"metric": {"model": "a"}, "values": [[AT - 60, "0.2"], [AT, "0.3"]]}
+    series: dict[str, Any] = {"metric": {"model": "a"}, "values": [[AT - 60, "0.2"], [AT, "0.3"]]}
     changed = copy.deepcopy(series)
     changed["values"][1][1] = "0.9"
     answer = {"status": "success", "data": {"resultType": "matrix", "result": [series, changed]}}
-    with FakeUpstream("answer", answer=answer) as upstream:
+    with FakeUpstream(answer=answer) as upstream:
         async with make_client(settings_for(upstream.url)) as client:
             response = await client.get(
                 "/api/metrics/p95/range/", params={"start": AT - 60, "end": AT, "step": "60s"}
@@ -125,7 +126,7 @@ async def test_a_range_series_sent_twice_differently_is_a_502(make_client):
 async def test_a_range_series_sent_twice_alike_is_one_series_and_said(make_client):
     series = {"metric": {"model": "a"}, "values": [[AT - 60, "0.2"], [AT, "0.3"]]}
     answer = {"status": "success", "data": {"resultType": "matrix", "result": [series, series]}}
-    with FakeUpstream("answer", answer=answer) as upstream:
+    with FakeUpstream(answer=answer) as upstream:
         async with make_client(settings_for(upstream.url)) as client:
             response = await client.get(
                 "/api/metrics/p95/range/", params={"start": AT - 60, "end": AT, "step": "60s"}

@@ -209,7 +209,7 @@ async def test_history_uses_iso_timestamps_and_a_chart_sized_step(make_client, s
 
 
 async def test_prometheus_down_is_a_503_json_error(make_client):
-    from harness.prometheus import free_port
+    from harness.processes import free_port
 
     settings = Settings(prometheus_url=f"http://127.0.0.1:{free_port()}")
     async with make_client(settings) as client:

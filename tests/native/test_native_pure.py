@@ -210,8 +210,8 @@ def test_kinds_query_tags_each_arm() -> None:
 def test_kind_label_never_collides_with_the_model_label() -> None:
     sel = SeriesSelector("x", "histogram_kind")
     assert kind_label(sel) != "histogram_kind"
-    result = [{"metric": {"histogram_kind": "m", kind_label(sel): "native"}, "value": [1, "1"]}]
-    assert parse_histogram_kinds([r["metric"] for r in result], sel) == {"m": frozenset({"native"})}
+    metric = {"histogram_kind": "m", kind_label(sel): "native"}
+    assert parse_histogram_kinds([metric], sel) == {"m": frozenset({"native"})}
 
 
 # ---------------------------------------------------------------- the remote-write helpers

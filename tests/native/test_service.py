@@ -151,8 +151,8 @@ async def test_the_kind_is_asked_once_per_metric_not_per_request(make_client, na
     settings = Settings(prometheus_url=native_prometheus.url, cache_ttl_seconds=0)
     async with make_client(settings, transport) as client:
         for params in ({"percentiles": "50"}, {"percentiles": "90"}, {"time_range": "10m"}):
-            params = {"metric_name": data.NATIVE, "time": data.EVAL, **params}
-            response = await client.get("/api/metrics/percentiles/", params=params)
+            query = {"metric_name": data.NATIVE, "time": str(data.EVAL), **params}
+            response = await client.get("/api/metrics/percentiles/", params=query)
             assert response.status_code == 200
     detections = [q for q in transport.queries if "histogram_kind" in q]
     assert len(detections) == 1

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,8 +14,8 @@ from prometheus_client import CollectorRegistry
 
 from app.factory import create_app
 from app.settings import Settings
+from tests.support import fake_prometheus
 
-READY_TEXT = "Prometheus Server is Ready.\n"
 MODELS = ("alpha", "beta")
 
 
@@ -62,34 +60,13 @@ def bucket_vector() -> dict[str, object]:
     return {"status": "success", "data": {"resultType": "vector", "result": result}}
 
 
-class FakePrometheus:
-    """An httpx handler playing Prometheus in one ``mode``; ``calls`` lists the paths asked.
-
-    Modes: ok, down (connection refused), slow (``delay`` seconds, then ok), html (a
-    proxy's 200 error page), error500, wrong_shape (valid JSON of the wrong type).
-    """
-
-    def __init__(self, mode: str = "ok", delay: float = 0.0) -> None:
-        self.mode = mode
-        self.delay = delay
-        self.calls: list[str] = []
-
-    async def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.calls.append(request.url.path)
-        if self.mode == "slow":
-            await asyncio.sleep(self.delay)
-        if self.mode == "down":
-            raise httpx.ConnectError("connection refused", request=request)
-        if self.mode == "html":
-            return httpx.Response(200, text="<html>bad gateway</html>")
-        if self.mode == "error500":
-            return httpx.Response(500, text="internal error")
-        if self.mode == "wrong_shape":
-            body = {"status": "success", "data": {"resultType": "scalar", "result": [1, "1"]}}
-            return httpx.Response(200, content=json.dumps(body))
-        if request.url.path == "/-/ready":
-            return httpx.Response(200, text=READY_TEXT)
-        return httpx.Response(200, json=bucket_vector())
+def FakePrometheus(mode: str = "ok", delay: float = 0.0) -> fake_prometheus.FakePrometheus:
+    """The fake Prometheus in one ``mode`` (ok, down, slow, html, error500, wrong_shape),
+    answering every query with ``bucket_vector()``; its ``calls`` list the paths asked.
+    ``html`` is a proxy's 200 error page here."""
+    answers = fake_prometheus.Constant(bucket_vector(), ready=True)
+    mode = "wrong_type" if mode == "wrong_shape" else mode
+    return fake_prometheus.FakePrometheus(answers, mode, delay=delay, html_status=200)
 
 
 def fake_settings(**overrides: object) -> Settings:
@@ -98,5 +75,5 @@ def fake_settings(**overrides: object) -> Settings:
 
 
 @pytest.fixture
-def fake() -> FakePrometheus:
+def fake() -> fake_prometheus.FakePrometheus:
     return FakePrometheus()

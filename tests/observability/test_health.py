@@ -15,7 +15,7 @@ from app.promql.durations import iso8601
 from app.services import health
 from app.services.health import HealthMonitor
 from app.settings import Settings
-from harness.prometheus import free_port
+from harness.processes import free_port
 from tests.observability.conftest import MODELS, FakePrometheus, fake_settings, serve
 from tests.support.dataset import DATASET, END
 

@@ -13,26 +13,25 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 
 from harness.processes import Service, uvicorn_app
-from tests.hardening.recording_upstream import RecordingUpstream
+from tests.support.fake_prometheus import FakeUpstream, Steady
 
 GENERATED = re.compile(r"[0-9a-f]{32}")
 
 
 @pytest.fixture(scope="module")
-def upstream() -> Iterator[RecordingUpstream]:
-    with RecordingUpstream() as running:
+def upstream() -> Iterator[FakeUpstream]:
+    with FakeUpstream(data=Steady(), html_status=500) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def service(
-    upstream: RecordingUpstream, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Service]:
+def service(upstream: FakeUpstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     env = {
         "PROMETHEUS_URL": f"http://127.0.0.1:{upstream.port}",
         "LOG_FORMAT": "json",
@@ -68,13 +67,14 @@ def of_request(service: Service, request_id: str) -> list[dict]:
 
 
 async def get(service: Service, path: str, request_id: str | bytes | None = None) -> httpx.Response:
-    headers = {"X-Request-ID": request_id} if request_id is not None else {}
+    # bytes too: a header value that is not text, sent as is
+    headers: Any = {} if request_id is None else {"X-Request-ID": request_id}
     async with httpx.AsyncClient(base_url=service.url, trust_env=False, timeout=10) as client:
         return await client.get(path, headers=headers)
 
 
 async def test_a_request_is_one_json_line_with_its_id_route_and_timings(
-    service: Service, upstream: RecordingUpstream
+    service: Service, upstream: FakeUpstream
 ) -> None:
     path = "/api/metrics/p95/?time_range=7m"
     first = await get(service, path, "req-4711.a")
@@ -119,7 +119,7 @@ async def test_a_request_without_an_id_gets_one(service: Service) -> None:
 
 
 async def test_every_line_of_a_failing_request_carries_its_id(
-    service: Service, upstream: RecordingUpstream
+    service: Service, upstream: FakeUpstream
 ) -> None:
     upstream.mode = "html"
     try:

@@ -120,7 +120,7 @@ def test_method_label():
 
 
 async def test_an_exception_in_the_app_is_counted_as_500():
-    async def boom(request):
+    async def boom(_request):
         raise RuntimeError("bug")
 
     metrics = ServiceMetrics(CollectorRegistry())
@@ -137,7 +137,7 @@ async def test_an_exception_in_the_app_is_counted_as_500():
 
 
 def test_handler_labels_know_templates_mounts_and_nothing_else():
-    async def ok(request):
+    async def ok(_request):
         return PlainTextResponse("ok")
 
     labels = HandlerLabels.of_routes(

@@ -22,7 +22,7 @@ from app.state import AppState
 from harness.prometheus import PrometheusServer
 from tests.conftest import backfilled_prometheus
 from tests.performance import oddities
-from tests.support.fake_upstream import is_kind_probe
+from tests.support.fake_prometheus import is_kind_probe
 
 
 @dataclass

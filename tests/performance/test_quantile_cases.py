@@ -9,6 +9,7 @@ runner we compare them with a relative tolerance of 1e-6 (they are printed round
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 
 import pytest
 
@@ -34,8 +35,8 @@ MIXED_INS2 = [("+inf", 0), ("+Inf", 0)]
 NONMONOTONIC = [("0.1", 1), ("1", 9), ("10", 8), ("100", 8), ("1000", 9), ("+Inf", 9)]
 
 
-def buckets(increments: dict[str, float] | list[tuple[str, float]], scale: float):
-    pairs = increments.items() if isinstance(increments, dict) else increments
+def buckets(increments: Mapping[str, float] | Sequence[tuple[str, float]], scale: float):
+    pairs = increments.items() if isinstance(increments, Mapping) else increments
     out = []
     for le, inc in pairs:
         bound = parse_le(le)

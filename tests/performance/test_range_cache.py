@@ -7,6 +7,8 @@ the answer of a fresh service that has to ask for the whole range at once.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from app.promql.range_cache import Grid, RangeCache, RangeCachedUpstream, store
@@ -31,17 +33,17 @@ def fetched_points(transport: CountingTransport) -> int:
     return total
 
 
-def range_params(end: int, length: int = DAY, step: int = STEP) -> dict[str, object]:
+def range_params(end: int, length: int = DAY, step: int = STEP) -> dict[str, Any]:
     return {"start": end - length, "end": end, "step": f"{step}s"}
 
 
-async def get(service: Running, path: str, params: dict[str, object]) -> dict:
+async def get(service: Running, path: str, params: dict[str, Any]) -> dict:
     response = await service.client.get(path, params=params)
     assert response.status_code == 200, response.text
     return response.json()
 
 
-async def fresh_answer(prometheus, path: str, params: dict[str, object]) -> dict:
+async def fresh_answer(prometheus, path: str, params: dict[str, Any]) -> dict:
     """The same request to a new service: empty caches, so one full range query."""
     transport = CountingTransport()
     async with running(Settings(prometheus_url=prometheus.url), transport) as service:
@@ -131,7 +133,7 @@ def test_memory_is_bounded_by_bytes_and_keys():
     grid = Grid.of(0, 600 * 60, 60)
     series = [Series({"model": f"m{i}"}, [(t * 60.0, 1.0) for t in range(601)]) for i in range(5)]
     for n in range(10):
-        cache._keep(("u", f"q{n}", grid.step_ms, grid.phase_ms), store(series, grid, 0, 600))
+        cache._keep((f"q{n}", grid.step_ms, grid.phase_ms), store(series, grid, 0, 600))
         assert len(cache) <= 3
         assert cache.size_bytes <= 200_000
     assert len(cache) >= 1

@@ -20,7 +20,9 @@ from tests.support.dataset import END
 
 pytestmark = pytest.mark.prometheus
 
-STATUS_PAGE = (  # what the status page polls (app/static/status.js)
+STATUS_PAGE: tuple[
+    tuple[str, dict[str, str]], ...
+] = (  # what the status page polls (app/static/status.js)
     ("/api/metrics/", {}),
     ("/api/metrics/p95/range/", {"duration": "1h", "step": "1m"}),
 )

@@ -64,6 +64,8 @@ async def test_sglang(make_client, settings, profiles_prometheus):
         assert_percentiles(row[field], quantiles(url, metric, label), model)
     total = rate(url, "sglang:num_requests_total", label)[model]
     aborted = rate(url, "sglang:num_aborted_requests_total", label)[model]
+    assert total is not None
+    assert aborted is not None
     assert close(row["requests_per_second"], total)
     assert close(
         row["input_tokens_per_second"], rate(url, "sglang:prompt_tokens_total", label)[model]
@@ -139,6 +141,8 @@ async def test_litellm_joins_every_signal_by_requested_model(
     assert_percentiles(row["inter_token_latency_ms"], itl, model)
     total = rate(url, "litellm_proxy_total_requests_metric_total", label)[model]
     failed = rate(url, "litellm_proxy_failed_requests_metric_total", label)[model]
+    assert total is not None
+    assert failed is not None
     assert close(row["requests_per_second"], total)
     assert close(row["success_ratio"], 1 - failed / total)
     assert close(
@@ -180,6 +184,8 @@ async def test_triton_reads_its_summary_says_so_and_takes_the_worst_instance(
     )[model]
     assert close(row["requests_per_second"], requests)
     success = rate(url, "nv_inference_request_success", label)[model]
+    assert success is not None
+    assert requests is not None
     assert close(row["success_ratio"], success / requests)
     assert set(body["missing"]) == {
         "inter_token_latency",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -27,7 +28,7 @@ CASES = [
 ]
 
 
-def pct(now: object, before: object) -> object:
+def pct(now: Any, before: Any) -> Any:
     if isinstance(now, dict):
         return {key: pct(value, (before or {}).get(key)) for key, value in now.items()}
     if now is None or before is None or before == 0:

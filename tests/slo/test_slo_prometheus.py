@@ -95,6 +95,7 @@ async def test_met_and_the_error_budget_follow_the_objective(settings, make_clie
     rows = await slo(make_client, settings, threshold_ms="1000", objective="95", time_range="30m")
     for model in ("gpt-4", "llama-3", "overflow"):
         share = fraction.share_under(1.0, SECONDS_BOUNDS, increments(model))
+        assert share is not None
         row = rows[model]
         assert row["objective"] == 0.95
         assert row["met"] is (share >= 0.95)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
@@ -52,7 +53,7 @@ class GenAiTraffic:
         )
         meter = self.provider.get_meter(SCOPE, "2.1b0")
 
-        def histogram(name: str, unit: str, buckets: list[float]) -> Any:
+        def histogram(name: str, unit: str, buckets: Sequence[float]) -> Any:
             return meter.create_histogram(
                 name, unit=unit, explicit_bucket_boundaries_advisory=buckets
             )

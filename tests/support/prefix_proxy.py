@@ -17,7 +17,7 @@ TARGET = os.environ.get("PROXY_TARGET", "http://127.0.0.1:8000")
 PREFIX = os.environ.get("PROXY_PREFIX", "/latency")
 
 
-async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+async def app(scope, receive, send):
     if scope["type"] != "http":
         return
     request = Request(scope, receive)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from tests.support.exporters import Scrapes, short_le
+from tests.support.exporters import Scrapes, python_le, short_le
 
 INTERVAL = 15
 END = int(time.time() // 60 * 60) - 120
@@ -42,11 +42,10 @@ OTEL_TOKENS = (1, 4, 16, 64, 256, 1024, 4096, 16384)
 
 
 def vllm(data: Scrapes) -> None:
-    for engine, le in (("0", None), ("1", short_le)):
-        spell = {"le": le} if le else {}
+    for engine, le in (("0", python_le), ("1", short_le)):
         labels = {"job": "vllm", "model_name": "llama-3-8b", "engine": engine}
         data.histogram(
-            "vllm:e2e_request_latency_seconds", labels, VLLM_LATENCY, [0, 1, 2, 3, 2, 1], **spell
+            "vllm:e2e_request_latency_seconds", labels, VLLM_LATENCY, [0, 1, 2, 3, 2, 1], le=le
         )
     for model, idle in (("llama-3-8b", None), ("qwen-idle", IDLE)):
         labels = {"job": "vllm", "model_name": model, "engine": "0"}

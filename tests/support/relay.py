@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 
 import httpx
 
-from tests.support.fake_upstream import is_kind_probe
+from tests.support.fake_prometheus import is_kind_probe
 
 
 @dataclass

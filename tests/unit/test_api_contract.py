@@ -5,13 +5,20 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from typing import Any
 
 import httpx
 import pytest
 
 from app.http.paths import canonical_path
 from app.settings import Settings
-from tests.support.fake_upstream import is_kind_probe, quantile_samples
+from tests.support.fake_prometheus import (
+    form_of,
+    is_kind_probe,
+    matrix,
+    quantile_samples,
+    vector,
+)
 from tests.support.histograms import expected_quantile
 
 URL = "http://prometheus.test"
@@ -26,19 +33,14 @@ class FakePrometheus:
 
     async def __call__(self, request: httpx.Request) -> httpx.Response:
         if is_kind_probe(request):  # asked once per metric; not what these tests count
-            data = {"resultType": "vector", "result": []}
-            return httpx.Response(200, json={"status": "success", "data": data})
+            return vector([])
         self.requests.append(request)
         if self.delay:
             await asyncio.sleep(self.delay)
         if request.url.path.endswith("query_range"):
-            result = [{"metric": {"model": "a"}, "values": [[1700000000, "0.1"]]}]
-            data = {"resultType": "matrix", "result": result}
-        else:
-            query = dict(httpx.QueryParams(request.content.decode()))["query"]
-            result = quantile_samples(query, bucket_rates()) or bucket_rates()
-            data = {"resultType": "vector", "result": result}
-        return httpx.Response(200, json={"status": "success", "data": data})
+            return matrix([{"metric": {"model": "a"}, "values": [[1700000000, "0.1"]]}])
+        query = form_of(request)["query"]
+        return vector(quantile_samples(query, bucket_rates()) or bucket_rates())
 
     def queries(self) -> list[str]:
         return [dict(httpx.QueryParams(r.content.decode()))["query"] for r in self.requests]
@@ -48,7 +50,7 @@ BOUNDS = (0.1, 0.2)
 COUNTS = {"b": (0.0, 4.0, 0.0), "a": (3.0, 1.0, 0.0)}  # per bucket, +Inf last
 
 
-def bucket_rates() -> list[dict[str, object]]:
+def bucket_rates() -> list[dict[str, Any]]:
     """Cumulative per-model bucket rates, as `sum by (model, le) (rate(...))` returns them."""
     samples = []
     for model, counts in COUNTS.items():
@@ -185,7 +187,7 @@ async def test_cache_hit_miss_headers_and_one_upstream_query(make_client, settin
 async def test_errors_are_not_cached(make_client, settings):
     calls = 0
 
-    def down(request: httpx.Request) -> httpx.Response:
+    def down(_request: httpx.Request) -> httpx.Response:
         nonlocal calls
         calls += 1
         raise httpx.ConnectError("refused")

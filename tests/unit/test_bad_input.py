@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from app.settings import Settings
-from tests.support.fake_upstream import is_kind_probe
+from tests.support.fake_prometheus import is_kind_probe
 
 URL = "http://prometheus.test"
 REGEX_HINTS = re.compile(r"\[[a-zA-Z]-|\\d|\^|\$|\(\?")
@@ -119,7 +119,7 @@ async def test_unknown_parameters_are_ignored_and_not_part_of_the_key(make_clien
 
 
 async def test_the_percentile_key_is_the_number_as_asked(make_client):
-    def answer(request: httpx.Request) -> httpx.Response:
+    def answer(_request: httpx.Request) -> httpx.Response:
         data = {"resultType": "vector", "result": []}
         return httpx.Response(200, json={"status": "success", "data": data})
 

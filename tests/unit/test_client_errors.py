@@ -25,7 +25,7 @@ def vector(*samples: tuple[dict[str, str], str]) -> dict[str, object]:
 
 async def test_vector_values_and_non_finite_become_none():
     body = vector(({"model": "a"}, "0.25"), ({"model": "b"}, "NaN"), ({"model": "c"}, "+Inf"))
-    prom = client_for(lambda request: httpx.Response(200, json=body))
+    prom = client_for(lambda _: httpx.Response(200, json=body))
     result = await prom.query("q", at=1)
     assert [(s.labels["model"], s.value) for s in result.items] == [
         ("a", 0.25),
@@ -50,34 +50,34 @@ async def test_query_is_sent_as_form_data_with_time():
 @pytest.mark.parametrize(
     ("handler", "error"),
     [
-        (lambda r: (_ for _ in ()).throw(httpx.ConnectError("refused")), UpstreamUnavailable),
-        (lambda r: (_ for _ in ()).throw(httpx.ReadTimeout("slow")), UpstreamTimeout),
-        (lambda r: (_ for _ in ()).throw(httpx.RemoteProtocolError("reset")), UpstreamUnavailable),
-        (lambda r: httpx.Response(200, text="<html>proxy</html>"), UpstreamBadResponse),
-        (lambda r: httpx.Response(200, text='{"status": "succ'), UpstreamBadResponse),
-        (lambda r: httpx.Response(502, text="Bad Gateway"), UpstreamBadResponse),
+        (lambda _: (_ for _ in ()).throw(httpx.ConnectError("refused")), UpstreamUnavailable),
+        (lambda _: (_ for _ in ()).throw(httpx.ReadTimeout("slow")), UpstreamTimeout),
+        (lambda _: (_ for _ in ()).throw(httpx.RemoteProtocolError("reset")), UpstreamUnavailable),
+        (lambda _: httpx.Response(200, text="<html>proxy</html>"), UpstreamBadResponse),
+        (lambda _: httpx.Response(200, text='{"status": "succ'), UpstreamBadResponse),
+        (lambda _: httpx.Response(502, text="Bad Gateway"), UpstreamBadResponse),
         (
-            lambda r: httpx.Response(
+            lambda _: httpx.Response(
                 400, json={"status": "error", "errorType": "bad_data", "error": "parse error"}
             ),
             UpstreamBadResponse,
         ),
         (
-            lambda r: httpx.Response(
+            lambda _: httpx.Response(
                 503, json={"status": "error", "errorType": "timeout", "error": "query timed out"}
             ),
             UpstreamTimeout,
         ),
         (
-            lambda r: httpx.Response(
+            lambda _: httpx.Response(
                 200, json={"status": "success", "data": {"resultType": "matrix", "result": []}}
             ),
             UpstreamBadResponse,
         ),
-        (lambda r: httpx.Response(200, json={"status": "success"}), UpstreamBadResponse),
-        (lambda r: httpx.Response(200, json=[1, 2]), UpstreamBadResponse),
+        (lambda _: httpx.Response(200, json={"status": "success"}), UpstreamBadResponse),
+        (lambda _: httpx.Response(200, json=[1, 2]), UpstreamBadResponse),
         (
-            lambda r: httpx.Response(200, json=vector(({"model": "a"}, "fast"))),
+            lambda _: httpx.Response(200, json=vector(({"model": "a"}, "fast"))),
             UpstreamBadResponse,
         ),
     ],
@@ -90,23 +90,23 @@ async def test_failures_map_to_the_error_tree(handler, error):
 
 async def test_warnings_are_passed_on():
     body = {**vector(), "warnings": ["results truncated"]}
-    result = await client_for(lambda r: httpx.Response(200, json=body)).query("q", at=1)
+    result = await client_for(lambda _: httpx.Response(200, json=body)).query("q", at=1)
     assert result.warnings == ["results truncated"]
 
 
 async def test_observer_hears_each_outcome():
     heard: list[str] = []
     http = httpx.AsyncClient(
-        transport=httpx.MockTransport(lambda r: httpx.Response(200, json=vector()))
+        transport=httpx.MockTransport(lambda _: httpx.Response(200, json=vector()))
     )
-    prom = PrometheusClient(http, URL, observer=lambda outcome, seconds: heard.append(outcome))
+    prom = PrometheusClient(http, URL, observer=lambda outcome, _: heard.append(outcome))
     await prom.query("q", at=1)
     failing = PrometheusClient(
         httpx.AsyncClient(
-            transport=httpx.MockTransport(lambda r: (_ for _ in ()).throw(httpx.ConnectError("x")))
+            transport=httpx.MockTransport(lambda _: (_ for _ in ()).throw(httpx.ConnectError("x")))
         ),
         URL,
-        observer=lambda outcome, seconds: heard.append(outcome),
+        observer=lambda outcome, _: heard.append(outcome),
     )
     with pytest.raises(UpstreamUnavailable):
         await failing.query("q", at=1)
@@ -118,7 +118,7 @@ async def test_in_flight_queries_are_bounded():
     active = 0
     peak = 0
 
-    async def handler(request: httpx.Request) -> httpx.Response:
+    async def handler(_request: httpx.Request) -> httpx.Response:
         nonlocal active, peak
         active += 1
         peak = max(peak, active)

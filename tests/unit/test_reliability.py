@@ -34,7 +34,8 @@ def test_breaker_opens_after_threshold_and_probes_after_cooldown():
         breaker.record_failure()
     assert breaker.state is BreakerState.CLOSED
     breaker.record_failure()
-    assert breaker.state is BreakerState.OPEN
+    # mypy keeps the state narrowed to CLOSED across the call that changes it
+    assert breaker.state is BreakerState.OPEN  # type: ignore[comparison-overlap]
     assert not breaker.allow()
     clock.now += 10
     assert breaker.state is BreakerState.HALF_OPEN
@@ -73,7 +74,7 @@ def guarded(handler, *, threshold: int):
     return prom, calls
 
 
-def refuse(request: httpx.Request) -> httpx.Response:
+def refuse(_request: httpx.Request) -> httpx.Response:
     raise httpx.ConnectError("refused")
 
 
@@ -90,7 +91,7 @@ async def test_circuit_opens_on_connection_errors_and_fails_fast():
 
 async def test_client_errors_from_prometheus_do_not_open_the_circuit():
     bad = httpx.Response(400, json={"status": "error", "errorType": "bad_data", "error": "x"})
-    prom, calls = guarded(lambda request: bad, threshold=2)
+    prom, calls = guarded(lambda _: bad, threshold=2)
     for _ in range(5):
         with pytest.raises(UpstreamBadResponse, match="rejected"):
             await prom.query("q", at=1)
@@ -99,7 +100,7 @@ async def test_client_errors_from_prometheus_do_not_open_the_circuit():
 
 
 async def test_server_errors_from_prometheus_open_the_circuit():
-    prom, _ = guarded(lambda request: httpx.Response(503, text="overloaded"), threshold=2)
+    prom, _ = guarded(lambda _: httpx.Response(503, text="overloaded"), threshold=2)
     for _ in range(2):
         with pytest.raises(UpstreamBadResponse, match="not JSON"):
             await prom.query("q", at=1)
@@ -107,7 +108,7 @@ async def test_server_errors_from_prometheus_open_the_circuit():
 
 
 async def test_total_timeout_bounds_a_slow_upstream():
-    async def slow(request: httpx.Request) -> httpx.Response:
+    async def slow(_request: httpx.Request) -> httpx.Response:
         await asyncio.sleep(5)
         return httpx.Response(200)
 
@@ -121,7 +122,7 @@ async def test_total_timeout_bounds_a_slow_upstream():
 async def test_excess_queries_wait_a_bounded_time_then_get_503():
     release = asyncio.Event()
 
-    async def stuck(request: httpx.Request) -> httpx.Response:
+    async def stuck(_request: httpx.Request) -> httpx.Response:
         await release.wait()
         return httpx.Response(
             200, json={"status": "success", "data": {"resultType": "vector", "result": []}}
