@@ -20,6 +20,7 @@ from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import __version__
+from app.breaker import CircuitBreaker
 from app.cache.core import ResponseCache
 from app.cache.layer import HttpCache, query_models
 from app.cache.namespace import namespace_of, secret_of
@@ -41,7 +42,6 @@ from app.observability.tracing import (
 )
 from app.profiles.detect import MetricNames
 from app.profiles.loader import ProfileRegistry, load_registry
-from app.promql.breaker import CircuitBreaker
 from app.promql.client import PrometheusClient
 from app.promql.range_cache import RangeCache, RangeCachedUpstream
 from app.promql.redact import RedactingUpstream

@@ -13,7 +13,7 @@ question at most once per slot:
   ``release`` publishes an empty message, so waiters wake at once.
 
 The cache is never why a request fails. Every Redis call is bounded by ``op_timeout``
-and passes a circuit breaker (``Breaker``); on any failure, or while the breaker is
+and passes a circuit breaker (``app/breaker.py``); on any failure, or while the breaker is
 open, reads answer ``None``, writes do nothing and ``claim`` answers ``True`` (render
 it yourself). No Redis exception leaves the store.
 
@@ -43,6 +43,7 @@ from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from app.breaker import BreakerState, CircuitBreaker
 from app.cache.codec import EntryCodec
 from app.cache.store import Entry, Slots, StoreHealth
 
@@ -53,42 +54,6 @@ Observer = Callable[[str, str, float], None]
 outcome in hit/miss/ok/error/skipped. Called once per Redis call; it must not raise."""
 
 T = TypeVar("T")
-
-
-# --- circuit breaker ------------------------------------------------------------------
-class Breaker:
-    """Closed until ``threshold`` consecutive failures, then open for ``cooldown`` seconds;
-    after that one call per cooldown goes through as a probe, and a success closes it."""
-
-    def __init__(
-        self, *, threshold: int, cooldown: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.threshold = threshold
-        self.cooldown = cooldown
-        self.clock = clock
-        self.failures = 0
-        self._open_until = 0.0
-
-    @property
-    def is_open(self) -> bool:
-        return self.failures >= self.threshold
-
-    def allow(self) -> bool:
-        if not self.is_open:
-            return True
-        now = self.clock()
-        if now < self._open_until:
-            return False
-        self._open_until = now + self.cooldown  # this call is the probe; the rest wait
-        return True
-
-    def record(self, ok: bool) -> None:
-        if ok:
-            self.failures = 0
-            return
-        self.failures += 1
-        if self.is_open:
-            self._open_until = self.clock() + self.cooldown
 
 
 # --- the store ------------------------------------------------------------------------
@@ -148,7 +113,7 @@ class RedisStore:
         self.op_timeout = op_timeout
         self.observer = observer
         self.clock = clock
-        self.breaker = Breaker(threshold=failure_threshold, cooldown=cooldown)
+        self.breaker = CircuitBreaker(threshold=failure_threshold, cooldown=cooldown)
         # No retries inside redis-py: op_timeout is the whole budget of a call.
         self._redis: Redis = Redis.from_url(
             url,
@@ -218,7 +183,7 @@ class RedisStore:
                 await self._redis.ping()
         except Exception as error:
             return Health(False, _describe(error), _elapsed_ms(started))
-        message = "breaker open, probing" if self.breaker.is_open else "ok"
+        message = "ok" if self.breaker.state is BreakerState.CLOSED else "breaker open, probing"
         return Health(True, message, _elapsed_ms(started))
 
     # Redis calls ----------------------------------------------------------------------
@@ -239,11 +204,11 @@ class RedisStore:
             async with asyncio.timeout(budget or self.op_timeout):
                 result = await call()
         except Exception as error:  # the cache is never why a request fails
-            self.breaker.record(False)
+            self.breaker.record_failure()
             self._observe(operation, "error", time.perf_counter() - started)
             logger.warning("redis %s failed: %s", operation, _describe(error))
             return FAILED
-        self.breaker.record(True)
+        self.breaker.record_success()
         self._observe(operation, outcome(result), time.perf_counter() - started)
         return result
 

@@ -18,11 +18,11 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
+from app.breaker import CircuitBreaker
 from app.errors import UpstreamBadResponse, UpstreamError, UpstreamOverloaded, UpstreamUnavailable
 from app.offload import off_loop
 from app.promql import failures
 from app.promql.body import read_body
-from app.promql.breaker import CircuitBreaker
 from app.promql.upstream import (
     HistogramSample,
     HistogramSeries,
@@ -198,7 +198,7 @@ class PrometheusClient:
         self._semaphore = semaphore or asyncio.Semaphore(16)
         self._queue_timeout = queue_timeout
         self._total_timeout = total_timeout
-        self._breaker = breaker or CircuitBreaker()
+        self._breaker = breaker
         self._observe = observer or (lambda outcome, seconds: None)
 
     @property
@@ -206,7 +206,7 @@ class PrometheusClient:
         return self._name
 
     @property
-    def breaker(self) -> CircuitBreaker:
+    def breaker(self) -> CircuitBreaker | None:
         return self._breaker
 
     async def query(self, promql: str, *, at: float) -> QueryResult[Sample]:
@@ -289,13 +289,13 @@ class PrometheusClient:
         return (await self._send(method, url, None))[0]
 
     async def _send(self, method: str, url: str, form: dict[str, str] | None) -> tuple[int, bytes]:
-        if not self._breaker.allow():
+        if self._breaker is not None and not self._breaker.allow():
             self._observe("overloaded", 0.0)
-            raise self._circuit_open()
+            raise self._circuit_open(self._breaker)
         try:
             await asyncio.wait_for(self._semaphore.acquire(), self._queue_timeout)
         except TimeoutError:
-            self._breaker.record_success()  # nothing was learnt about Prometheus; end any probe
+            self._record(ok=True)  # nothing was learnt about Prometheus; end any probe
             self._observe("overloaded", 0.0)
             raise UpstreamOverloaded(
                 "Too many Prometheus queries in flight; try again shortly", upstream=self.name
@@ -318,19 +318,24 @@ class PrometheusClient:
             mapped = (
                 exc if isinstance(exc, UpstreamError) else failures.from_transport(exc, self.name)
             )
-            self._breaker.record_failure()
+            self._record(ok=False)
             self._observe(failures.outcome(mapped), time.perf_counter() - started)
             raise mapped from None
-        if response.status_code >= 500:
-            self._breaker.record_failure()
-        else:
-            self._breaker.record_success()
+        self._record(ok=response.status_code < 500)
         outcome = "success" if response.status_code < 400 else "error"
         self._observe(outcome, time.perf_counter() - started)
         return response.status_code, body
 
-    def _circuit_open(self) -> UpstreamOverloaded:
-        wait = max(1, round(self._breaker.retry_after()))
+    def _record(self, *, ok: bool) -> None:
+        if self._breaker is None:
+            return
+        if ok:
+            self._breaker.record_success()
+        else:
+            self._breaker.record_failure()
+
+    def _circuit_open(self, breaker: CircuitBreaker) -> UpstreamOverloaded:
+        wait = max(1, round(breaker.retry_after()))
         error = UpstreamOverloaded(
             f"Prometheus has been failing; the service stops asking it for {wait}s",
             upstream=self.name,

@@ -27,8 +27,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from app.breaker import CircuitBreaker
 from app.offload import off_loop
-from app.promql.breaker import CircuitBreaker
 from app.promql.upstream import (
     HistogramSeries,
     QueryResult,
@@ -331,7 +331,7 @@ class RangeCachedUpstream:
         return self.inner.name
 
     @property
-    def breaker(self) -> CircuitBreaker:
+    def breaker(self) -> CircuitBreaker | None:
         return self.inner.breaker
 
     async def query(self, promql: str, *, at: float) -> QueryResult[Sample]:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
-from app.promql.breaker import CircuitBreaker
+from app.breaker import CircuitBreaker
 
 Labels = Mapping[str, str]
 T = TypeVar("T")
@@ -104,7 +104,7 @@ class Upstream(Protocol):
         """How the engine is named in logs and, if allowed, in answers (no credentials)."""
 
     @property
-    def breaker(self) -> CircuitBreaker:
+    def breaker(self) -> CircuitBreaker | None:
         """The circuit breaker guarding the engine (reported by ``/health``)."""
 
     async def query(self, promql: str, *, at: float) -> QueryResult[Sample]:

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 import httpx
 
 from app import __version__
+from app.breaker import BreakerState, CircuitBreaker
 from app.cache.store import ResponseStore
 from app.errors import UpstreamError
 from app.observability.system import SystemSampler
-from app.promql.breaker import BreakerState, CircuitBreaker
 from app.promql.client import PrometheusClient
 from app.promql.durations import iso8601
 from app.promql.redact import RedactingUpstream
@@ -43,7 +43,6 @@ from app.settings import Settings, public_url
 
 log = logging.getLogger("app.health")
 
-NEVER = 2**62
 _SEVERITY: dict[HealthStatus, int] = {"healthy": 0, "degraded": 1, "unhealthy": 2}
 
 
@@ -132,9 +131,9 @@ class HealthMonitor:
 
         Its own client has no observer (probes do not count as clients' queries in
         ``model_latency_upstream_*``), its own small semaphore (a probe does not queue
-        behind a burst of clients' queries and time out while Prometheus is fine), and a
-        breaker that never opens: probes are already rate-limited by the cache, and each
-        must report what Prometheus says now, not that the service stopped asking.
+        behind a burst of clients' queries and time out while Prometheus is fine), and no
+        circuit breaker: probes are already rate-limited by the cache, and each must
+        report what Prometheus says now, not that the service stopped asking.
         """
         client = RedactingUpstream(
             PrometheusClient(
@@ -143,7 +142,6 @@ class HealthMonitor:
                 name=public_url(settings.prometheus_url),
                 ready_url=settings.prometheus_ready_url,
                 semaphore=asyncio.Semaphore(2),
-                breaker=CircuitBreaker(threshold=NEVER),
             ),
             settings.redactor,
         )
