@@ -3,9 +3,9 @@
 ``ResponseCache`` is what the lifespan builds and the HTTP layer
 (``app/cache/layer.py``) uses. It answers fresh entries from the near store
 (``LocalStore``, no await on the hit path), then from the shared store if there is
-one; a miss is rendered once per key in this process (waiters
-``await asyncio.shield(task)``, so a client that disconnects cancels only its own wait)
-and, with a shared store, once per key across the fleet (``claim``/``wait``).
+one; a miss is rendered once per key in this process (``app/singleflight.py``: a
+client that disconnects cancels only its own wait) and, with a shared store, once per
+key across the fleet (``claim``/``wait``).
 
     cache = ResponseCache(LocalStore(ttl=5, stale_seconds=300), shared=None)
     rendered, joined = await cache.load(key, render)
@@ -13,12 +13,12 @@ and, with a shared store, once per key across the fleet (``claim``/``wait``).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from app.cache.entries import entry_of
 from app.cache.store import Entry, LocalStore, ResponseStore
+from app.singleflight import SingleFlight
 
 Header = tuple[bytes, bytes]
 Event = Callable[[str], None]
@@ -98,7 +98,7 @@ class ResponseCache:
         self.wait_seconds = wait_seconds
         self._event = on_event or (lambda name: None)
         self._size = on_size or (lambda entries: None)
-        self._inflight: dict[str, asyncio.Future[Rendered]] = {}
+        self._flights: SingleFlight[str, Rendered] = SingleFlight()
 
     def __len__(self) -> int:
         return len(self.near)
@@ -130,15 +130,10 @@ class ResponseCache:
 
     async def load(self, key: str, render: Render) -> tuple[Rendered, bool]:
         """Render once per key however many callers ask at once; True if this one joined."""
-        task = self._inflight.get(key)
-        joined = task is not None
-        if task is None:
-            task = asyncio.ensure_future(self._fill(key, render))
-            self._inflight[key] = task
-            task.add_done_callback(lambda done: self._forget(key, done))
-        else:
+        joined = self._flights.in_flight(key)
+        if joined:
             self._event("coalesced")
-        return await asyncio.shield(task), joined
+        return await self._flights.run(key, lambda: self._fill(key, render)), joined
 
     async def _fill(self, key: str, render: Render) -> Rendered:
         if self.shared is None:
@@ -171,9 +166,3 @@ class ResponseCache:
             if self.shared is not None:
                 await self.shared.put(key, entry)
         return rendered
-
-    def _forget(self, key: str, done: asyncio.Future[Rendered]) -> None:
-        if self._inflight.get(key) is done:
-            del self._inflight[key]
-        if not done.cancelled():
-            done.exception()  # retrieved, so an error nobody awaited is not logged as lost

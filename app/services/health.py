@@ -40,6 +40,7 @@ from app.schemas.health import (
 from app.schemas.queries import InstantQuery
 from app.services.latency import P95, Source, fetch_quantiles
 from app.settings import Settings, public_url
+from app.singleflight import SingleFlight
 
 log = logging.getLogger("app.health")
 
@@ -58,11 +59,9 @@ class UpstreamCheck:
 
 
 class CachedCheck:
-    """Run ``check`` at most once per ``ttl`` seconds however many callers ask at once.
-
-    Callers ``await asyncio.shield(task)``: a probe that hangs up cancels only its own
-    wait. Failures are cached like successes, so a down Prometheus is not hammered.
-    """
+    """Run ``check`` at most once per ``ttl`` seconds however many callers ask at once
+    (``app/singleflight.py``: a probe that hangs up cancels only its own wait).
+    Failures are remembered like successes, so a down Prometheus is not hammered."""
 
     def __init__(
         self,
@@ -71,26 +70,12 @@ class CachedCheck:
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self._check = check
-        self.ttl = ttl
-        self._timer = timer
-        self._result: UpstreamCheck | None = None
-        self._expires = 0.0
-        self._task: asyncio.Future[UpstreamCheck] | None = None
+        self._flight: SingleFlight[None, UpstreamCheck] = SingleFlight(
+            ttl=lambda _: ttl, clock=timer
+        )
 
     async def get(self) -> UpstreamCheck:
-        if self._result is not None and self._timer() < self._expires:
-            return self._result
-        if self._task is None:
-            self._task = asyncio.ensure_future(self._refresh())
-        return await asyncio.shield(self._task)
-
-    async def _refresh(self) -> UpstreamCheck:
-        try:
-            result = await self._check()
-        finally:
-            self._task = None
-        self._result, self._expires = result, self._timer() + self.ttl
-        return result
+        return await self._flight.run(None, self._check)
 
 
 @dataclass(frozen=True, slots=True)
