@@ -10,8 +10,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response
+from starlette.types import Receive, Scope, Send
 
 from app.errors import InvalidParameter
+from app.http.asgi import PARTIAL_SLOT
 from app.params import AllowList, ParameterProblem
 from app.promql.upstream import Upstream
 from app.schemas.model_queries import ModelsBase
@@ -108,11 +110,24 @@ def upstream_for(state: AppState, prometheus_url: str | None) -> Upstream:
     return upstream
 
 
-NO_STORE = {"Cache-Control": "no-store"}
+class EncodedResponse(Response):
+    """An answer the service encoded itself (large ones off the event loop). A partial
+    one (part of the engine's data) is noted in the render's ``PARTIAL_SLOT``, so the
+    cache layer serves it without keeping it."""
+
+    media_type = "application/json"
+
+    def __init__(self, answer: Encoded) -> None:
+        super().__init__(answer.content)
+        self.partial = answer.partial
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        noted = scope.get(PARTIAL_SLOT)
+        if self.partial and isinstance(noted, list):
+            noted.append(True)
+        await super().__call__(scope, receive, send)
 
 
 def encoded_answer(answer: Encoded) -> Response:
-    """An answer the service encoded itself (large ones off the event loop); a partial
-    answer (part of the engine's data) says ``no-store``, so no cache keeps it."""
-    headers = NO_STORE if answer.partial else None
-    return Response(answer.content, media_type="application/json", headers=headers)
+    """The response for an answer the service encoded itself (``EncodedResponse``)."""
+    return EncodedResponse(answer)

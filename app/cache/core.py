@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import orjson
+
 from app.cache.entries import entry_of
 from app.cache.store import Entry, LocalStore, ResponseStore
 from app.singleflight import SingleFlight
@@ -33,16 +35,27 @@ class Rendered:
     headers: tuple[Header, ...]
     body: bytes
     error: Exception | None = None
-    stored_at: float | None = None  # set when another replica rendered it (a shared hit)
+    stored_at: float | None = None  # set when it comes from a store, not this render
+    partial: bool = False  # part of the engine's data only: served, never kept
+    stale: bool = False  # the last good answer, served because rendering failed
 
     def entry(self, stored_at: float) -> Entry | None:
         """What the cache keeps of this answer; None when it must not be kept
-        (see ``app/cache/entries.py``)."""
+        (partial, or see ``app/cache/entries.py``)."""
+        if self.partial:
+            return None
         return entry_of(self.status, self.headers, self.body, stored_at=stored_at)
 
     @staticmethod
     def of(entry: Entry) -> Rendered:
         return Rendered(200, entry.headers, entry.body, stored_at=entry.stored_at)
+
+    @staticmethod
+    def stale_of(entry: Entry) -> Rendered:
+        """The kept answer, its body marked ``"stale": true``."""
+        return Rendered(
+            200, entry.headers, mark_stale(entry.body), stored_at=entry.stored_at, stale=True
+        )
 
 
 Render = Callable[[], Awaitable[Rendered]]
@@ -109,14 +122,15 @@ class ResponseCache:
     def count_hit(self) -> None:
         self._event("hit")
 
-    async def stale(self, key: str) -> Entry | None:
+    async def stale(self, key: str) -> Rendered | None:
         """The last good answer for ``key`` while it is kept, from either store."""
         entry = self.near.last(key)
         if entry is None and self.shared is not None:
             entry = await self.shared.stale(key)
-        if entry is not None:
-            self._event("stale")
-        return entry
+        if entry is None:
+            return None
+        self._event("stale")
+        return Rendered.stale_of(entry)
 
     async def fresh_or_load(self, key: str, render: Render) -> Rendered:
         """A fresh answer for ``key`` from the near store, else ``load``'s: for callers
@@ -166,3 +180,9 @@ class ResponseCache:
             if self.shared is not None:
                 await self.shared.put(key, entry)
         return rendered
+
+
+def mark_stale(body: bytes) -> bytes:
+    document = orjson.loads(body)
+    document["stale"] = True
+    return orjson.dumps(document)

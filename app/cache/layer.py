@@ -25,10 +25,8 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-import orjson
 from pydantic import BaseModel, ValidationError
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -36,6 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.cache.core import Header, Rendered, ResponseCache
 from app.cache.store import Entry
 from app.errors import UpstreamError
+from app.http.asgi import ERRORS_SLOT, PARTIAL_SLOT, RENDER_SLOT, capture, without_body
 from app.http.paths import flat_routes, route_path
 from app.schemas.queries import canonical, query_input
 
@@ -43,11 +42,6 @@ Recorder = Callable[[str, int, float], None]
 """Told the route path, status and seconds of every answer the layer gives itself."""
 InFlight = Callable[[str], AbstractContextManager[object]]
 """Held while a request of the route waits for the shared store or the upstream."""
-
-ERRORS_SLOT = "mla.errors"
-"""A list in the scope of a render; the error handler appends the ``ServiceError`` it saw."""
-RENDER_SLOT = "mla.render"
-"""Set in the scope of a render, so the request-metrics layer leaves it to this one."""
 
 ANSWERED_METHODS = frozenset({"GET", "HEAD"})
 OWN_HEADERS = frozenset({b"cache-control", b"x-cache", b"age", b"vary", b"content-length"})
@@ -93,25 +87,10 @@ def answer_headers(
     return out
 
 
-def _without_body(send: Send) -> Send:
-    async def head(message: Message) -> None:
-        if message["type"] == "http.response.body":
-            message = {**message, "body": b""}
-        await send(message)
-
-    return head
-
-
 async def send_body(send: Send, status: int, headers: list[Header], body: bytes) -> None:
     headers.append((b"content-length", b"%d" % len(body)))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-
-
-def mark_stale(body: bytes) -> bytes:
-    document = orjson.loads(body)
-    document["stale"] = True
-    return orjson.dumps(document)
 
 
 class HttpCache:
@@ -148,7 +127,7 @@ class HttpCache:
                 key = self._key(cache, path, model, scope.get("query_string", b""))
                 if key is not None:
                     if scope["method"] == "HEAD":  # as GET, without the body
-                        send = _without_body(send)
+                        send = without_body(send)
                     await self._answer(scope, send, cache, key, path)
                     return
         await self.app(scope, receive, send)
@@ -217,10 +196,10 @@ class HttpCache:
             return
         if isinstance(rendered.error, UpstreamError):
             stale = await cache.stale(key)
-            if stale is not None:
+            if stale is not None and stale.stored_at is not None:
                 age = int(max(0.0, cache.now() - stale.stored_at))
                 headers = answer_headers(stale.headers, b"STALE", 0, age, self.vary)
-                await send_body(send, 200, headers, mark_stale(stale.body))
+                await send_body(send, 200, headers, stale.body)
                 return
         if rendered.entry(cache.now()) is not None:  # (a MISS with its max-age)
             await self._send_fresh(
@@ -249,22 +228,16 @@ class HttpCache:
     async def _render(self, scope: Scope) -> Rendered:
         """Run ``app`` for ``scope`` with no client attached and keep what it sends."""
         errors: list[Exception] = []
-        start: dict[str, Any] = {}
-        chunks: list[bytes] = []
-
-        async def receive() -> Message:
-            return {"type": "http.request", "body": b"", "more_body": False}
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-
+        partial: list[bool] = []
         # Always a GET, whatever the client sent: the answer is kept for everyone, and a
         # HEAD's is derived from it (the caller's ``send`` drops the body).
-        inner = {**scope, "method": "GET", ERRORS_SLOT: errors, RENDER_SLOT: True}
-        await self.app(inner, receive, capture)
-        headers = tuple((bytes(k), bytes(v)) for k, v in start.get("headers", []))
+        inner = {
+            **scope,
+            "method": "GET",
+            ERRORS_SLOT: errors,
+            PARTIAL_SLOT: partial,
+            RENDER_SLOT: True,
+        }
+        answer = await capture(self.app, inner)
         error = errors[-1] if errors else None
-        return Rendered(start.get("status", 500), headers, b"".join(chunks), error)
+        return Rendered(answer.status, answer.headers, answer.body, error, partial=any(partial))

@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Scope
+from starlette.types import ASGIApp, Scope
 
 from app.errors import TooManyStreams
+from app.http.asgi import capture
 from app.http.channels import Channel, Poll
 
 PERCENTILES_PATH = "/api/metrics/percentiles/"
@@ -175,18 +176,5 @@ async def fetch(
         "state": scope.get("state", {}),
         "app": scope.get("app"),
     }
-    status = 500
-    chunks: list[bytes] = []
-
-    async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: Message) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = int(message["status"])
-        elif message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
-
-    await front(inner, receive, send)
-    return status, b"".join(chunks)
+    answer = await capture(front, inner)
+    return answer.status, answer.body
