@@ -10,7 +10,6 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
-from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -54,7 +53,7 @@ from app.services.health import HealthMonitor
 from app.services.kinds import HistogramKinds
 from app.services.settled import SettledCache
 from app.settings import Settings, public_url
-from app.state import AppState
+from app.state import AppState, LifespanState
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +143,6 @@ def build_cache(
         shared,
         claim_seconds=settings.upstream_timeout_seconds,
         wait_seconds=settings.upstream_timeout_seconds,
-        memo_bytes=memo_bytes,
         on_event=traced_cache_events(observability.count_cache_event) if observability else None,
         on_size=observability.cache_entries.set if observability else None,
     )
@@ -182,7 +180,7 @@ def build_state(
 
 
 @asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
     settings: Settings = app.state.settings
     observability: ServiceMetrics = app.state.observability
     async with AsyncExitStack() as stack:
@@ -197,7 +195,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         state = build_state(settings, http, observability, shared, app.state.profiles)
         stack.enter_context(state.streams.closing_on_signals())
         stack.enter_context(startup_objects_frozen())
-        yield {"app": state}
+        yield LifespanState(app=state)
 
 
 @contextmanager
@@ -308,6 +306,7 @@ def build_stack(app: ServiceApp, settings: Settings, observability: ServiceMetri
         ),
         in_flight=lambda path: observability.in_progress_for(path, "GET").track_inprogress(),
         vary=b"Origin" if settings.cors_allowed_origins else None,
+        memo_bytes=settings.cache_max_bytes // MEMO_SHARE,
     )
     if settings.cors_allowed_origins:
         front = ServiceCORSMiddleware(

@@ -59,30 +59,6 @@ class Rendered:
 
 
 Render = Callable[[], Awaitable[Rendered]]
-MEMO_ENTRY_OVERHEAD = 160
-
-
-class KeyMemo:
-    """Cache keys of raw queries, bounded by bytes (emptied when full)."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self.size_bytes = 0
-        self._keys: dict[tuple[str, bytes], str | None] = {}
-
-    def get(self, path: str, query: bytes) -> str | bool | None:
-        """The memoised key (None: the parameters are invalid), or False if not known."""
-        return self._keys.get((path, query), False)
-
-    def put(self, path: str, query: bytes, key: str | None) -> None:
-        size = len(path) + len(query) + len(key or "") + MEMO_ENTRY_OVERHEAD
-        if size > self.max_bytes:
-            return
-        if self.size_bytes + size > self.max_bytes:
-            self._keys.clear()
-            self.size_bytes = 0
-        self._keys[(path, query)] = key
-        self.size_bytes += size
 
 
 class ResponseCache:
@@ -99,14 +75,11 @@ class ResponseCache:
         *,
         claim_seconds: float = 10.0,
         wait_seconds: float = 10.0,
-        memo_bytes: int = 1 << 20,
         on_event: Event | None = None,
         on_size: Callable[[int], None] | None = None,
     ) -> None:
-        self.near = near
-        self.memo = KeyMemo(memo_bytes)
+        self._near = near
         self.shared = shared
-        self.slots = near.slots
         self.claim_seconds = claim_seconds
         self.wait_seconds = wait_seconds
         self._event = on_event or (lambda name: None)
@@ -114,17 +87,26 @@ class ResponseCache:
         self._flights: SingleFlight[str, Rendered] = SingleFlight()
 
     def __len__(self) -> int:
-        return len(self.near)
+        return len(self._near)
 
     def now(self) -> float:
-        return self.near.clock()
+        return self._near.clock()
+
+    def hit(self, key: str, now: float) -> Entry | None:
+        """The fresh entry for ``key`` in the near store at ``now``, without awaiting:
+        the HTTP layer's fast path (which counts it with ``count_hit`` once served)."""
+        return self._near.fresh(key, now)
+
+    def fresh_until(self, stored_at: float) -> float:
+        """The end of the TTL slot an answer stored at ``stored_at`` is fresh in."""
+        return self._near.slots.fresh_until(stored_at)
 
     def count_hit(self) -> None:
         self._event("hit")
 
     async def stale(self, key: str) -> Rendered | None:
         """The last good answer for ``key`` while it is kept, from either store."""
-        entry = self.near.last(key)
+        entry = self._near.stale(key)
         if entry is None and self.shared is not None:
             entry = await self.shared.stale(key)
         if entry is None:
@@ -134,8 +116,8 @@ class ResponseCache:
 
     async def fresh_or_load(self, key: str, render: Render) -> Rendered:
         """A fresh answer for ``key`` from the near store, else ``load``'s: for callers
-        other than the HTTP layer (which reads the near store itself, on its hit path)."""
-        entry = self.near.peek(key)
+        other than the HTTP layer (which has its own hit path, ``hit``)."""
+        entry = self._near.fresh(key)
         if entry is not None:
             self._event("hit")
             return Rendered.of(entry)
@@ -163,7 +145,7 @@ class ResponseCache:
             else:
                 entry = await self.shared.wait(key, self.wait_seconds)
         if entry is not None:
-            self.near.keep(key, entry)
+            self._near.put(key, entry)
             return Rendered.of(entry)
         try:
             return await self._render_and_keep(key, render)
@@ -175,8 +157,8 @@ class ResponseCache:
         rendered = await render()
         entry = rendered.entry(self.now())
         if entry is not None:
-            self.near.keep(key, entry)
-            self._size(len(self.near))
+            self._near.put(key, entry)
+            self._size(len(self._near))
             if self.shared is not None:
                 await self.shared.put(key, entry)
         return rendered

@@ -32,6 +32,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.cache.core import Header, Rendered, ResponseCache
+from app.cache.memos import HitHeaders, KeyMemo
 from app.cache.store import Entry
 from app.errors import UpstreamError
 from app.http.asgi import ERRORS_SLOT, PARTIAL_SLOT, RENDER_SLOT, capture, without_body
@@ -110,8 +111,11 @@ class HttpCache:
         record: Recorder,
         in_flight: InFlight = lambda path: nullcontext(),
         vary: bytes | None = None,
+        memo_bytes: int = 1 << 20,
     ) -> None:
         self.app = app
+        self.keys = KeyMemo(memo_bytes)
+        self.hits = HitHeaders()
         self.routes = dict(routes)
         self.record = record
         self.in_flight = in_flight
@@ -124,7 +128,7 @@ class HttpCache:
             state = scope.get("state")
             if model is not None and state and "app" in state:
                 cache: ResponseCache = state["app"].cache
-                key = self._key(cache, path, model, scope.get("query_string", b""))
+                key = self._key(path, model, scope.get("query_string", b""))
                 if key is not None:
                     if scope["method"] == "HEAD":  # as GET, without the body
                         send = without_body(send)
@@ -137,25 +141,22 @@ class HttpCache:
     ) -> None:
         started = time.perf_counter()
         now = cache.now()
-        kept = cache.near.fresh_kept(key, now)
-        if kept is None:
+        entry = cache.hit(key, now)
+        if entry is None:
             with self.in_flight(path):
                 await self._slow_answer(scope, self._counting(send, path, started), cache, key)
             return
         # The hit fast path: headers memoised per second, counted before the body goes out
         # (so a client that asks /metrics next, on another worker, already sees it).
-        second = int(now)
-        if second != kept.second or kept.headers is None:
-            kept.headers = self._hit_headers(kept.entry, kept.fresh_until, now)
-            kept.second = second
-        await send({"type": "http.response.start", "status": 200, "headers": kept.headers})
+        headers = self.hits.get(key, entry, now, lambda: self._hit_headers(cache, entry, now))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
         cache.count_hit()
         self.record(path, 200, time.perf_counter() - started)
-        await send({"type": "http.response.body", "body": kept.entry.body})
+        await send({"type": "http.response.body", "body": entry.body})
 
-    def _hit_headers(self, entry: Entry, fresh_until: float, now: float) -> list[Header]:
+    def _hit_headers(self, cache: ResponseCache, entry: Entry, now: float) -> list[Header]:
         # Seconds left in the TTL slot (rounded up, as a hit is still fresh) and the age.
-        max_age = math.ceil(fresh_until - now)
+        max_age = math.ceil(cache.fresh_until(entry.stored_at) - now)
         age = int(max(0.0, now - entry.stored_at))
         headers = answer_headers(entry.headers, b"HIT", max_age, age, self.vary)
         headers.append((b"content-length", b"%d" % len(entry.body)))
@@ -175,13 +176,11 @@ class HttpCache:
 
         return counted
 
-    def _key(
-        self, cache: ResponseCache, path: str, model: type[BaseModel], query: bytes
-    ) -> str | None:
-        key = cache.memo.get(path, query)
+    def _key(self, path: str, model: type[BaseModel], query: bytes) -> str | None:
+        key = self.keys.get(path, query)
         if key is False:
             key = cache_key(path, model, query)
-            cache.memo.put(path, query, key)
+            self.keys.put(path, query, key)
         return key if isinstance(key, str) else None
 
     async def _slow_answer(self, scope: Scope, send: Send, cache: ResponseCache, key: str) -> None:
@@ -220,7 +219,7 @@ class HttpCache:
     ) -> None:
         now = cache.now()
         # Seconds left in the TTL slot, for a HIT and a MISS alike; rounded up.
-        max_age = math.ceil(cache.slots.fresh_until(stored_at) - now)
+        max_age = math.ceil(cache.fresh_until(stored_at) - now)
         age = int(max(0.0, now - stored_at)) if status == b"HIT" else None
         headers = answer_headers(stored, status, max_age, age, self.vary)
         await send_body(send, 200, headers, body)
