@@ -54,14 +54,20 @@ DistributionQ = Annotated[DistributionQuery, Query()]
 DistributionRangeQ = Annotated[DistributionRangeQuery, Query()]
 
 
-def source_for(state: AppState, query: LatencyQuery) -> Source:
+def check_allowed(state: AppState, query: LatencyQuery) -> Upstream:
     """The configured upstream the request names; 400 for any other URL, and for a
     metric or model label outside the operator's allow-lists."""
     settings = state.settings
     _allowed(settings.metric_allow_list, "metric_name", query.metric_name)
     _allowed(settings.model_label_allow_list, "model_label", query.model_label)
+    return upstream_for(state, query.prometheus_url)
+
+
+def source_for(state: AppState, query: LatencyQuery) -> Source:
+    """What a latency service reads, once ``check_allowed`` has passed the request."""
+    settings = state.settings
     return Source(
-        _upstream(state, query),
+        check_allowed(state, query),
         settings.fixed_matchers,
         settings.max_response_points,
         state.kinds,
@@ -90,10 +96,6 @@ def _allowed(allow_list: AllowList, parameter: str, name: str) -> None:
         allow_list.check(name)
     except ParameterProblem as problem:
         raise InvalidParameter(problem.message, parameter=parameter, value=name) from None
-
-
-def _upstream(state: AppState, query: LatencyQuery) -> Upstream:
-    return upstream_for(state, query.prometheus_url)
 
 
 def upstream_for(state: AppState, prometheus_url: str | None) -> Upstream:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 from app.breaker import CircuitBreaker
 from app.offload import off_loop
+from app.promql.durations import MAX_POINTS
 from app.promql.upstream import (
     HistogramSeries,
     QueryResult,
@@ -43,7 +44,6 @@ LabelKey = tuple[tuple[str, str], ...]
 RangeKey = tuple[str, int, int]
 """PromQL, step and grid phase (both in milliseconds)."""
 
-MAX_KEPT_POINTS = 11_000  # Prometheus's own per-series limit for one range query
 KEY_OVERHEAD_BYTES = 1024
 SERIES_OVERHEAD_BYTES = 256
 
@@ -271,7 +271,7 @@ class RangeCache:
             self._bytes -= old.size
         joined = old is not None and fetched.low <= old.high + 1 and fetched.high >= old.low - 1
         kept = merge(old, fetched) if joined and old is not None else fetched
-        kept = trim(kept, kept.high - MAX_KEPT_POINTS + 1)
+        kept = trim(kept, kept.high - MAX_POINTS + 1)
         if kept.size > self.max_bytes:
             return
         self._entries[key] = kept

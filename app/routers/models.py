@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from app.deps import StateDep, encoded_answer, scorecard_for
+from app.deps import StateDep, encoded_answer, scorecard_for, upstream_for
 from app.http.event_stream import EventStream
 from app.routers.stream import live
 from app.schemas.errors import BAD_REQUEST, UNAVAILABLE, UPSTREAM_RESPONSES
@@ -79,5 +79,5 @@ async def stream(
 
     `curl -N 'http://localhost:8000/api/models/stream/?interval=15'`
     """
-    scorecard_for(state, query)  # a Prometheus URL the server does not allow is a 400 now
+    upstream_for(state, query.prometheus_url)  # 400s before the stream starts
     return live(request, state, query.asked(), query.interval, path="/api/models/", name="models")

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from app.deps import StateDep, source_for
+from app.deps import StateDep, check_allowed
 from app.errors import InvalidParameter
 from app.http.event_stream import EventStream
 from app.http.stream import PERCENTILES_PATH, fetch
@@ -71,7 +71,7 @@ async def stream(
 
     `curl -N 'http://localhost:8000/api/metrics/stream/?percentiles=50,95,99&interval=15'`
     """
-    source_for(state, query)  # a Prometheus URL the server does not allow is a 400 now
+    check_allowed(state, query)  # 400s before the stream starts, as any endpoint's
     asked = urlencode(canonical(query.percentiles_query())).encode()
     return live(request, state, asked, query.interval, path=PERCENTILES_PATH, name="percentiles")
 

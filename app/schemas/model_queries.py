@@ -10,32 +10,31 @@ parameters below, normalised), and every bad parameter is reported at once in th
 from __future__ import annotations
 
 import time as clock
-from typing import Annotated, ClassVar, Literal, Self
+from typing import Annotated, ClassVar, Self
 from urllib.parse import urlencode
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from app import params
 from app.params import Percentile
 from app.profiles.model import DURATION_SIGNALS, SIGNALS
 from app.promql.durations import parse_duration
 from app.schemas.queries import (
+    Histogram,
     Models,
     PrometheusUrl,
+    Span,
     StreamQuery,
     TimeRange,
     Timestamp,
     canonical,
     check_span,
+    percentile_labels,
     resolve_range,
 )
 
 RATE_AND_RATIO = tuple(name for name in SIGNALS if name not in DURATION_SIGNALS)
 DURATIONS = tuple(name for name in SIGNALS if name in DURATION_SIGNALS)
-
-
-def _percentiles(value: str) -> str:
-    return ",".join(p.label for p in params.check_percentiles(value))
 
 
 def _signals(value: str) -> str:
@@ -66,8 +65,7 @@ class ModelsBase(BaseModel):
     ] = None
     prometheus_url: PrometheusUrl = None
     histogram: Annotated[
-        Literal["auto", "classic", "native"],
-        BeforeValidator(params.check_histogram),
+        Histogram,
         Field(
             description="Which histograms to read: `auto` (the kind each metric has; native "
             "when it has both), `classic` (`<metric>_bucket`) or `native`.",
@@ -86,7 +84,7 @@ class ModelsBase(BaseModel):
 class ModelsQuery(ModelsBase):
     percentiles: Annotated[
         str,
-        AfterValidator(_percentiles),
+        AfterValidator(percentile_labels),
         Field(
             description="Comma-separated percentiles of the latency signals, each strictly "
             "between 0 and 100, at most 10.",
@@ -105,7 +103,7 @@ class ModelsQuery(ModelsBase):
 
     @property
     def wanted(self) -> tuple[Percentile, ...]:
-        return params.check_percentiles(self.percentiles)
+        return params.percentiles_of(self.percentiles)
 
     def at(self) -> float:
         return float(self.time) if self.time is not None else round(clock.time(), 3)
@@ -146,16 +144,23 @@ class ModelsRangeQuery(ModelsBase):
         ),
     ] = None
 
+    _span: Span = PrivateAttr()
+
     @model_validator(mode="after")
     def _fits(self) -> Self:
-        self.span(clock.time())
+        self._span = self._resolve(clock.time())
         return self
 
     @property
     def series(self) -> tuple[str, ...]:
         return tuple(self.signals.split(","))
 
-    def span(self, now: float) -> tuple[float, float, float]:
+    @property
+    def span(self) -> Span:
+        """Start, end and step in seconds; a missing end was now, aligned to the step."""
+        return self._span
+
+    def _resolve(self, now: float) -> Span:
         step = parse_duration(self.step)
         end = None if self.end is None else float(self.end)
         first, last = resolve_range(None, end, parse_duration(self.duration), step, now)

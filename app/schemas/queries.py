@@ -12,9 +12,17 @@ from __future__ import annotations
 
 import time as clock
 from collections.abc import Callable, Mapping, Sequence
-from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Self, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    model_validator,
+)
 
 from app import params
 from app.params import ParameterProblem, Percentile
@@ -22,6 +30,7 @@ from app.promql.durations import parse_duration
 from app.settings import normalize_url
 
 T = TypeVar("T")
+Span = tuple[float, float, float]
 
 DEFAULT_METRIC = "request_duration_seconds"
 DEFAULT_MODEL_LABEL = "model"
@@ -42,7 +51,7 @@ def _timestamp(value: str) -> str:
     return f"{params.check_timestamp(value):.3f}"
 
 
-def _percentiles(value: str) -> str:
+def percentile_labels(value: str) -> str:
     return ",".join(p.label for p in params.check_percentiles(value))
 
 
@@ -107,6 +116,23 @@ PrometheusUrl = Annotated[
     ),
 ]
 Timestamp = Annotated[str | None, AfterValidator(lambda v: None if v is None else _timestamp(v))]
+Histogram = Annotated[
+    params.HistogramChoice,
+    BeforeValidator(params.check_histogram),
+    Field(
+        description="Which histograms to read: `auto` (the kind the metric has; native "
+        "when it has both), `classic` (`<metric>_bucket`) or `native`.",
+    ),
+]
+Percentiles = Annotated[
+    str,
+    AfterValidator(percentile_labels),
+    Field(
+        description="Comma-separated percentiles, each strictly between 0 and 100, at most 10.",
+        examples=["50,95,99.9"],
+        json_schema_extra={"maxLength": params.MAX_PERCENTILES_LENGTH},
+    ),
+]
 
 
 class LatencyQuery(BaseModel):
@@ -128,14 +154,7 @@ class LatencyQuery(BaseModel):
         ),
     ] = []
     prometheus_url: PrometheusUrl = None
-    histogram: Annotated[
-        Literal["auto", "classic", "native"],
-        BeforeValidator(params.check_histogram),
-        Field(
-            description="Which histograms to read: `auto` (the kind the metric has; native "
-            "when it has both), `classic` (`<metric>_bucket`) or `native`.",
-        ),
-    ] = "auto"
+    histogram: Histogram = "auto"
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -186,19 +205,11 @@ def _compare(value: str) -> str:
 
 
 class PercentilesQuery(InstantQuery):
-    percentiles: Annotated[
-        str,
-        AfterValidator(_percentiles),
-        Field(
-            description="Comma-separated percentiles, each strictly between 0 and 100, at most 10.",
-            examples=["50,95,99.9"],
-            json_schema_extra={"maxLength": 200},
-        ),
-    ] = "50,95,99"
+    percentiles: Percentiles = "50,95,99"
 
     @property
     def wanted(self) -> tuple[Percentile, ...]:
-        return params.check_percentiles(self.percentiles)
+        return params.percentiles_of(self.percentiles)
 
 
 class StreamQuery(PercentilesQuery):
@@ -247,13 +258,19 @@ class RangeQuery(LatencyQuery):
         ),
     ] = None
 
+    _span: Span = PrivateAttr()
+
     @model_validator(mode="after")
     def _fits(self) -> Self:
-        self.span(clock.time())
+        self._span = self._resolve(clock.time())
         return self
 
-    def span(self, now: float) -> tuple[float, float, float]:
-        """Start, end and step in seconds; a missing end is now, aligned down to the step."""
+    @property
+    def span(self) -> Span:
+        """Start, end and step in seconds; a missing end was now, aligned down to the step."""
+        return self._span
+
+    def _resolve(self, now: float) -> Span:
         step = parse_duration(self.step)
         length = parse_duration(self.duration)
         start = None if self.start is None else float(self.start)
@@ -285,16 +302,23 @@ class HistoryQuery(LatencyQuery):
         _text("Distance between points; default gives ~120 points.", "1m"),
     ] = None
 
+    _span: Span = PrivateAttr()
+
     @model_validator(mode="after")
     def _fits(self) -> Self:
-        self.span(clock.time())
+        self._span = self._resolve(clock.time())
         return self
 
     @property
     def hours_number(self) -> float:
-        return params.check_hours(self.hours)
+        return float(self.hours)  # the text check_hours passed
 
-    def span(self, now: float) -> tuple[float, float, float]:
+    @property
+    def span(self) -> Span:
+        """Start, end and step in seconds, over the hours before now."""
+        return self._span
+
+    def _resolve(self, now: float) -> Span:
         length = self.hours_number * 3600
         step = parse_duration(self.step) if self.step else history_step(length)
         first, last = resolve_range(None, None, length, step, now)

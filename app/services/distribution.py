@@ -10,7 +10,6 @@ answer (at one instant, or at each step of a range).
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -183,7 +182,7 @@ def native_range_rows(series: list[Series], model_label: str, factor: float) -> 
 
 
 async def distribution_range(source: Source, query: DistributionRangeQuery) -> Encoded:
-    start, end, step = query.span(time.time())
+    start, end, step = query.span
     sel = source.selector(query)
     choice = await source.choose(query, sel, end)
     native = choice.kind == "native"

@@ -14,9 +14,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Literal
 
 from app.errors import UpstreamBadResponse
+from app.params import HistogramChoice, HistogramKind
 from app.promql.builder import SeriesSelector
 from app.promql.native import (
     KIND_CLASSIC,
@@ -27,8 +27,8 @@ from app.promql.native import (
 from app.promql.upstream import Upstream
 from app.singleflight import SingleFlight
 
-Kind = Literal["classic", "native"]
-Wanted = Literal["auto", "classic", "native"]
+Kind = HistogramKind
+Wanted = HistogramChoice
 EMPTY_TTL = 30.0  # a metric with no data yet is asked again sooner
 MAX_METRICS = 1024
 

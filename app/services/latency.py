@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -430,11 +429,11 @@ def history_body(answer: SeriesAnswer, query: HistoryQuery, span: Span) -> bytes
 
 
 async def p95_range(source: Source, query: RangeQuery) -> Encoded:
-    return await encoded_series(source, query, query.span(time.time()), range_body)
+    return await encoded_series(source, query, query.span, range_body)
 
 
 async def p95_history(source: Source, query: HistoryQuery) -> Encoded:
-    return await encoded_series(source, query, query.span(time.time()), history_body)
+    return await encoded_series(source, query, query.span, history_body)
 
 
 async def encoded_series(

@@ -10,7 +10,6 @@ rates and ratios are the queries ``/api/models/`` evaluates, over a range.
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass, replace
 
 import orjson
@@ -149,7 +148,7 @@ def items(fetched: list[Fetched]) -> list[dict[str, object]]:
 
 
 async def model_series(board: Board, query: ModelsRangeQuery) -> Encoded:
-    span = query.span(time.time())
+    span = query.span
     end = span[1]
     pinned = None if query.end is None else end
     found = await sources(board, query, end)
