@@ -29,7 +29,7 @@ from app.http import handlers, openapi
 from app.http.connection import note_connection
 from app.http.cors import ServiceCORSMiddleware
 from app.http.headers import DefaultHeadersMiddleware, HeadMiddleware
-from app.http.paths import TrailingSlashMiddleware
+from app.http.paths import TrailingSlashMiddleware, with_root
 from app.http.stream import StreamHub
 from app.observability import MetricsMiddleware, ServiceMetrics, exposition
 from app.observability.logs import RequestIdMiddleware, send_request_id, timed_upstream
@@ -228,14 +228,7 @@ class ServiceApp(FastAPI):
         scope["app"] = self  # what Starlette sets; the metrics layer reads the routes there
         if scope["type"] == "http":
             note_connection(scope, send)  # (live streams ask it; app/http/connection.py)
-        if (
-            self.root_prefix
-            and scope["type"] in ("http", "websocket")
-            and not scope.get("root_path")
-        ):
-            # ROOT_PATH set in the environment does what uvicorn's --root-path does.
-            scope["root_path"] = self.root_prefix
-            scope["path"] = self.root_prefix + scope["path"]
+        with_root(scope, self.root_prefix)
         await self.front(scope, receive, send)
 
     async def inner(self, scope: Scope, receive: Receive, send: Send) -> None:

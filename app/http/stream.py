@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Scope
 from app.errors import TooManyStreams
 from app.http.asgi import capture
 from app.http.channels import Channel, Poll
+from app.http.paths import own_path
 
 PERCENTILES_PATH = "/api/metrics/percentiles/"
 Handler = Callable[[int, FrameType | None], Any] | int | None
@@ -159,7 +160,7 @@ async def fetch(
     front: ASGIApp, scope: Scope, query: bytes, path: str = PERCENTILES_PATH
 ) -> tuple[int, bytes]:
     """The service's own answer to ``GET <path>?<query>`` (``/api/metrics/percentiles/``)."""
-    root = scope.get("root_path", "")
+    full = own_path(scope, path)
     inner: dict[str, Any] = {
         "type": "http",
         "asgi": scope.get("asgi", {"version": "3.0"}),
@@ -168,9 +169,9 @@ async def fetch(
         "scheme": scope.get("scheme", "http"),
         "server": scope.get("server"),
         "client": scope.get("client"),
-        "root_path": root,
-        "path": root + path,
-        "raw_path": (root + path).encode(),
+        "root_path": scope.get("root_path", ""),
+        "path": full,
+        "raw_path": full.encode(),
         "query_string": query,
         "headers": [(b"host", b"stream"), (b"accept", b"application/json")],
         "state": scope.get("state", {}),
