@@ -37,7 +37,7 @@ from app.cache.store import Entry
 from app.errors import UpstreamError
 from app.http.asgi import ERRORS_SLOT, PARTIAL_SLOT, RENDER_SLOT, capture, without_body
 from app.http.paths import flat_routes, route_path
-from app.schemas.queries import canonical, query_input
+from app.schemas.cache_keys import canonical, query_input
 
 Recorder = Callable[[str, int, float], None]
 """Told the route path, status and seconds of every answer the layer gives itself."""

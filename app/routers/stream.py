@@ -13,8 +13,9 @@ from app.deps import StateDep, check_allowed
 from app.errors import InvalidParameter
 from app.http.event_stream import EventStream
 from app.http.stream import PERCENTILES_PATH, fetch
+from app.schemas.cache_keys import canonical
 from app.schemas.errors import BAD_REQUEST, UNAVAILABLE
-from app.schemas.queries import StreamQuery, canonical
+from app.schemas.queries import StreamQuery
 from app.state import AppState
 
 router = APIRouter(prefix="/api/metrics", tags=["metrics"])

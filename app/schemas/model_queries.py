@@ -19,19 +19,17 @@ from app import params
 from app.params import Percentile
 from app.profiles.model import DURATION_SIGNALS, SIGNALS
 from app.promql.durations import parse_duration
-from app.schemas.queries import (
+from app.schemas.cache_keys import canonical
+from app.schemas.fields import (
     Histogram,
     Models,
     PrometheusUrl,
-    Span,
-    StreamQuery,
     TimeRange,
     Timestamp,
-    canonical,
-    check_span,
     percentile_labels,
-    resolve_range,
 )
+from app.schemas.queries import StreamQuery
+from app.schemas.ranges import Span, check_span, resolve_range
 
 RATE_AND_RATIO = tuple(name for name in SIGNALS if name not in DURATION_SIGNALS)
 DURATIONS = tuple(name for name in SIGNALS if name in DURATION_SIGNALS)

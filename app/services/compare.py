@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from app.schemas.queries import InstantQuery, canonical
+from app.schemas.cache_keys import canonical
+from app.schemas.queries import InstantQuery
 
 if TYPE_CHECKING:
     from app.services.latency import Source
