@@ -27,7 +27,8 @@ from app.schemas.queries import (
     RangeQuery,
     SLOQuery,
 )
-from app.services.latency import Encoded, Source
+from app.services.encoding import Encoded
+from app.services.latency import Source
 from app.services.models import Board
 from app.settings import Settings
 from app.state import AppState

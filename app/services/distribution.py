@@ -22,8 +22,9 @@ from app.promql.native import native_rates
 from app.promql.quantile import Bucket, group_buckets, parse_le
 from app.promql.upstream import HistogramSample, HistogramSeries, Sample, Series
 from app.schemas.queries import DistributionQuery, DistributionRangeQuery
+from app.services.encoding import Encoded, check_values, encoded
 from app.services.kinds import Kind
-from app.services.latency import Encoded, Source, check_values, encoded, to_milliseconds
+from app.services.latency import Source, to_milliseconds
 
 Rows = list[dict[str, object]]
 MAX_NAMED = 5

@@ -24,7 +24,8 @@ from app.promql.selectors import regex_escape, string_literal
 from app.promql.signals import average, counter_rate
 from app.promql.upstream import Series
 from app.schemas.model_queries import ModelsRangeQuery
-from app.services.latency import Encoded, to_milliseconds
+from app.services.encoding import Encoded
+from app.services.latency import to_milliseconds
 from app.services.models import Board, sources
 from app.services.signals import Ask, Plan, mean, rate, ratio, selector
 

@@ -27,8 +27,9 @@ from app.profiles.model import DURATION_SIGNALS, SIGNALS, Profile, SignalName
 from app.promql.durations import iso8601
 from app.promql.upstream import Upstream
 from app.schemas.model_queries import ModelsBase, ModelsQuery
+from app.services.encoding import Encoded
 from app.services.kinds import HistogramKinds
-from app.services.latency import Encoded, percentile_key
+from app.services.latency import percentile_key
 from app.services.signals import Ask, Plan, SignalAnswer, Value, evaluate
 
 P95 = Percentile("95", 95.0)
