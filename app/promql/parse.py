@@ -55,7 +55,8 @@ def _labels(item: Mapping[str, Any]) -> Mapping[str, str]:
     if type(metric) is not dict:
         raise Malformed("metric is not an object")
     # JSON keys are strings already; a label value that is not a string (null, a number)
-    # is a malformed answer, not a model called "None". (A loop: all() costs twice this.)
+    # is a malformed answer, not a model called "None". (A plain loop: the hot path of
+    # every answer, see docs/performance.md.)
     for value in metric.values():
         if type(value) is not str:
             raise Malformed("a label value is not a string")

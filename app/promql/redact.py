@@ -36,8 +36,8 @@ _ANYWHERE = 8
 class Redactor:
     """Replaces every known secret and credential-looking header value in a text.
 
-    >>> Redactor(["tenant-B"]).redact("no data for tenant-B (Authorization: Bearer abc)")
-    'no data for [redacted] (Authorization: [redacted])'
+    >>> Redactor(["tenant-B"]).redact("no data for tenant-B; sent Authorization: Bearer abc")
+    'no data for [redacted]; sent Authorization: [redacted]'
     """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:

@@ -24,7 +24,7 @@ R = TypeVar("R")
 
 
 # Not frozen: an answer holds up to hundreds of thousands of these, and a frozen
-# dataclass's __init__ costs three times a plain one's. Nothing changes them after parsing.
+# dataclass's __init__ is slower (docs/performance.md). Nothing changes them after parsing.
 @dataclass(slots=True)
 class Sample:
     labels: Labels
