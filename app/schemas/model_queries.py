@@ -10,10 +10,10 @@ parameters below, normalised), and every bad parameter is reported at once in th
 from __future__ import annotations
 
 import time as clock
-from typing import Annotated, ClassVar, Self
+from typing import Annotated, ClassVar
 from urllib.parse import urlencode
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app import params
 from app.params import Percentile
@@ -29,7 +29,7 @@ from app.schemas.fields import (
     percentile_labels,
 )
 from app.schemas.queries import StreamQuery
-from app.schemas.ranges import Span, check_span, resolve_range
+from app.schemas.ranges import Span, Spanned, check_span, resolve_range
 
 RATE_AND_RATIO = tuple(name for name in SIGNALS if name not in DURATION_SIGNALS)
 DURATIONS = tuple(name for name in SIGNALS if name in DURATION_SIGNALS)
@@ -107,7 +107,7 @@ class ModelsQuery(ModelsBase):
         return float(self.time) if self.time is not None else round(clock.time(), 3)
 
 
-class ModelsRangeQuery(ModelsBase):
+class ModelsRangeQuery(ModelsBase, Spanned):
     signals: Annotated[
         str,
         AfterValidator(_signals),
@@ -142,21 +142,9 @@ class ModelsRangeQuery(ModelsBase):
         ),
     ] = None
 
-    _span: Span = PrivateAttr()
-
-    @model_validator(mode="after")
-    def _fits(self) -> Self:
-        self._span = self._resolve(clock.time())
-        return self
-
     @property
     def series(self) -> tuple[str, ...]:
         return tuple(self.signals.split(","))
-
-    @property
-    def span(self) -> Span:
-        """Start, end and step in seconds; a missing end was now, aligned to the step."""
-        return self._span
 
     def _resolve(self, now: float) -> Span:
         step = parse_duration(self.step)

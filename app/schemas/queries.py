@@ -11,15 +11,13 @@ shape (``app/http/handlers.py``).
 from __future__ import annotations
 
 import time as clock
-from typing import Annotated, ClassVar, Self, TypeVar
+from typing import Annotated, ClassVar, TypeVar
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    PrivateAttr,
-    model_validator,
 )
 
 from app import params
@@ -45,7 +43,7 @@ from app.schemas.fields import (
     interval_seconds,
     number,
 )
-from app.schemas.ranges import Span, check_span, history_step, resolve_range
+from app.schemas.ranges import Span, Spanned, check_span, history_step, resolve_range
 
 T = TypeVar("T")
 
@@ -142,7 +140,7 @@ class StreamQuery(PercentilesQuery):
         return PercentilesQuery.model_validate(self.model_dump(exclude={"interval"}))
 
 
-class RangeQuery(LatencyQuery):
+class RangeQuery(LatencyQuery, Spanned):
     duration: Annotated[
         str,
         checked_duration(params.MAX_RANGE_SECONDS, "1h"),
@@ -165,18 +163,6 @@ class RangeQuery(LatencyQuery):
         ),
     ] = None
 
-    _span: Span = PrivateAttr()
-
-    @model_validator(mode="after")
-    def _fits(self) -> Self:
-        self._span = self._resolve(clock.time())
-        return self
-
-    @property
-    def span(self) -> Span:
-        """Start, end and step in seconds; a missing end was now, aligned down to the step."""
-        return self._span
-
     def _resolve(self, now: float) -> Span:
         step = parse_duration(self.step)
         length = parse_duration(self.duration)
@@ -187,7 +173,7 @@ class RangeQuery(LatencyQuery):
         return first, last, step
 
 
-class HistoryQuery(LatencyQuery):
+class HistoryQuery(LatencyQuery, Spanned):
     hours: Annotated[
         str,
         checked(params.check_hours),
@@ -209,21 +195,9 @@ class HistoryQuery(LatencyQuery):
         described("Distance between points; default gives ~120 points.", "1m"),
     ] = None
 
-    _span: Span = PrivateAttr()
-
-    @model_validator(mode="after")
-    def _fits(self) -> Self:
-        self._span = self._resolve(clock.time())
-        return self
-
     @property
     def hours_number(self) -> float:
         return float(self.hours)  # the text check_hours passed
-
-    @property
-    def span(self) -> Span:
-        """Start, end and step in seconds, over the hours before now."""
-        return self._span
 
     def _resolve(self, now: float) -> Span:
         length = self.hours_number * 3600

@@ -1,5 +1,5 @@
-"""Range arithmetic shared by the range query models: a missing end or start filled
-in, the span checked, and a chart's default step.
+"""Range arithmetic shared by the range query models (``Spanned``): a missing end or
+start filled in, the span checked, and a chart's default step.
 
 >>> resolve_range(None, None, 3600.0, 60.0, now=7230.0)
 (3600.0, 7200.0)
@@ -9,11 +9,38 @@ in, the span checked, and a chart's default step.
 
 from __future__ import annotations
 
+import time as clock
+from typing import Self
+
+from pydantic import BaseModel, PrivateAttr, model_validator
+
 from app import params
 from app.params import ParameterProblem
 
 Span = tuple[float, float, float]
 """Start, end and step of a range, in seconds."""
+
+
+class Spanned(BaseModel):
+    """A query over a range: its span is resolved and checked once, as it is validated,
+    and read from ``span`` after (a missing end is the validation time, aligned down to
+    the step)."""
+
+    _span: Span = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _fits(self) -> Self:
+        self._span = self._resolve(clock.time())
+        return self
+
+    @property
+    def span(self) -> Span:
+        """Start, end and step in seconds."""
+        return self._span
+
+    def _resolve(self, now: float) -> Span:
+        raise NotImplementedError
+
 
 HISTORY_STEPS = (15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
 HISTORY_TARGET_POINTS = 120
