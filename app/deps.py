@@ -16,7 +16,7 @@ from app.errors import InvalidParameter
 from app.http.asgi import PARTIAL_SLOT
 from app.params import AllowList, ParameterProblem
 from app.promql.upstream import Upstream
-from app.schemas.model_queries import ModelsBase
+from app.schemas.model_queries import ModelsBase, ModelsStreamQuery
 from app.schemas.queries import (
     DistributionQuery,
     DistributionRangeQuery,
@@ -26,6 +26,7 @@ from app.schemas.queries import (
     PercentilesQuery,
     RangeQuery,
     SLOQuery,
+    StreamQuery,
 )
 from app.services.encoding import Encoded
 from app.services.latency import Source
@@ -134,3 +135,22 @@ class EncodedResponse(Response):
 def encoded_answer(answer: Encoded) -> Response:
     """The response for an answer the service encoded itself (``EncodedResponse``)."""
     return EncodedResponse(answer)
+
+
+async def allowed_stream(state: StateDep, query: Annotated[StreamQuery, Query()]) -> StreamQuery:
+    """The live stream's question, refused with a 400 before the stream starts, as any
+    endpoint's (``check_allowed``)."""
+    check_allowed(state, query)
+    return query
+
+
+async def allowed_models_stream(
+    state: StateDep, query: Annotated[ModelsStreamQuery, Query()]
+) -> ModelsStreamQuery:
+    """The live scorecard's question, its engine checked before the stream starts."""
+    upstream_for(state, query.prometheus_url)
+    return query
+
+
+StreamQ = Annotated[StreamQuery, Depends(allowed_stream)]
+ModelsStreamQ = Annotated[ModelsStreamQuery, Depends(allowed_models_stream)]
