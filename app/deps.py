@@ -10,11 +10,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response
+from starlette.types import Receive, Scope, Send
 
 from app.errors import InvalidParameter
+from app.http.asgi import PARTIAL_SLOT
 from app.params import AllowList, ParameterProblem
 from app.promql.upstream import Upstream
-from app.schemas.model_queries import ModelsBase
+from app.schemas.model_queries import ModelsBase, ModelsStreamQuery
 from app.schemas.queries import (
     DistributionQuery,
     DistributionRangeQuery,
@@ -24,8 +26,10 @@ from app.schemas.queries import (
     PercentilesQuery,
     RangeQuery,
     SLOQuery,
+    StreamQuery,
 )
-from app.services.latency import Encoded, Source
+from app.services.encoding import Encoded
+from app.services.latency import Source
 from app.services.models import Board
 from app.settings import Settings
 from app.state import AppState
@@ -52,14 +56,20 @@ DistributionQ = Annotated[DistributionQuery, Query()]
 DistributionRangeQ = Annotated[DistributionRangeQuery, Query()]
 
 
-def source_for(state: AppState, query: LatencyQuery) -> Source:
+def check_allowed(state: AppState, query: LatencyQuery) -> Upstream:
     """The configured upstream the request names; 400 for any other URL, and for a
     metric or model label outside the operator's allow-lists."""
     settings = state.settings
     _allowed(settings.metric_allow_list, "metric_name", query.metric_name)
     _allowed(settings.model_label_allow_list, "model_label", query.model_label)
+    return upstream_for(state, query.prometheus_url)
+
+
+def source_for(state: AppState, query: LatencyQuery) -> Source:
+    """What a latency service reads, once ``check_allowed`` has passed the request."""
+    settings = state.settings
     return Source(
-        _upstream(state, query),
+        check_allowed(state, query),
         settings.fixed_matchers,
         settings.max_response_points,
         state.kinds,
@@ -91,10 +101,6 @@ def _allowed(allow_list: AllowList, parameter: str, name: str) -> None:
         raise InvalidParameter(problem.message, parameter=parameter, value=name) from None
 
 
-def _upstream(state: AppState, query: LatencyQuery) -> Upstream:
-    return upstream_for(state, query.prometheus_url)
-
-
 def upstream_for(state: AppState, prometheus_url: str | None) -> Upstream:
     if prometheus_url is None:
         return state.default_upstream
@@ -109,11 +115,43 @@ def upstream_for(state: AppState, prometheus_url: str | None) -> Upstream:
     return upstream
 
 
-NO_STORE = {"Cache-Control": "no-store"}
+class EncodedResponse(Response):
+    """An answer the service encoded itself (large ones off the event loop). A partial
+    one (part of the engine's data) is noted in the render's ``PARTIAL_SLOT``, so the
+    cache layer serves it without keeping it."""
+
+    media_type = "application/json"
+
+    def __init__(self, answer: Encoded) -> None:
+        super().__init__(answer.content)
+        self.partial = answer.partial
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        noted = scope.get(PARTIAL_SLOT)
+        if self.partial and isinstance(noted, list):
+            noted.append(True)
+        await super().__call__(scope, receive, send)
 
 
 def encoded_answer(answer: Encoded) -> Response:
-    """An answer the service encoded itself (large ones off the event loop); a partial
-    answer (part of the engine's data) says ``no-store``, so no cache keeps it."""
-    headers = NO_STORE if answer.partial else None
-    return Response(answer.content, media_type="application/json", headers=headers)
+    """The response for an answer the service encoded itself (``EncodedResponse``)."""
+    return EncodedResponse(answer)
+
+
+async def allowed_stream(state: StateDep, query: Annotated[StreamQuery, Query()]) -> StreamQuery:
+    """The live stream's question, refused with a 400 before the stream starts, as any
+    endpoint's (``check_allowed``)."""
+    check_allowed(state, query)
+    return query
+
+
+async def allowed_models_stream(
+    state: StateDep, query: Annotated[ModelsStreamQuery, Query()]
+) -> ModelsStreamQuery:
+    """The live scorecard's question, its engine checked before the stream starts."""
+    upstream_for(state, query.prometheus_url)
+    return query
+
+
+StreamQ = Annotated[StreamQuery, Depends(allowed_stream)]
+ModelsStreamQ = Annotated[ModelsStreamQuery, Depends(allowed_models_stream)]

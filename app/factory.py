@@ -1,16 +1,12 @@
-"""The app factory and the lifespan that owns the shared resources.
+"""The app factory: the FastAPI app, its routers and the pure-ASGI stack in front.
+
+The lifespan that opens the shared resources is ``app/lifespan.py``; what it builds
+from the settings, ``app/builders.py``.
 
 app = create_app(Settings(prometheus_url="http://prometheus:9090"))
 """
 
 from __future__ import annotations
-
-import asyncio
-import gc
-import logging
-from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
-from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -20,199 +16,25 @@ from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import __version__
-from app.cache.core import ResponseCache
+from app.builders import MEMO_SHARE
 from app.cache.layer import HttpCache, query_models
-from app.cache.namespace import namespace_of, secret_of
-from app.cache.shared import RedisStore
-from app.cache.store import LocalStore, ResponseStore, Slots
 from app.http import handlers, openapi
 from app.http.connection import note_connection
 from app.http.cors import ServiceCORSMiddleware
 from app.http.headers import DefaultHeadersMiddleware, HeadMiddleware
-from app.http.paths import TrailingSlashMiddleware
-from app.http.stream import StreamHub
+from app.http.paths import TrailingSlashMiddleware, with_root
+from app.lifespan import lifespan
 from app.observability import MetricsMiddleware, ServiceMetrics, exposition
-from app.observability.logs import RequestIdMiddleware, send_request_id, timed_upstream
+from app.observability.logs import RequestIdMiddleware
 from app.observability.tracing import (
-    trace_http_client,
     traced,
-    traced_cache_events,
     tracer_provider,
 )
-from app.profiles.detect import MetricNames
-from app.profiles.loader import ProfileRegistry, load_registry
-from app.promql.breaker import CircuitBreaker
-from app.promql.client import PrometheusClient
-from app.promql.range_cache import RangeCache, RangeCachedUpstream
-from app.promql.redact import RedactingUpstream
-from app.promql.screen import ScreeningUpstream
-from app.promql.upstream import Upstream
+from app.profiles.loader import load_registry
 from app.routers import health, metrics, models, pages, stream
 from app.schemas.model_queries import ModelsBase
 from app.schemas.queries import LatencyQuery
-from app.services.health import HealthMonitor
-from app.services.kinds import HistogramKinds
-from app.services.settled import SettledCache
-from app.settings import Settings, public_url
-from app.state import AppState
-
-logger = logging.getLogger(__name__)
-
-# The key memo gets this share of CACHE_MAX_BYTES; stored answers the rest.
-MEMO_SHARE = 16
-SETTLED_SHARE = 16  # of CACHE_MAX_BYTES, for settled earlier evaluations (compare=)
-
-
-def build_http_client(
-    settings: Settings, transport: httpx.AsyncBaseTransport | None = None
-) -> httpx.AsyncClient:
-    timeout = httpx.Timeout(
-        settings.upstream_timeout_seconds, connect=settings.upstream_connect_timeout_seconds
-    )
-    limits = httpx.Limits(
-        max_connections=settings.upstream_max_connections,
-        max_keepalive_connections=settings.upstream_max_connections,
-    )
-    return httpx.AsyncClient(
-        timeout=timeout,
-        limits=limits,
-        headers={
-            "Accept-Encoding": "gzip" if settings.upstream_compression else "identity",
-            **settings.upstream_headers(),
-        },
-        auth=settings.upstream_auth(),
-        trust_env=False,
-        follow_redirects=False,
-        transport=transport,
-        event_hooks={"request": [send_request_id]},
-    )
-
-
-def build_upstreams(
-    settings: Settings, http: httpx.AsyncClient, observability: ServiceMetrics | None = None
-) -> dict[str, Upstream]:
-    """One upstream per allowed Prometheus URL, keyed by its URL without credentials."""
-    # Below the pool size (checked by Settings), so fan-out waits here, not in PoolTimeout.
-    semaphore = asyncio.Semaphore(settings.upstream_max_concurrency)
-    upstreams: dict[str, Upstream] = {}
-    for url in sorted(settings.allowed_prometheus_urls):
-        client = PrometheusClient(
-            http,
-            url,
-            name=public_url(url),
-            ready_url=settings.prometheus_ready_url,
-            semaphore=semaphore,
-            queue_timeout=settings.upstream_queue_timeout_seconds,
-            total_timeout=settings.upstream_timeout_seconds,
-            breaker=CircuitBreaker(
-                threshold=settings.circuit_failure_threshold,
-                cooldown=settings.circuit_open_seconds,
-            ),
-            observer=timed_upstream(observability.observe_upstream if observability else _ignore),
-            max_bytes=settings.upstream_max_bytes,
-        )
-        ranges = RangeCache(
-            max_bytes=settings.range_cache_max_bytes,
-            settle_seconds=settings.range_cache_settle_seconds,
-        )
-        # Under the range cache, which keys series by labels (a repeat would be lost) and
-        # passes on errors and warnings as they come: all had their secrets taken out.
-        screened = RedactingUpstream(ScreeningUpstream(client), settings.redactor)
-        upstreams[client.name] = RangeCachedUpstream(screened, ranges)
-    return upstreams
-
-
-def _ignore(outcome: str, seconds: float) -> None:
-    pass
-
-
-def build_cache(
-    settings: Settings, shared: ResponseStore | None, observability: ServiceMetrics | None
-) -> ResponseCache:
-    """The response cache; the key memo's and the settled answers' bytes come out of
-    ``CACHE_MAX_BYTES`` too."""
-    memo_bytes = settings.cache_max_bytes // MEMO_SHARE
-    settled_bytes = settings.cache_max_bytes // SETTLED_SHARE
-    near = LocalStore(
-        ttl=settings.cache_ttl_seconds,
-        stale_seconds=settings.cache_stale_seconds,
-        max_bytes=settings.cache_max_bytes - memo_bytes - settled_bytes,
-        max_entries=settings.cache_max_entries,
-    )
-    return ResponseCache(
-        near,
-        shared,
-        claim_seconds=settings.upstream_timeout_seconds,
-        wait_seconds=settings.upstream_timeout_seconds,
-        memo_bytes=memo_bytes,
-        on_event=traced_cache_events(observability.count_cache_event) if observability else None,
-        on_size=observability.cache_entries.set if observability else None,
-    )
-
-
-def build_state(
-    settings: Settings,
-    http: httpx.AsyncClient,
-    observability: ServiceMetrics | None = None,
-    shared: ResponseStore | None = None,
-    profiles: ProfileRegistry | None = None,
-) -> AppState:
-    upstreams = build_upstreams(settings, http, observability)
-    return AppState(
-        settings=settings,
-        http=http,
-        upstreams=upstreams,
-        default_upstream=upstreams[public_url(settings.prometheus_url)],
-        cache=build_cache(settings, shared, observability),
-        health=HealthMonitor.for_settings(settings, http),
-        kinds=HistogramKinds(),
-        settled=SettledCache(
-            max_bytes=settings.cache_max_bytes // SETTLED_SHARE,
-            settle_seconds=settings.range_cache_settle_seconds,
-        ),
-        streams=StreamHub(
-            limit=settings.stream_max_clients,
-            max_keys=settings.stream_max_keys,
-            max_per_client=settings.stream_max_per_client,
-            on_change=observability.stream_clients.set if observability else None,
-        ),
-        profiles=profiles or load_registry(settings),
-        metric_names=MetricNames(ttl=settings.model_profile_detect_seconds),
-    )
-
-
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-    settings: Settings = app.state.settings
-    observability: ServiceMetrics = app.state.observability
-    async with AsyncExitStack() as stack:
-        http = await stack.enter_async_context(
-            build_http_client(settings, app.state.upstream_transport)
-        )
-        provider = app.state.tracer_provider
-        if provider is not None:
-            trace_http_client(http, provider)
-            stack.callback(provider.shutdown)  # the last spans go out before exit
-        shared = await stack.enter_async_context(open_shared_store(settings, observability))
-        state = build_state(settings, http, observability, shared, app.state.profiles)
-        stack.enter_context(state.streams.closing_on_signals())
-        stack.enter_context(startup_objects_frozen())
-        yield {"app": state}
-
-
-@contextmanager
-def startup_objects_frozen() -> Iterator[None]:
-    """Keep what exists once the service has started (modules, routes, schemas, settings)
-    out of the cyclic garbage collector's full collections until shutdown.
-
-    Those run every few requests that parse an answer, and each traversed every object of
-    the process again: a third of a miss's CPU at 2,000 models (docs/performance.md).
-    """
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
+from app.settings import Settings
 
 
 class ServiceApp(FastAPI):
@@ -230,14 +52,7 @@ class ServiceApp(FastAPI):
         scope["app"] = self  # what Starlette sets; the metrics layer reads the routes there
         if scope["type"] == "http":
             note_connection(scope, send)  # (live streams ask it; app/http/connection.py)
-        if (
-            self.root_prefix
-            and scope["type"] in ("http", "websocket")
-            and not scope.get("root_path")
-        ):
-            # ROOT_PATH set in the environment does what uvicorn's --root-path does.
-            scope["root_path"] = self.root_prefix
-            scope["path"] = self.root_prefix + scope["path"]
+        with_root(scope, self.root_prefix)
         await self.front(scope, receive, send)
 
     async def inner(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -308,6 +123,7 @@ def build_stack(app: ServiceApp, settings: Settings, observability: ServiceMetri
         ),
         in_flight=lambda path: observability.in_progress_for(path, "GET").track_inprogress(),
         vary=b"Origin" if settings.cors_allowed_origins else None,
+        memo_bytes=settings.cache_max_bytes // MEMO_SHARE,
     )
     if settings.cors_allowed_origins:
         front = ServiceCORSMiddleware(
@@ -320,34 +136,3 @@ def build_stack(app: ServiceApp, settings: Settings, observability: ServiceMetri
     # Every answer, cache hits and CORS preflights included, gets them.
     front = DefaultHeadersMiddleware(front)
     return RequestIdMiddleware(front)
-
-
-@asynccontextmanager
-async def open_shared_store(
-    settings: Settings, observability: ServiceMetrics
-) -> AsyncIterator[ResponseStore | None]:
-    """The Redis store replicas share when ``SHARED_CACHE_URL`` is set, else None."""
-    if settings.shared_cache_url is None:
-        yield None
-        return
-    secret = secret_of(settings)
-    if secret is None:
-        logger.warning(
-            "SHARED_CACHE_SECRET is not set: entries read from the shared cache are "
-            "checked but not authenticated, so whoever can write to it can plant answers"
-        )
-    store = RedisStore(
-        settings.shared_cache_url.get_secret_value(),
-        slots=Slots(settings.cache_ttl_seconds, settings.cache_stale_seconds),
-        # A share of CACHE_MAX_BYTES per key: Redis grows by at most that per question
-        # asked in a TTL slot and its stale period (docs/deploy.md#redis).
-        max_entry_bytes=settings.cache_max_bytes // MEMO_SHARE,
-        prefix=namespace_of(settings),
-        op_timeout=settings.shared_cache_timeout_seconds,
-        observer=observability.observe_shared_cache,
-        secret=secret,
-    )
-    try:
-        yield store
-    finally:
-        await store.close()

@@ -1,14 +1,13 @@
 """Run large pure computations off the event loop, small ones in place.
 
-Parsing, merging and encoding a range answer of hundreds of thousands of points takes
-seconds of CPU; on the event loop it would stall every other request, liveness probes
+Parsing, merging and encoding a range answer of hundreds of thousands of points is
+long CPU work; on the event loop it would stall every other request, liveness probes
 included. Above ``LARGE`` units of work (points, bytes) the function runs in a worker
-thread (the GIL still switches every few milliseconds, so the loop keeps answering);
-below it the thread hop would cost more than it saves. While the work runs, in a
-thread or in place, the cyclic garbage collector is paused: building many small
-containers (a decoded answer) otherwise triggers it again and again, which was two
-thirds of the time of decoding a 10 MB answer and half that of a 150 kB one; none of
-these objects form cycles.
+thread (the GIL still switches between threads, so the loop keeps answering); below it
+the thread hop would cost more than it saves. While the work runs, in a thread or in
+place, the cyclic garbage collector is paused: building many small containers (a
+decoded answer) otherwise triggers it again and again, and none of these objects form
+cycles (what that saves: docs/performance.md).
 
     body = await off_loop(points, encode, document)
 """

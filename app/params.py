@@ -15,15 +15,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from typing import Literal, NamedTuple, get_args
 
-from app.promql.durations import parse_duration, parse_timestamp
+from app.promql.durations import MAX_POINTS, parse_duration, parse_timestamp
 from app.promql.selectors import is_label_name, is_metric_name
 
 MAX_TIME_RANGE_SECONDS = 30 * 86_400
 MAX_COMPARE_SECONDS = 30 * 86_400
 MAX_RANGE_SECONDS = 31 * 86_400
-MAX_POINTS = 11_000
 MAX_PERCENTILES = 10
 MAX_MODELS_PER_PARAMETER = 50
 MAX_MODEL_LENGTH = 200
@@ -168,13 +167,16 @@ def check_hours(value: str) -> float:
     return hours
 
 
-HISTOGRAM_KINDS = ("auto", "classic", "native")
+HistogramKind = Literal["classic", "native"]
+HistogramChoice = Literal["auto", "classic", "native"]
+HISTOGRAM_KINDS: tuple[str, ...] = get_args(HistogramChoice)
 
 
 def check_histogram(value: object) -> str:
     text = value.strip() if isinstance(value, str) else ""
     if text not in HISTOGRAM_KINDS:
-        raise ParameterProblem("must be auto, classic or native, such as native")
+        *others, last = HISTOGRAM_KINDS
+        raise ParameterProblem(f"must be {', '.join(others)} or {last}, such as native")
     return text
 
 
@@ -202,6 +204,16 @@ def check_percentiles(value: str) -> tuple[Percentile, ...]:
         percentile = _percentile(part)
         found.setdefault(percentile.value, percentile)
     return tuple(found.values())
+
+
+def percentiles_of(labels: str) -> tuple[Percentile, ...]:
+    """The percentiles of labels ``check_percentiles`` wrote (``50,95,99.9``): they
+    passed its checks, so they are only read here.
+
+    >>> percentiles_of("50,99.9")
+    (Percentile(label='50', value=50.0), Percentile(label='99.9', value=99.9))
+    """
+    return tuple(Percentile(label, float(label)) for label in labels.split(","))
 
 
 def _percentile(text: str) -> Percentile:

@@ -94,8 +94,8 @@ class Settings(BaseSettings):
     stream_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
     # Values (models x points) one range or history answer may hold; larger asks get a 400.
     max_response_points: int = Field(default=2_000_000, ge=1000, le=100_000_000)
-    # gzip from Prometheus costs both sides CPU (a few ms per bucket-rate answer); it pays
-    # only over a slow link, so it is off unless asked for.
+    # gzip from Prometheus costs both sides CPU (docs/performance.md); it pays only over a
+    # slow link, so it is off unless asked for.
     upstream_compression: bool = False
     # The largest upstream answer read (after decoding); larger ones are a 502 naming it.
     # The default holds a range answer of the default MAX_RESPONSE_POINTS.

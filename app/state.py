@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 import httpx
 from starlette.requests import HTTPConnection
@@ -43,3 +44,10 @@ class AppState:
     def of(connection: HTTPConnection) -> AppState:
         state: AppState = connection.state.app
         return state
+
+
+class LifespanState(TypedDict):
+    """What the lifespan yields: Starlette copies it into every request's scope
+    (``scope["state"]["app"]``, ``request.state.app``)."""
+
+    app: AppState

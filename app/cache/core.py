@@ -3,9 +3,9 @@
 ``ResponseCache`` is what the lifespan builds and the HTTP layer
 (``app/cache/layer.py``) uses. It answers fresh entries from the near store
 (``LocalStore``, no await on the hit path), then from the shared store if there is
-one; a miss is rendered once per key in this process (waiters
-``await asyncio.shield(task)``, so a client that disconnects cancels only its own wait)
-and, with a shared store, once per key across the fleet (``claim``/``wait``).
+one; a miss is rendered once per key in this process (``app/singleflight.py``: a
+client that disconnects cancels only its own wait) and, with a shared store, once per
+key across the fleet (``claim``/``wait``).
 
     cache = ResponseCache(LocalStore(ttl=5, stale_seconds=300), shared=None)
     rendered, joined = await cache.load(key, render)
@@ -13,12 +13,14 @@ and, with a shared store, once per key across the fleet (``claim``/``wait``).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import orjson
+
 from app.cache.entries import entry_of
 from app.cache.store import Entry, LocalStore, ResponseStore
+from app.singleflight import SingleFlight
 
 Header = tuple[bytes, bytes]
 Event = Callable[[str], None]
@@ -33,43 +35,30 @@ class Rendered:
     headers: tuple[Header, ...]
     body: bytes
     error: Exception | None = None
-    stored_at: float | None = None  # set when another replica rendered it (a shared hit)
+    stored_at: float | None = None  # set when it comes from a store, not this render
+    partial: bool = False  # part of the engine's data only: served, never kept
+    stale: bool = False  # the last good answer, served because rendering failed
 
     def entry(self, stored_at: float) -> Entry | None:
         """What the cache keeps of this answer; None when it must not be kept
-        (see ``app/cache/entries.py``)."""
+        (partial, or see ``app/cache/entries.py``)."""
+        if self.partial:
+            return None
         return entry_of(self.status, self.headers, self.body, stored_at=stored_at)
 
     @staticmethod
     def of(entry: Entry) -> Rendered:
         return Rendered(200, entry.headers, entry.body, stored_at=entry.stored_at)
 
+    @staticmethod
+    def stale_of(entry: Entry) -> Rendered:
+        """The kept answer, its body marked ``"stale": true``."""
+        return Rendered(
+            200, entry.headers, mark_stale(entry.body), stored_at=entry.stored_at, stale=True
+        )
+
 
 Render = Callable[[], Awaitable[Rendered]]
-MEMO_ENTRY_OVERHEAD = 160
-
-
-class KeyMemo:
-    """Cache keys of raw queries, bounded by bytes (emptied when full)."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self.size_bytes = 0
-        self._keys: dict[tuple[str, bytes], str | None] = {}
-
-    def get(self, path: str, query: bytes) -> str | bool | None:
-        """The memoised key (None: the parameters are invalid), or False if not known."""
-        return self._keys.get((path, query), False)
-
-    def put(self, path: str, query: bytes, key: str | None) -> None:
-        size = len(path) + len(query) + len(key or "") + MEMO_ENTRY_OVERHEAD
-        if size > self.max_bytes:
-            return
-        if self.size_bytes + size > self.max_bytes:
-            self._keys.clear()
-            self.size_bytes = 0
-        self._keys[(path, query)] = key
-        self.size_bytes += size
 
 
 class ResponseCache:
@@ -86,42 +75,49 @@ class ResponseCache:
         *,
         claim_seconds: float = 10.0,
         wait_seconds: float = 10.0,
-        memo_bytes: int = 1 << 20,
         on_event: Event | None = None,
         on_size: Callable[[int], None] | None = None,
     ) -> None:
-        self.near = near
-        self.memo = KeyMemo(memo_bytes)
+        self._near = near
         self.shared = shared
-        self.slots = near.slots
         self.claim_seconds = claim_seconds
         self.wait_seconds = wait_seconds
         self._event = on_event or (lambda name: None)
         self._size = on_size or (lambda entries: None)
-        self._inflight: dict[str, asyncio.Future[Rendered]] = {}
+        self._flights: SingleFlight[str, Rendered] = SingleFlight()
 
     def __len__(self) -> int:
-        return len(self.near)
+        return len(self._near)
 
     def now(self) -> float:
-        return self.near.clock()
+        return self._near.clock()
+
+    def hit(self, key: str, now: float) -> Entry | None:
+        """The fresh entry for ``key`` in the near store at ``now``, without awaiting:
+        the HTTP layer's fast path (which counts it with ``count_hit`` once served)."""
+        return self._near.fresh(key, now)
+
+    def fresh_until(self, stored_at: float) -> float:
+        """The end of the TTL slot an answer stored at ``stored_at`` is fresh in."""
+        return self._near.slots.fresh_until(stored_at)
 
     def count_hit(self) -> None:
         self._event("hit")
 
-    async def stale(self, key: str) -> Entry | None:
+    async def stale(self, key: str) -> Rendered | None:
         """The last good answer for ``key`` while it is kept, from either store."""
-        entry = self.near.last(key)
+        entry = self._near.stale(key)
         if entry is None and self.shared is not None:
             entry = await self.shared.stale(key)
-        if entry is not None:
-            self._event("stale")
-        return entry
+        if entry is None:
+            return None
+        self._event("stale")
+        return Rendered.stale_of(entry)
 
     async def fresh_or_load(self, key: str, render: Render) -> Rendered:
         """A fresh answer for ``key`` from the near store, else ``load``'s: for callers
-        other than the HTTP layer (which reads the near store itself, on its hit path)."""
-        entry = self.near.peek(key)
+        other than the HTTP layer (which has its own hit path, ``hit``)."""
+        entry = self._near.fresh(key)
         if entry is not None:
             self._event("hit")
             return Rendered.of(entry)
@@ -130,15 +126,10 @@ class ResponseCache:
 
     async def load(self, key: str, render: Render) -> tuple[Rendered, bool]:
         """Render once per key however many callers ask at once; True if this one joined."""
-        task = self._inflight.get(key)
-        joined = task is not None
-        if task is None:
-            task = asyncio.ensure_future(self._fill(key, render))
-            self._inflight[key] = task
-            task.add_done_callback(lambda done: self._forget(key, done))
-        else:
+        joined = self._flights.in_flight(key)
+        if joined:
             self._event("coalesced")
-        return await asyncio.shield(task), joined
+        return await self._flights.run(key, lambda: self._fill(key, render)), joined
 
     async def _fill(self, key: str, render: Render) -> Rendered:
         if self.shared is None:
@@ -154,7 +145,7 @@ class ResponseCache:
             else:
                 entry = await self.shared.wait(key, self.wait_seconds)
         if entry is not None:
-            self.near.keep(key, entry)
+            self._near.put(key, entry)
             return Rendered.of(entry)
         try:
             return await self._render_and_keep(key, render)
@@ -166,14 +157,14 @@ class ResponseCache:
         rendered = await render()
         entry = rendered.entry(self.now())
         if entry is not None:
-            self.near.keep(key, entry)
-            self._size(len(self.near))
+            self._near.put(key, entry)
+            self._size(len(self._near))
             if self.shared is not None:
                 await self.shared.put(key, entry)
         return rendered
 
-    def _forget(self, key: str, done: asyncio.Future[Rendered]) -> None:
-        if self._inflight.get(key) is done:
-            del self._inflight[key]
-        if not done.cancelled():
-            done.exception()  # retrieved, so an error nobody awaited is not logged as lost
+
+def mark_stale(body: bytes) -> bytes:
+    document = orjson.loads(body)
+    document["stale"] = True
+    return orjson.dumps(document)

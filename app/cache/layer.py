@@ -25,29 +25,24 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-import orjson
 from pydantic import BaseModel, ValidationError
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.cache.core import Header, Rendered, ResponseCache
+from app.cache.memos import HitHeaders, KeyMemo
 from app.cache.store import Entry
 from app.errors import UpstreamError
+from app.http.asgi import ERRORS_SLOT, PARTIAL_SLOT, RENDER_SLOT, capture, without_body
 from app.http.paths import flat_routes, route_path
-from app.schemas.queries import canonical, query_input
+from app.schemas.cache_keys import canonical, query_input
 
 Recorder = Callable[[str, int, float], None]
 """Told the route path, status and seconds of every answer the layer gives itself."""
 InFlight = Callable[[str], AbstractContextManager[object]]
 """Held while a request of the route waits for the shared store or the upstream."""
-
-ERRORS_SLOT = "mla.errors"
-"""A list in the scope of a render; the error handler appends the ``ServiceError`` it saw."""
-RENDER_SLOT = "mla.render"
-"""Set in the scope of a render, so the request-metrics layer leaves it to this one."""
 
 ANSWERED_METHODS = frozenset({"GET", "HEAD"})
 OWN_HEADERS = frozenset({b"cache-control", b"x-cache", b"age", b"vary", b"content-length"})
@@ -93,25 +88,10 @@ def answer_headers(
     return out
 
 
-def _without_body(send: Send) -> Send:
-    async def head(message: Message) -> None:
-        if message["type"] == "http.response.body":
-            message = {**message, "body": b""}
-        await send(message)
-
-    return head
-
-
 async def send_body(send: Send, status: int, headers: list[Header], body: bytes) -> None:
     headers.append((b"content-length", b"%d" % len(body)))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-
-
-def mark_stale(body: bytes) -> bytes:
-    document = orjson.loads(body)
-    document["stale"] = True
-    return orjson.dumps(document)
 
 
 class HttpCache:
@@ -131,8 +111,11 @@ class HttpCache:
         record: Recorder,
         in_flight: InFlight = lambda path: nullcontext(),
         vary: bytes | None = None,
+        memo_bytes: int = 1 << 20,
     ) -> None:
         self.app = app
+        self.keys = KeyMemo(memo_bytes)
+        self.hits = HitHeaders()
         self.routes = dict(routes)
         self.record = record
         self.in_flight = in_flight
@@ -145,10 +128,10 @@ class HttpCache:
             state = scope.get("state")
             if model is not None and state and "app" in state:
                 cache: ResponseCache = state["app"].cache
-                key = self._key(cache, path, model, scope.get("query_string", b""))
+                key = self._key(path, model, scope.get("query_string", b""))
                 if key is not None:
                     if scope["method"] == "HEAD":  # as GET, without the body
-                        send = _without_body(send)
+                        send = without_body(send)
                     await self._answer(scope, send, cache, key, path)
                     return
         await self.app(scope, receive, send)
@@ -158,25 +141,22 @@ class HttpCache:
     ) -> None:
         started = time.perf_counter()
         now = cache.now()
-        kept = cache.near.fresh_kept(key, now)
-        if kept is None:
+        entry = cache.hit(key, now)
+        if entry is None:
             with self.in_flight(path):
                 await self._slow_answer(scope, self._counting(send, path, started), cache, key)
             return
         # The hit fast path: headers memoised per second, counted before the body goes out
         # (so a client that asks /metrics next, on another worker, already sees it).
-        second = int(now)
-        if second != kept.second or kept.headers is None:
-            kept.headers = self._hit_headers(kept.entry, kept.fresh_until, now)
-            kept.second = second
-        await send({"type": "http.response.start", "status": 200, "headers": kept.headers})
+        headers = self.hits.get(key, entry, now, lambda: self._hit_headers(cache, entry, now))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
         cache.count_hit()
         self.record(path, 200, time.perf_counter() - started)
-        await send({"type": "http.response.body", "body": kept.entry.body})
+        await send({"type": "http.response.body", "body": entry.body})
 
-    def _hit_headers(self, entry: Entry, fresh_until: float, now: float) -> list[Header]:
+    def _hit_headers(self, cache: ResponseCache, entry: Entry, now: float) -> list[Header]:
         # Seconds left in the TTL slot (rounded up, as a hit is still fresh) and the age.
-        max_age = math.ceil(fresh_until - now)
+        max_age = math.ceil(cache.fresh_until(entry.stored_at) - now)
         age = int(max(0.0, now - entry.stored_at))
         headers = answer_headers(entry.headers, b"HIT", max_age, age, self.vary)
         headers.append((b"content-length", b"%d" % len(entry.body)))
@@ -196,13 +176,11 @@ class HttpCache:
 
         return counted
 
-    def _key(
-        self, cache: ResponseCache, path: str, model: type[BaseModel], query: bytes
-    ) -> str | None:
-        key = cache.memo.get(path, query)
+    def _key(self, path: str, model: type[BaseModel], query: bytes) -> str | None:
+        key = self.keys.get(path, query)
         if key is False:
             key = cache_key(path, model, query)
-            cache.memo.put(path, query, key)
+            self.keys.put(path, query, key)
         return key if isinstance(key, str) else None
 
     async def _slow_answer(self, scope: Scope, send: Send, cache: ResponseCache, key: str) -> None:
@@ -217,10 +195,10 @@ class HttpCache:
             return
         if isinstance(rendered.error, UpstreamError):
             stale = await cache.stale(key)
-            if stale is not None:
+            if stale is not None and stale.stored_at is not None:
                 age = int(max(0.0, cache.now() - stale.stored_at))
                 headers = answer_headers(stale.headers, b"STALE", 0, age, self.vary)
-                await send_body(send, 200, headers, mark_stale(stale.body))
+                await send_body(send, 200, headers, stale.body)
                 return
         if rendered.entry(cache.now()) is not None:  # (a MISS with its max-age)
             await self._send_fresh(
@@ -241,7 +219,7 @@ class HttpCache:
     ) -> None:
         now = cache.now()
         # Seconds left in the TTL slot, for a HIT and a MISS alike; rounded up.
-        max_age = math.ceil(cache.slots.fresh_until(stored_at) - now)
+        max_age = math.ceil(cache.fresh_until(stored_at) - now)
         age = int(max(0.0, now - stored_at)) if status == b"HIT" else None
         headers = answer_headers(stored, status, max_age, age, self.vary)
         await send_body(send, 200, headers, body)
@@ -249,22 +227,16 @@ class HttpCache:
     async def _render(self, scope: Scope) -> Rendered:
         """Run ``app`` for ``scope`` with no client attached and keep what it sends."""
         errors: list[Exception] = []
-        start: dict[str, Any] = {}
-        chunks: list[bytes] = []
-
-        async def receive() -> Message:
-            return {"type": "http.request", "body": b"", "more_body": False}
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-
+        partial: list[bool] = []
         # Always a GET, whatever the client sent: the answer is kept for everyone, and a
         # HEAD's is derived from it (the caller's ``send`` drops the body).
-        inner = {**scope, "method": "GET", ERRORS_SLOT: errors, RENDER_SLOT: True}
-        await self.app(inner, receive, capture)
-        headers = tuple((bytes(k), bytes(v)) for k, v in start.get("headers", []))
+        inner = {
+            **scope,
+            "method": "GET",
+            ERRORS_SLOT: errors,
+            PARTIAL_SLOT: partial,
+            RENDER_SLOT: True,
+        }
+        answer = await capture(self.app, inner)
         error = errors[-1] if errors else None
-        return Rendered(start.get("status", 500), headers, b"".join(chunks), error)
+        return Rendered(answer.status, answer.headers, answer.body, error, partial=any(partial))

@@ -13,7 +13,7 @@ question at most once per slot:
   ``release`` publishes an empty message, so waiters wake at once.
 
 The cache is never why a request fails. Every Redis call is bounded by ``op_timeout``
-and passes a circuit breaker (``Breaker``); on any failure, or while the breaker is
+and passes a circuit breaker (``app/breaker.py``); on any failure, or while the breaker is
 open, reads answer ``None``, writes do nothing and ``claim`` answers ``True`` (render
 it yourself). No Redis exception leaves the store.
 
@@ -35,15 +35,26 @@ import math
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from enum import Enum
-from typing import Any, Final, Literal, TypeVar
+from typing import Literal, TypeVar
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from app.breaker import BreakerState, CircuitBreaker
 from app.cache.codec import EntryCodec
+from app.cache.redis_calls import (
+    FAILED,
+    GET_CAPPED,
+    RELEASE,
+    Failed,
+    always_ok,
+    close_pubsub,
+    describe,
+    elapsed_ms,
+    found,
+)
 from app.cache.store import Entry, Slots, StoreHealth
 
 logger = logging.getLogger(__name__)
@@ -53,68 +64,6 @@ Observer = Callable[[str, str, float], None]
 outcome in hit/miss/ok/error/skipped. Called once per Redis call; it must not raise."""
 
 T = TypeVar("T")
-
-
-# --- circuit breaker ------------------------------------------------------------------
-class Breaker:
-    """Closed until ``threshold`` consecutive failures, then open for ``cooldown`` seconds;
-    after that one call per cooldown goes through as a probe, and a success closes it."""
-
-    def __init__(
-        self, *, threshold: int, cooldown: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.threshold = threshold
-        self.cooldown = cooldown
-        self.clock = clock
-        self.failures = 0
-        self._open_until = 0.0
-
-    @property
-    def is_open(self) -> bool:
-        return self.failures >= self.threshold
-
-    def allow(self) -> bool:
-        if not self.is_open:
-            return True
-        now = self.clock()
-        if now < self._open_until:
-            return False
-        self._open_until = now + self.cooldown  # this call is the probe; the rest wait
-        return True
-
-    def record(self, ok: bool) -> None:
-        if ok:
-            self.failures = 0
-            return
-        self.failures += 1
-        if self.is_open:
-            self._open_until = self.clock() + self.cooldown
-
-
-# --- the store ------------------------------------------------------------------------
-class _Failed(Enum):
-    FAILED = "failed"
-
-
-FAILED: Final = _Failed.FAILED
-
-# The entry, unless it is larger than an entry may be (never read a planted giant).
-_GET = """
-if redis.call('strlen', KEYS[1]) > tonumber(ARGV[1]) then
-  return false
-end
-return redis.call('get', KEYS[1])
-"""
-
-# Delete the claim only while it is still ours, and wake the waiters.
-_RELEASE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then
-  redis.call('del', KEYS[1])
-  redis.call('publish', ARGV[2], '')
-  return 1
-end
-return 0
-"""
 
 
 Health = StoreHealth
@@ -148,7 +97,7 @@ class RedisStore:
         self.op_timeout = op_timeout
         self.observer = observer
         self.clock = clock
-        self.breaker = Breaker(threshold=failure_threshold, cooldown=cooldown)
+        self.breaker = CircuitBreaker(threshold=failure_threshold, cooldown=cooldown)
         # No retries inside redis-py: op_timeout is the whole budget of a call.
         self._redis: Redis = Redis.from_url(
             url,
@@ -156,8 +105,8 @@ class RedisStore:
             socket_connect_timeout=op_timeout,
             retry=Retry(NoBackoff(), 0),
         )
-        self._release = self._redis.register_script(_RELEASE)
-        self._get_capped = self._redis.register_script(_GET)
+        self._release = self._redis.register_script(RELEASE)
+        self._get_capped = self._redis.register_script(GET_CAPPED)
         self._tokens: dict[str, str] = {}
 
     async def close(self) -> None:
@@ -166,11 +115,11 @@ class RedisStore:
 
     # ResponseStore --------------------------------------------------------------------
     async def fresh(self, key: str) -> Entry | None:
-        result = await self._run("get", lambda: self._get_fresh(key), _found)
+        result = await self._run("get", lambda: self._get_fresh(key), found)
         return None if result is FAILED else result
 
     async def stale(self, key: str) -> Entry | None:
-        result = await self._run("get", lambda: self._get(key), _found)
+        result = await self._run("get", lambda: self._get(key), found)
         return None if result is FAILED else result
 
     async def put(self, key: str, entry: Entry) -> None:
@@ -178,7 +127,7 @@ class RedisStore:
         if milliseconds <= 0 or entry.size(key) > self.max_entry_bytes:
             return
         data = self.codec.encode(self._entry(key), entry)
-        await self._run("put", lambda: self._set(key, data, milliseconds), _ok)
+        await self._run("put", lambda: self._set(key, data, milliseconds), always_ok)
 
     async def claim(self, key: str, seconds: float) -> bool:
         token = secrets.token_hex(16)
@@ -196,7 +145,7 @@ class RedisStore:
 
     async def wait(self, key: str, seconds: float) -> Entry | None:
         result = await self._run(
-            "wait", lambda: self._wait(key, seconds), _found, budget=seconds + self.op_timeout
+            "wait", lambda: self._wait(key, seconds), found, budget=seconds + self.op_timeout
         )
         return None if result is FAILED else result
 
@@ -217,9 +166,9 @@ class RedisStore:
             async with asyncio.timeout(self.op_timeout):
                 await self._redis.ping()
         except Exception as error:
-            return Health(False, _describe(error), _elapsed_ms(started))
-        message = "breaker open, probing" if self.breaker.is_open else "ok"
-        return Health(True, message, _elapsed_ms(started))
+            return Health(False, describe(error), elapsed_ms(started))
+        message = "ok" if self.breaker.state is BreakerState.CLOSED else "breaker open, probing"
+        return Health(True, message, elapsed_ms(started))
 
     # Redis calls ----------------------------------------------------------------------
     async def _run(
@@ -229,7 +178,7 @@ class RedisStore:
         outcome: Callable[[T], str],
         *,
         budget: float | None = None,
-    ) -> T | Literal[_Failed.FAILED]:
+    ) -> T | Literal[Failed.FAILED]:
         """One Redis call through the breaker, bounded, observed; FAILED instead of raising."""
         if not self.breaker.allow():
             self._observe(operation, "skipped", 0.0)
@@ -239,11 +188,11 @@ class RedisStore:
             async with asyncio.timeout(budget or self.op_timeout):
                 result = await call()
         except Exception as error:  # the cache is never why a request fails
-            self.breaker.record(False)
+            self.breaker.record_failure()
             self._observe(operation, "error", time.perf_counter() - started)
-            logger.warning("redis %s failed: %s", operation, _describe(error))
+            logger.warning("redis %s failed: %s", operation, describe(error))
             return FAILED
-        self.breaker.record(True)
+        self.breaker.record_success()
         self._observe(operation, outcome(result), time.perf_counter() - started)
         return result
 
@@ -278,12 +227,12 @@ class RedisStore:
                 return entry
             return await self._listen(key, pubsub, deadline)
         finally:
-            await asyncio.shield(_close_pubsub(pubsub))
+            await asyncio.shield(close_pubsub(pubsub))
 
     async def _look(self, key: str) -> tuple[Entry | None, bool]:
         """The fresh entry for ``key``, and whether someone holds the claim on it."""
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.eval(_GET, 1, self._entry(key), self.max_entry_bytes)
+            pipe.eval(GET_CAPPED, 1, self._entry(key), self.max_entry_bytes)
             pipe.exists(self._lock(key))
             data, claimed = await pipe.execute()
         return self._fresh_only(self._decode(key, data)), bool(claimed)
@@ -323,26 +272,3 @@ class RedisStore:
     def _observe(self, operation: str, outcome: str, seconds: float) -> None:
         if self.observer is not None:
             self.observer(operation, outcome, seconds)
-
-
-def _found(entry: Entry | None) -> str:
-    return "miss" if entry is None else "hit"
-
-
-def _ok(_: Any) -> str:
-    return "ok"
-
-
-def _describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-
-
-def _elapsed_ms(started: float) -> float:
-    return (time.perf_counter() - started) * 1000
-
-
-async def _close_pubsub(pubsub: PubSub) -> None:
-    try:
-        await pubsub.aclose()  # type: ignore[no-untyped-call]
-    except Exception as error:  # a dead connection is closed already
-        logger.debug("closing a redis subscription failed: %s", _describe(error))

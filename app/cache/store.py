@@ -5,15 +5,15 @@ of ``ttl`` on the wall clock, so every replica agrees on them) and is kept
 ``stale_seconds`` longer to stand in for an answer the upstream cannot give
 (stale-if-error).
 
-``ResponseStore`` is what the HTTP cache layer (``app/cache/layer.py``) talks to.
-``LocalStore`` is the in-process implementation and also the near cache in front of
-any shared store. A shared store (Redis, ``app/cache/shared.py``) implements the
-same protocol, plus a fleet-wide single-flight: ``claim`` a key before rendering it,
-``wait`` for another replica's answer when the claim is taken.
+``LocalStore`` is the in-process near store every ``ResponseCache``
+(``app/cache/core.py``) answers from first, without awaiting. ``ResponseStore`` is
+the protocol of a shared store behind it (Redis, ``app/cache/shared.py``), with a
+fleet-wide single-flight: ``claim`` a key before rendering it, ``wait`` for another
+replica's answer when the claim is taken.
 
     store = LocalStore(ttl=5, stale_seconds=300, max_bytes=64 << 20)
     store.put("k", Entry(b"{}", (), stored_at=time.time()))
-    entry = store.peek("k")  # fresh, or None
+    entry = store.fresh("k")  # fresh, or None
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Protocol
 from cachetools import TTLCache
 
 Header = tuple[bytes, bytes]
-ENTRY_OVERHEAD_BYTES = 640  # the Kept record and its memoised hit headers included
+ENTRY_OVERHEAD_BYTES = 640  # the Kept record, and the hit headers the HTTP layer memoises
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,23 +116,19 @@ class ResponseStore(Protocol):
         """Ask the backend if it answers; never raises."""
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Kept:
-    """An entry as the local store keeps it, with the headers of its hits for one second
-    (their ``Age`` and ``max-age`` change once a second; hits in between reuse them)."""
+    """An entry as the local store keeps it: its size and the end of its slot."""
 
     entry: Entry
     size: int
     fresh_until: float
-    second: int = -1
-    headers: list[Header] | None = None
 
 
 class LocalStore:
-    """The in-process store: a byte-bounded TTL map (bodies and keys counted).
-
-    Single-flight inside one process is the HTTP layer's job, so ``claim`` always
-    succeeds and ``wait`` has nothing to wait for.
+    """The in-process near store: a byte-bounded TTL map (bodies and keys counted),
+    answered without awaiting. It is not a ``ResponseStore``: single-flight inside one
+    process is ``ResponseCache``'s job, and there is nothing to claim or wait for.
     """
 
     def __init__(
@@ -165,19 +161,19 @@ class LocalStore:
     def size_bytes(self) -> int:
         return int(self._entries.currsize)
 
-    def peek(self, key: str) -> Entry | None:
-        """The fresh entry for ``key`` without awaiting."""
-        kept = self.fresh_kept(key, self.clock())
+    def fresh(self, key: str, now: float | None = None) -> Entry | None:
+        """The entry for ``key`` if it is in its TTL slot at ``now`` (default: the clock)."""
+        kept = self._entries.get(key)
+        if kept is None or (self.clock() if now is None else now) >= kept.fresh_until:
+            return None
+        return kept.entry
+
+    def stale(self, key: str) -> Entry | None:
+        """The last good entry for ``key``, fresh or not, while it is kept."""
+        kept = self._entries.get(key)
         return None if kept is None else kept.entry
 
-    def fresh_kept(self, key: str, now: float) -> Kept | None:
-        """The fresh entry for ``key`` as kept here: the hit fast path."""
-        kept = self._entries.get(key)
-        if kept is None or now >= kept.fresh_until:
-            return None
-        return kept
-
-    def keep(self, key: str, entry: Entry) -> bool:
+    def put(self, key: str, entry: Entry) -> bool:
         """Store ``entry``; False when it is larger than the whole store (served, not kept)."""
         size = entry.size(key)
         if not self.slots.enabled or size > self._entries.maxsize:
@@ -186,28 +182,3 @@ class LocalStore:
         while len(self._entries) > self.max_entries:
             self._entries.popitem()
         return True
-
-    def last(self, key: str) -> Entry | None:
-        kept = self._entries.get(key)
-        return None if kept is None else kept.entry
-
-    async def fresh(self, key: str) -> Entry | None:
-        return self.peek(key)
-
-    async def stale(self, key: str) -> Entry | None:
-        return self.last(key)
-
-    async def put(self, key: str, entry: Entry) -> None:
-        self.keep(key, entry)
-
-    async def claim(self, key: str, seconds: float) -> bool:
-        return True
-
-    async def wait(self, key: str, seconds: float) -> Entry | None:
-        return None
-
-    async def release(self, key: str) -> None:
-        return None
-
-    async def health(self) -> StoreHealth:
-        return StoreHealth(True, "in process", 0.0)

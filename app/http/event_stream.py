@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
+from app.http.asgi import HEAD_SLOT
 from app.http.connection import connection_closed
-from app.http.headers import HEAD_SLOT
 from app.http.stream import Ticket
 
 KEEP_ALIVE = b": keep-alive\n\n"

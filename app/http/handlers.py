@@ -18,8 +18,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.cache.layer import ERRORS_SLOT
 from app.errors import InvalidParameter, ServiceError, UpstreamError
+from app.http.asgi import ERRORS_SLOT
 from app.params import ParameterProblem, echoed
 
 log = logging.getLogger("app.errors")

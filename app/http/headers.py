@@ -14,8 +14,8 @@ from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-HEAD_SLOT = "mla.head"
-"""Set in the scope of a HEAD run as a GET, for answers that never end (a live stream)."""
+from app.http.asgi import HEAD_SLOT, without_body
+
 NOSNIFF = (b"x-content-type-options", b"nosniff")
 NO_STORE = (b"cache-control", b"no-store")
 
@@ -28,13 +28,7 @@ class HeadMiddleware:
         if scope["type"] != "http" or scope["method"] != "HEAD":
             await self.app(scope, receive, send)
             return
-
-        async def without_body(message: Message) -> None:
-            if message["type"] == "http.response.body":
-                message = {**message, "body": b""}
-            await send(message)
-
-        await self.app({**scope, "method": "GET", HEAD_SLOT: True}, receive, without_body)
+        await self.app({**scope, "method": "GET", HEAD_SLOT: True}, receive, without_body(send))
 
 
 class DefaultHeadersMiddleware:

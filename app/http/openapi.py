@@ -1,4 +1,6 @@
-"""OpenAPI adjustments: invalid parameters answer 400 here, so FastAPI's 422 is dropped."""
+"""The one place the app's OpenAPI document is adjusted, built once on first use:
+invalid parameters answer 400 here, so FastAPI's 422 is dropped, and every response
+body carries an example (``app/schemas/examples.py``)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,8 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+
+from app.schemas.examples import with_examples
 
 _UNUSED_SCHEMAS = ("HTTPValidationError", "ValidationError")
 
@@ -23,14 +27,13 @@ def without_422(schema: dict[str, Any]) -> dict[str, Any]:
 def install(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = without_422(
-                get_openapi(
-                    title=app.title,
-                    version=app.version,
-                    description=app.description,
-                    routes=app.routes,
-                )
+            built = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
             )
+            app.openapi_schema = with_examples(without_422(built))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

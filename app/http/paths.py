@@ -5,7 +5,14 @@ runs the service with ``--root-path /latency``; uvicorn then hands the app
 ``scope["path"] == "/latency/api/..."`` and ``scope["root_path"] == "/latency"``.
 Routing, cache keys and metric labels use ``route_path``: the path without the prefix,
 spelled as the route is declared (``/api/...`` with a trailing slash, everything else
-without one), so both spellings answer with no redirect.
+without one), so both spellings answer with no redirect. ``ROOT_PATH`` set in the
+environment does what ``--root-path`` does (``with_root``), and a request the service
+makes to itself keeps the prefix (``own_path``).
+
+>>> route_path({"path": "/latency/api/metrics/p95", "root_path": "/latency"})
+'/api/metrics/p95/'
+>>> own_path({"root_path": "/latency"}, "/api/metrics/percentiles/")
+'/latency/api/metrics/percentiles/'
 """
 
 from __future__ import annotations
@@ -33,6 +40,20 @@ def route_path(scope: Scope) -> str:
     if root and path.startswith(root):
         path = path[len(root) :] or "/"
     return canonical_path(path)
+
+
+def with_root(scope: Scope, prefix: str) -> None:
+    """Put ``prefix`` (the ``ROOT_PATH`` setting) in ``scope`` as uvicorn's ``--root-path``
+    would, unless a root path is there already."""
+    if prefix and scope["type"] in ("http", "websocket") and not scope.get("root_path"):
+        scope["root_path"] = prefix
+        scope["path"] = prefix + scope["path"]
+
+
+def own_path(scope: Scope, path: str) -> str:
+    """The full path of ``path`` (a route path) for a request made under ``scope``'s prefix."""
+    root: str = scope.get("root_path", "")
+    return root + path
 
 
 class TrailingSlashMiddleware:

@@ -24,10 +24,12 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Scope
+from starlette.types import ASGIApp, Scope
 
 from app.errors import TooManyStreams
+from app.http.asgi import capture
 from app.http.channels import Channel, Poll
+from app.http.paths import own_path
 
 PERCENTILES_PATH = "/api/metrics/percentiles/"
 Handler = Callable[[int, FrameType | None], Any] | int | None
@@ -158,7 +160,7 @@ async def fetch(
     front: ASGIApp, scope: Scope, query: bytes, path: str = PERCENTILES_PATH
 ) -> tuple[int, bytes]:
     """The service's own answer to ``GET <path>?<query>`` (``/api/metrics/percentiles/``)."""
-    root = scope.get("root_path", "")
+    full = own_path(scope, path)
     inner: dict[str, Any] = {
         "type": "http",
         "asgi": scope.get("asgi", {"version": "3.0"}),
@@ -167,26 +169,13 @@ async def fetch(
         "scheme": scope.get("scheme", "http"),
         "server": scope.get("server"),
         "client": scope.get("client"),
-        "root_path": root,
-        "path": root + path,
-        "raw_path": (root + path).encode(),
+        "root_path": scope.get("root_path", ""),
+        "path": full,
+        "raw_path": full.encode(),
         "query_string": query,
         "headers": [(b"host", b"stream"), (b"accept", b"application/json")],
         "state": scope.get("state", {}),
         "app": scope.get("app"),
     }
-    status = 500
-    chunks: list[bytes] = []
-
-    async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: Message) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = int(message["status"])
-        elif message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
-
-    await front(inner, receive, send)
-    return status, b"".join(chunks)
+    answer = await capture(front, inner)
+    return answer.status, answer.body

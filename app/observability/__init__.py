@@ -1,8 +1,11 @@
 """The service's own observability: its metrics, the request middleware, ``/metrics``.
 
-    metrics = ServiceMetrics()                       # or ServiceMetrics(CollectorRegistry())
-    app.add_middleware(MetricsMiddleware, metrics=metrics)
-    app.include_router(exposition.router)
+The middleware is a pure-ASGI layer the factory wraps around the app
+(``app/factory.py``, ``build_stack``), and ``exposition.router`` serves ``/metrics``:
+
+>>> from prometheus_client import CollectorRegistry
+>>> async def inner(scope, receive, send): ...
+>>> layer = MetricsMiddleware(inner, metrics=ServiceMetrics(CollectorRegistry()))
 
 Every metric name and label is listed in the README (Observability and health).
 """

@@ -3,9 +3,12 @@
 Dashboards and alert rules are written against these names and labels; change
 them only together with the README (Observability and health).
 
-    metrics = ServiceMetrics(CollectorRegistry())
-    client = PrometheusClient(http, url, observer=metrics.observe_upstream)
-    cache = ResponseCache(ttl=5, max_entries=100, on_event=metrics.count_cache_event)
+>>> metrics = ServiceMetrics(CollectorRegistry())
+>>> metrics.count_cache_event("hit")  # ResponseCache(..., on_event=metrics.count_cache_event)
+>>> metrics.registry.get_sample_value("model_latency_cache_hits_total")
+1.0
+
+and ``PrometheusClient(http, url, observer=metrics.observe_upstream)`` for upstream calls.
 """
 
 from __future__ import annotations
@@ -42,8 +45,8 @@ LATENCY_BUCKETS = (
     30.0,
 )
 """Seed 003's bounds (10 ms ... 30 s) plus finer ones below 10 ms and between its steps:
-cache hits answer in about a millisecond, so with only 10 ms as the first bound every
-percentile panel would read "under 10 ms" and nothing more."""
+cache hits answer well under 10 ms (docs/performance.md), so with 10 ms as the first
+bound every percentile panel would read "under 10 ms" and nothing more."""
 
 MetricT = TypeVar("MetricT", Counter, Gauge, Histogram)
 

@@ -15,7 +15,7 @@ from typing import Any
 from starlette.routing import BaseRoute, Mount, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.cache.layer import RENDER_SLOT
+from app.http.asgi import RENDER_SLOT
 from app.http.paths import flat_routes, route_path
 from app.observability.metrics import ServiceMetrics
 

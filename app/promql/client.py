@@ -10,7 +10,6 @@ callers only ever see ``app.errors`` exceptions.
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -18,15 +17,19 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
+from app.breaker import CircuitBreaker
 from app.errors import UpstreamBadResponse, UpstreamError, UpstreamOverloaded, UpstreamUnavailable
 from app.offload import off_loop
 from app.promql import failures
 from app.promql.body import read_body
-from app.promql.breaker import CircuitBreaker
+from app.promql.parse import (
+    Malformed,
+    parse_matrix,
+    parse_strings,
+    parse_vector,
+    unchanged,
+)
 from app.promql.upstream import (
-    HistogramSample,
-    HistogramSeries,
-    NativeHistogram,
     QueryResult,
     R,
     Reduced,
@@ -42,123 +45,6 @@ Observer = Callable[[str, float], None]
 READINESS_QUERY = "vector(1)"
 NO_READY_ENDPOINT = frozenset({400, 404, 405})
 BYTES_PER_POINT = 30  # about what one [timestamp, "value"] pair takes in an answer
-
-
-class Malformed(ValueError):
-    """A value in an answer is not of the shape the API promises."""
-
-
-def to_number(text: object) -> float | None:
-    """A sample value (a JSON string, as Prometheus sends it); NaN and infinities are None."""
-    try:
-        kind = type(text)
-        if kind is str or kind is float or kind is int:  # (not bool, nor null)
-            value = float(text)  # type: ignore[arg-type]
-            return value if value - value == 0 else None  # (finite: inf - inf and NaN are NaN)
-    except ValueError:
-        pass
-    raise Malformed(f"sample value {str(text)[:50]!r} is not a number")
-
-
-def to_timestamp(value: object) -> float:
-    """A sample timestamp: a JSON number as engines send it (a numeric string is taken)."""
-    kind = type(value)
-    # (Once per point of a range answer: the usual case without calling to_number.)
-    stamp = float(value) if kind is float or kind is int else to_number(value)  # type: ignore[arg-type]
-    if stamp is None or stamp - stamp != 0:
-        raise Malformed("a sample timestamp is not a finite number")
-    return stamp
-
-
-def _labels(item: Mapping[str, Any]) -> Mapping[str, str]:
-    metric = item.get("metric", {})
-    if type(metric) is not dict:
-        raise Malformed("metric is not an object")
-    # JSON keys are strings already; a label value that is not a string (null, a number)
-    # is a malformed answer, not a model called "None". (A loop: all() costs twice this.)
-    for value in metric.values():
-        if type(value) is not str:
-            raise Malformed("a label value is not a string")
-    return metric
-
-
-def parse_vector(data: Mapping[str, Any]) -> list[Sample]:
-    if data.get("resultType") != "vector":
-        raise Malformed(f"expected a vector, got {str(data.get('resultType'))[:50]!r}")
-    samples: list[Sample] = []
-    append = samples.append
-    # Every sample of an instant answer carries the evaluation time: read it once.
-    stamp_seen: object = None
-    when = 0.0
-    for item in data["result"]:
-        if "value" not in item:
-            append(histogram_sample(item))
-            continue
-        stamp, value = item["value"]
-        if stamp != stamp_seen or type(stamp) is not type(stamp_seen):
-            when = to_timestamp(stamp)
-            stamp_seen = stamp
-        append(Sample(_labels(item), when, to_number(value)))
-    return samples
-
-
-def histogram_sample(item: Mapping[str, Any]) -> HistogramSample:
-    """A native histogram sample: ``"histogram": [t, {"count", "sum", "buckets"}]``, each
-    bucket ``[boundary rule, lower, upper, count]`` (the rule says which ends are closed)."""
-    stamp, histogram = item["histogram"]
-    return HistogramSample(_labels(item), to_timestamp(stamp), None, native_histogram(histogram))
-
-
-def native_histogram(histogram: Mapping[str, Any]) -> NativeHistogram:
-    buckets = [
-        (_bound(lower), _bound(upper), _count(count))
-        for _, lower, upper, count in histogram.get("buckets") or ()
-    ]
-    return NativeHistogram(_count(histogram["count"]), buckets)
-
-
-def _bound(text: object) -> float:
-    try:
-        return float(text)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise Malformed(f"bucket bound {str(text)[:50]!r} is not a number") from None
-
-
-def _count(text: object) -> float:
-    value = to_number(text)
-    return math.nan if value is None else value
-
-
-def parse_matrix(data: Mapping[str, Any]) -> list[Series]:
-    if data.get("resultType") != "matrix":
-        raise Malformed(f"expected a matrix, got {str(data.get('resultType'))[:50]!r}")
-    return [
-        Series(
-            _labels(item),
-            [(to_timestamp(stamp), to_number(value)) for stamp, value in item["values"]],
-        )
-        if "histograms" not in item
-        else histogram_series(item)
-        for item in data["result"]
-    ]
-
-
-def histogram_series(item: Mapping[str, Any]) -> HistogramSeries:
-    """A range series of native histograms (``"histograms": [[t, {...}], ...]``; float
-    points of the same series, if any, stay in ``points``)."""
-    points = [(to_timestamp(stamp), to_number(value)) for stamp, value in item.get("values", ())]
-    histograms = [(to_timestamp(stamp), native_histogram(h)) for stamp, h in item["histograms"]]
-    return HistogramSeries(_labels(item), points, histograms)
-
-
-def parse_strings(data: object) -> list[str]:
-    if type(data) is not list or any(type(item) is not str for item in data):
-        raise Malformed("expected a list of strings")
-    return data
-
-
-def unchanged(parsed: P) -> P:
-    return parsed
 
 
 def instant(promql: str, at: float) -> dict[str, str]:
@@ -198,7 +84,7 @@ class PrometheusClient:
         self._semaphore = semaphore or asyncio.Semaphore(16)
         self._queue_timeout = queue_timeout
         self._total_timeout = total_timeout
-        self._breaker = breaker or CircuitBreaker()
+        self._breaker = breaker
         self._observe = observer or (lambda outcome, seconds: None)
 
     @property
@@ -206,7 +92,7 @@ class PrometheusClient:
         return self._name
 
     @property
-    def breaker(self) -> CircuitBreaker:
+    def breaker(self) -> CircuitBreaker | None:
         return self._breaker
 
     async def query(self, promql: str, *, at: float) -> QueryResult[Sample]:
@@ -289,13 +175,13 @@ class PrometheusClient:
         return (await self._send(method, url, None))[0]
 
     async def _send(self, method: str, url: str, form: dict[str, str] | None) -> tuple[int, bytes]:
-        if not self._breaker.allow():
+        if self._breaker is not None and not self._breaker.allow():
             self._observe("overloaded", 0.0)
-            raise self._circuit_open()
+            raise self._circuit_open(self._breaker)
         try:
             await asyncio.wait_for(self._semaphore.acquire(), self._queue_timeout)
         except TimeoutError:
-            self._breaker.record_success()  # nothing was learnt about Prometheus; end any probe
+            self._record(ok=True)  # nothing was learnt about Prometheus; end any probe
             self._observe("overloaded", 0.0)
             raise UpstreamOverloaded(
                 "Too many Prometheus queries in flight; try again shortly", upstream=self.name
@@ -318,19 +204,24 @@ class PrometheusClient:
             mapped = (
                 exc if isinstance(exc, UpstreamError) else failures.from_transport(exc, self.name)
             )
-            self._breaker.record_failure()
+            self._record(ok=False)
             self._observe(failures.outcome(mapped), time.perf_counter() - started)
             raise mapped from None
-        if response.status_code >= 500:
-            self._breaker.record_failure()
-        else:
-            self._breaker.record_success()
+        self._record(ok=response.status_code < 500)
         outcome = "success" if response.status_code < 400 else "error"
         self._observe(outcome, time.perf_counter() - started)
         return response.status_code, body
 
-    def _circuit_open(self) -> UpstreamOverloaded:
-        wait = max(1, round(self._breaker.retry_after()))
+    def _record(self, *, ok: bool) -> None:
+        if self._breaker is None:
+            return
+        if ok:
+            self._breaker.record_success()
+        else:
+            self._breaker.record_failure()
+
+    def _circuit_open(self, breaker: CircuitBreaker) -> UpstreamOverloaded:
+        wait = max(1, round(breaker.retry_after()))
         error = UpstreamOverloaded(
             f"Prometheus has been failing; the service stops asking it for {wait}s",
             upstream=self.name,

@@ -19,6 +19,7 @@ _UNITS_MS = {
 _DURATION = re.compile(r"^(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$")
 _PART = re.compile(r"(\d+)(y|w|d|h|ms|m|s)")
 MAX_DURATION_LENGTH = 32
+MAX_POINTS = 11_000  # Prometheus's own limit of points per series in one range query
 
 
 def parse_duration(text: str) -> float:

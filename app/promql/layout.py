@@ -7,7 +7,7 @@ sorted, forced monotonic like ``histogram_quantile`` does (bucket layouts that d
 between instances or over time leave the summed counts non-monotonic), and turned into
 per-bucket counts.
 
-    >>> per_bucket([(0.1, 2.0), (math.inf, 5.0), (1e-1, 1.0)])
+    >>> per_bucket([(0.1, 2.0), (float("inf"), 5.0), (1e-1, 1.0)])
     [Cell(lower=0.0, upper=0.1, count=3.0), Cell(lower=0.1, upper=inf, count=2.0)]
 """
 

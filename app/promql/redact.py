@@ -17,8 +17,8 @@ import re
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
+from app.breaker import CircuitBreaker
 from app.errors import UpstreamError
-from app.promql.breaker import CircuitBreaker
 from app.promql.upstream import QueryResult, R, Reduced, Sample, Series, Upstream
 
 T = TypeVar("T")
@@ -36,8 +36,8 @@ _ANYWHERE = 8
 class Redactor:
     """Replaces every known secret and credential-looking header value in a text.
 
-    >>> Redactor(["tenant-B"]).redact("no data for tenant-B (Authorization: Bearer abc)")
-    'no data for [redacted] (Authorization: [redacted])'
+    >>> Redactor(["tenant-B"]).redact("no data for tenant-B; sent Authorization: Bearer abc")
+    'no data for [redacted]; sent Authorization: [redacted]'
     """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
@@ -78,7 +78,7 @@ class RedactingUpstream:
         return self._inner.name
 
     @property
-    def breaker(self) -> CircuitBreaker:
+    def breaker(self) -> CircuitBreaker | None:
         return self._inner.breaker
 
     async def query(self, promql: str, *, at: float) -> QueryResult[Sample]:

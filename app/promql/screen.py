@@ -18,8 +18,8 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from app.breaker import CircuitBreaker
 from app.errors import UpstreamBadResponse
-from app.promql.breaker import CircuitBreaker
 from app.promql.upstream import Labels, QueryResult, R, Reduced, Sample, Series, Upstream
 
 T = TypeVar("T")
@@ -147,7 +147,7 @@ class ScreeningUpstream:
         return self._inner.name
 
     @property
-    def breaker(self) -> CircuitBreaker:
+    def breaker(self) -> CircuitBreaker | None:
         return self._inner.breaker
 
     async def query(self, promql: str, *, at: float) -> QueryResult[Sample]:

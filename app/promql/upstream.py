@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
-from app.promql.breaker import CircuitBreaker
+from app.breaker import CircuitBreaker
 
 Labels = Mapping[str, str]
 T = TypeVar("T")
@@ -24,7 +24,7 @@ R = TypeVar("R")
 
 
 # Not frozen: an answer holds up to hundreds of thousands of these, and a frozen
-# dataclass's __init__ costs three times a plain one's. Nothing changes them after parsing.
+# dataclass's __init__ is slower (docs/performance.md). Nothing changes them after parsing.
 @dataclass(slots=True)
 class Sample:
     labels: Labels
@@ -104,7 +104,7 @@ class Upstream(Protocol):
         """How the engine is named in logs and, if allowed, in answers (no credentials)."""
 
     @property
-    def breaker(self) -> CircuitBreaker:
+    def breaker(self) -> CircuitBreaker | None:
         """The circuit breaker guarding the engine (reported by ``/health``)."""
 
     async def query(self, promql: str, *, at: float) -> QueryResult[Sample]:

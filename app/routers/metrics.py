@@ -30,7 +30,7 @@ from app.schemas.metrics import (
     SummaryResponse,
 )
 from app.schemas.slo import SLOResponse
-from app.services import distribution, latency, slo
+from app.services import distribution, latency, p95_series, slo
 
 router = APIRouter(prefix="/api/metrics", tags=["metrics"], responses=UPSTREAM_RESPONSES)
 
@@ -61,7 +61,7 @@ async def p95_range(state: StateDep, query: RangeQ) -> Response:
 
     `curl 'http://localhost:8000/api/metrics/p95/range/?duration=24h&step=5m'`
     """
-    return encoded_answer(await latency.p95_range(source_for(state, query), query))
+    return encoded_answer(await p95_series.p95_range(source_for(state, query), query))
 
 
 @router.get(
@@ -85,7 +85,7 @@ async def history(state: StateDep, query: HistoryQ) -> Response:
 
     `curl 'http://localhost:8000/api/metrics/history/?hours=6&model_name=gpt-4'`
     """
-    return encoded_answer(await latency.p95_history(source_for(state, query), query))
+    return encoded_answer(await p95_series.p95_history(source_for(state, query), query))
 
 
 @router.get("/slo/", summary="SLO attainment and Apdex of every model", response_model=SLOResponse)

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from app.deps import StateDep, encoded_answer, scorecard_for
+from app.deps import ModelsStreamQ, StateDep, encoded_answer, scorecard_for
 from app.http.event_stream import EventStream
 from app.routers.stream import live
 from app.schemas.errors import BAD_REQUEST, UNAVAILABLE, UPSTREAM_RESPONSES
-from app.schemas.model_queries import ModelsQuery, ModelsRangeQuery, ModelsStreamQuery
+from app.schemas.model_queries import ModelsQuery, ModelsRangeQuery
 from app.schemas.models import ModelsRangeResponse, ModelsResponse
 from app.services import model_series, models
 
@@ -71,13 +71,10 @@ STREAM_RESPONSES: dict[int | str, dict[str, object]] = {
     response_class=StreamingResponse,
     responses=STREAM_RESPONSES,
 )
-async def stream(
-    request: Request, state: StateDep, query: Annotated[ModelsStreamQuery, Query()]
-) -> EventStream:
+async def stream(request: Request, state: StateDep, query: ModelsStreamQ) -> EventStream:
     """The `/api/models/` answer pushed every `interval` seconds; every subscriber with
     the same parameters shares one evaluation per interval (the response cache).
 
     `curl -N 'http://localhost:8000/api/models/stream/?interval=15'`
     """
-    scorecard_for(state, query)  # a Prometheus URL the server does not allow is a 400 now
     return live(request, state, query.asked(), query.interval, path="/api/models/", name="models")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.openapi.docs import (
@@ -27,7 +26,6 @@ from starlette.types import Scope
 
 from app.deps import SettingsDep, StateDep
 from app.profiles.loader import ProfileRegistry
-from app.schemas.examples import with_examples
 from app.schemas.status import LatencyHistogram, StatusConfig
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -178,16 +176,3 @@ def install(app: FastAPI) -> None:
     ``docs_url=None, redoc_url=None`` so FastAPI's CDN-backed pages are not added too."""
     app.include_router(router)
     app.mount("/static", AssetFiles(directory=STATIC_DIR), name="static")
-    add_examples_to_openapi(app)
-
-
-def add_examples_to_openapi(app: FastAPI) -> None:
-    """Wrap whatever builds the app's OpenAPI document so response bodies carry an example."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            app.openapi_schema = with_examples(build())
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from app.deps import StateDep, source_for
+from app.deps import StateDep, StreamQ
 from app.errors import InvalidParameter
 from app.http.event_stream import EventStream
 from app.http.stream import PERCENTILES_PATH, fetch
+from app.schemas.cache_keys import canonical
 from app.schemas.errors import BAD_REQUEST, UNAVAILABLE
-from app.schemas.queries import StreamQuery, canonical
 from app.state import AppState
 
 router = APIRouter(prefix="/api/metrics", tags=["metrics"])
@@ -62,16 +62,13 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     response_class=StreamingResponse,
     responses=RESPONSES,
 )
-async def stream(
-    request: Request, state: StateDep, query: Annotated[StreamQuery, Query()]
-) -> EventStream:
+async def stream(request: Request, state: StateDep, query: StreamQ) -> EventStream:
     """Subscribe instead of polling: every browser with the same parameters shares one
     upstream evaluation per interval (one polling loop per distinct question, through the
     response cache, across replicas too).
 
     `curl -N 'http://localhost:8000/api/metrics/stream/?percentiles=50,95,99&interval=15'`
     """
-    source_for(state, query)  # a Prometheus URL the server does not allow is a 400 now
     asked = urlencode(canonical(query.percentiles_query())).encode()
     return live(request, state, asked, query.interval, path=PERCENTILES_PATH, name="percentiles")
 

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from app.params import HistogramKind
+
 LatencyMs = float | None
 """Milliseconds; null when Prometheus has no answer (no traffic in the window)."""
 PREVIOUS = (
@@ -29,7 +31,7 @@ class Envelope(BaseModel):
     warnings: list[str] = Field(
         default_factory=list, description="Warnings Prometheus attached to its answer."
     )
-    histogram: Literal["classic", "native"] = Field(
+    histogram: HistogramKind = Field(
         default="classic",
         description="Which kind of histogram answered: classic (`<metric>_bucket` series) or "
         "native (Prometheus native or OpenTelemetry exponential histograms).",

@@ -10,35 +10,31 @@ parameters below, normalised), and every bad parameter is reported at once in th
 from __future__ import annotations
 
 import time as clock
-from typing import Annotated, ClassVar, Literal, Self
+from typing import Annotated, ClassVar
 from urllib.parse import urlencode
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app import params
 from app.params import Percentile
 from app.profiles.model import DURATION_SIGNALS, SIGNALS
 from app.promql.durations import parse_duration
-from app.schemas.queries import (
-    InstantQuery,
+from app.schemas.cache_keys import canonical
+from app.schemas.fields import (
+    Histogram,
     Models,
     PrometheusUrl,
-    StreamQuery,
     TimeRange,
     Timestamp,
-    canonical,
-    check_span,
+    checked_duration,
     described,
-    range_duration,
-    resolve_range,
+    percentile_labels,
 )
+from app.schemas.queries import InstantQuery, StreamQuery
+from app.schemas.ranges import Span, Spanned, check_span, resolve_range
 
 RATE_AND_RATIO = tuple(name for name in SIGNALS if name not in DURATION_SIGNALS)
 DURATIONS = tuple(name for name in SIGNALS if name in DURATION_SIGNALS)
-
-
-def _percentiles(value: str) -> str:
-    return ",".join(p.label for p in params.check_percentiles(value))
 
 
 def _signals(value: str) -> str:
@@ -69,8 +65,7 @@ class ModelsBase(BaseModel):
     ] = None
     prometheus_url: PrometheusUrl = None
     histogram: Annotated[
-        Literal["auto", "classic", "native"],
-        BeforeValidator(params.check_histogram),
+        Histogram,
         Field(
             description="Which histograms to read: `auto` (the kind each metric has; native "
             "when it has both), `classic` (`<metric>_bucket`) or `native`.",
@@ -89,7 +84,7 @@ class ModelsBase(BaseModel):
 class ModelsQuery(ModelsBase):
     percentiles: Annotated[
         str,
-        AfterValidator(_percentiles),
+        AfterValidator(percentile_labels),
         Field(
             description="Comma-separated percentiles of the latency signals, each strictly "
             "between 0 and 100, at most 10.",
@@ -119,7 +114,7 @@ class ModelsQuery(ModelsBase):
 
     @property
     def wanted(self) -> tuple[Percentile, ...]:
-        return params.check_percentiles(self.percentiles)
+        return params.percentiles_of(self.percentiles)
 
     @property
     def compare_seconds(self) -> float:
@@ -129,7 +124,7 @@ class ModelsQuery(ModelsBase):
         return float(self.time) if self.time is not None else round(clock.time(), 3)
 
 
-class ModelsRangeQuery(ModelsBase):
+class ModelsRangeQuery(ModelsBase, Spanned):
     signals: Annotated[
         str,
         AfterValidator(_signals),
@@ -144,12 +139,12 @@ class ModelsRangeQuery(ModelsBase):
     ] = "latency_p95,ttft_p95,output_tokens_per_second"
     duration: Annotated[
         str,
-        range_duration(params.MAX_RANGE_SECONDS, "1h"),
+        checked_duration(params.MAX_RANGE_SECONDS, "1h"),
         described("Length of the range, from 1s to 31d.", "1h"),
     ] = "1h"
     step: Annotated[
         str,
-        range_duration(params.MAX_RANGE_SECONDS, "1m"),
+        checked_duration(params.MAX_RANGE_SECONDS, "1m"),
         described("Distance between points; at most 11,000 points.", "1m"),
     ] = "1m"
     end: Annotated[
@@ -160,16 +155,11 @@ class ModelsRangeQuery(ModelsBase):
         ),
     ] = None
 
-    @model_validator(mode="after")
-    def _fits(self) -> Self:
-        self.span(clock.time())
-        return self
-
     @property
     def series(self) -> tuple[str, ...]:
         return tuple(self.signals.split(","))
 
-    def span(self, now: float) -> tuple[float, float, float]:
+    def _resolve(self, now: float) -> Span:
         step = parse_duration(self.step)
         end = None if self.end is None else float(self.end)
         first, last = resolve_range(None, end, parse_duration(self.duration), step, now)

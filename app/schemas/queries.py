@@ -11,102 +11,41 @@ shape (``app/http/handlers.py``).
 from __future__ import annotations
 
 import time as clock
-from collections.abc import Callable, Mapping, Sequence
-from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
+from typing import Annotated, ClassVar, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+)
 
 from app import params
-from app.params import ParameterProblem, Percentile
+from app.params import Percentile
 from app.promql.durations import parse_duration
-from app.settings import normalize_url
+from app.schemas.fields import (
+    DEFAULT_METRIC,
+    DEFAULT_MODEL_LABEL,
+    DEFAULT_TIME_RANGE,
+    Histogram,
+    MetricName,
+    ModelLabel,
+    Models,
+    ModelValue,
+    Percentiles,
+    PrometheusUrl,
+    TimeRange,
+    Timestamp,
+    checked,
+    checked_duration,
+    compare_duration,
+    described,
+    interval_seconds,
+    number,
+)
+from app.schemas.ranges import Span, Spanned, check_span, history_step, resolve_range
 
 T = TypeVar("T")
-
-DEFAULT_METRIC = "request_duration_seconds"
-DEFAULT_MODEL_LABEL = "model"
-DEFAULT_TIME_RANGE = "5m"
-
-
-def _checked(check: Callable[[str], object]) -> AfterValidator:
-    """Run ``check`` for its verdict, keep the text (stripped) as the normalised value."""
-
-    def validate(value: str) -> str:
-        check(value)
-        return value.strip()
-
-    return AfterValidator(validate)
-
-
-def _timestamp(value: str) -> str:
-    return f"{params.check_timestamp(value):.3f}"
-
-
-def _percentiles(value: str) -> str:
-    return ",".join(p.label for p in params.check_percentiles(value))
-
-
-def _prometheus_url(value: str) -> str:
-    url = normalize_url(value)
-    if len(url) > 500 or not url.startswith(("http://", "https://")):
-        raise ParameterProblem(
-            "must be one of the Prometheus URLs this server allows, such as http://localhost:9090"
-        )
-    return url
-
-
-def range_duration(maximum: float, example: str) -> AfterValidator:
-    return AfterValidator(
-        lambda value: params.check_duration(value, maximum=maximum, example=example)
-    )
-
-
-def described(description: str, example: str, max_length: int = 32) -> Any:
-    return Field(
-        description=description, examples=[example], json_schema_extra={"maxLength": max_length}
-    )
-
-
-MetricName = Annotated[
-    str,
-    AfterValidator(params.check_metric_name),
-    described(
-        "Histogram metric; the service reads `<metric_name>_bucket`. Names ending in "
-        "`_milliseconds` or `_ms` are taken as milliseconds, others as seconds.",
-        DEFAULT_METRIC,
-        210,
-    ),
-]
-TimeRange = Annotated[
-    str,
-    range_duration(params.MAX_TIME_RANGE_SECONDS, "5m"),
-    described("Rate window, a Prometheus duration from 1s to 30d.", "5m"),
-]
-ModelLabel = Annotated[
-    str,
-    AfterValidator(params.check_label_name),
-    described("Label that names the model.", DEFAULT_MODEL_LABEL, 200),
-]
-ModelValue = Annotated[str, AfterValidator(params.check_model)]
-Models = Annotated[
-    list[ModelValue],
-    AfterValidator(params.check_model_count),
-    Field(
-        description="Only these models (repeatable, at most 50, each at most 200 characters).",
-        examples=[["gpt-4"]],
-        json_schema_extra={"maxItems": params.MAX_MODELS_PER_PARAMETER},
-    ),
-]
-PrometheusUrl = Annotated[
-    str | None,
-    AfterValidator(lambda value: None if value is None else _prometheus_url(value)),
-    Field(
-        description="Which configured Prometheus to ask; only URLs the server allows "
-        "(by default only `PROMETHEUS_URL`).",
-        json_schema_extra={"maxLength": 500},
-    ),
-]
-Timestamp = Annotated[str | None, AfterValidator(lambda v: None if v is None else _timestamp(v))]
 
 
 class LatencyQuery(BaseModel):
@@ -128,14 +67,7 @@ class LatencyQuery(BaseModel):
         ),
     ] = []
     prometheus_url: PrometheusUrl = None
-    histogram: Annotated[
-        Literal["auto", "classic", "native"],
-        BeforeValidator(params.check_histogram),
-        Field(
-            description="Which histograms to read: `auto` (the kind the metric has; native "
-            "when it has both), `classic` (`<metric>_bucket`) or `native`.",
-        ),
-    ] = "auto"
+    histogram: Histogram = "auto"
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -167,7 +99,7 @@ class InstantQuery(AtQuery):
 
     compare: Annotated[
         str | None,
-        AfterValidator(lambda v: None if v is None else _compare(v)),
+        AfterValidator(lambda v: None if v is None else compare_duration(v)),
         Field(
             description="Also answer at `time` minus this Prometheus duration (at most 30d): "
             "each row gains `previous` and `change_pct`.",
@@ -181,24 +113,12 @@ class InstantQuery(AtQuery):
         return 0.0 if self.compare is None else parse_duration(self.compare)
 
 
-def _compare(value: str) -> str:
-    return params.check_duration(value, maximum=params.MAX_COMPARE_SECONDS, example="1d")
-
-
 class PercentilesQuery(InstantQuery):
-    percentiles: Annotated[
-        str,
-        AfterValidator(_percentiles),
-        Field(
-            description="Comma-separated percentiles, each strictly between 0 and 100, at most 10.",
-            examples=["50,95,99.9"],
-            json_schema_extra={"maxLength": 200},
-        ),
-    ] = "50,95,99"
+    percentiles: Percentiles = "50,95,99"
 
     @property
     def wanted(self) -> tuple[Percentile, ...]:
-        return params.check_percentiles(self.percentiles)
+        return params.percentiles_of(self.percentiles)
 
 
 class StreamQuery(PercentilesQuery):
@@ -207,7 +127,7 @@ class StreamQuery(PercentilesQuery):
     cacheable: ClassVar[bool] = False
     interval: Annotated[
         str | None,
-        AfterValidator(lambda v: None if v is None else _interval(v)),
+        AfterValidator(lambda v: None if v is None else interval_seconds(v)),
         Field(
             description="Seconds between updates, from CACHE_TTL_SECONDS (the default) to 3600.",
             examples=["15"],
@@ -220,19 +140,15 @@ class StreamQuery(PercentilesQuery):
         return PercentilesQuery.model_validate(self.model_dump(exclude={"interval"}))
 
 
-def _interval(value: str) -> str:
-    return f"{params.check_interval(value):g}"
-
-
-class RangeQuery(LatencyQuery):
+class RangeQuery(LatencyQuery, Spanned):
     duration: Annotated[
         str,
-        range_duration(params.MAX_RANGE_SECONDS, "1h"),
+        checked_duration(params.MAX_RANGE_SECONDS, "1h"),
         described("Length of the range, from 1s to 31d.", "1h"),
     ] = "1h"
     step: Annotated[
         str,
-        range_duration(params.MAX_RANGE_SECONDS, "1m"),
+        checked_duration(params.MAX_RANGE_SECONDS, "1m"),
         described("Distance between points; at most 11,000 points.", "1m"),
     ] = "1m"
     start: Annotated[
@@ -247,13 +163,7 @@ class RangeQuery(LatencyQuery):
         ),
     ] = None
 
-    @model_validator(mode="after")
-    def _fits(self) -> Self:
-        self.span(clock.time())
-        return self
-
-    def span(self, now: float) -> tuple[float, float, float]:
-        """Start, end and step in seconds; a missing end is now, aligned down to the step."""
+    def _resolve(self, now: float) -> Span:
         step = parse_duration(self.step)
         length = parse_duration(self.duration)
         start = None if self.start is None else float(self.start)
@@ -263,10 +173,10 @@ class RangeQuery(LatencyQuery):
         return first, last, step
 
 
-class HistoryQuery(LatencyQuery):
+class HistoryQuery(LatencyQuery, Spanned):
     hours: Annotated[
         str,
-        _checked(params.check_hours),
+        checked(params.check_hours),
         Field(
             description="How many hours back, up to 744 (31 days).",
             examples=["6"],
@@ -285,88 +195,16 @@ class HistoryQuery(LatencyQuery):
         described("Distance between points; default gives ~120 points.", "1m"),
     ] = None
 
-    @model_validator(mode="after")
-    def _fits(self) -> Self:
-        self.span(clock.time())
-        return self
-
     @property
     def hours_number(self) -> float:
-        return params.check_hours(self.hours)
+        return float(self.hours)  # the text check_hours passed
 
-    def span(self, now: float) -> tuple[float, float, float]:
+    def _resolve(self, now: float) -> Span:
         length = self.hours_number * 3600
         step = parse_duration(self.step) if self.step else history_step(length)
         first, last = resolve_range(None, None, length, step, now)
         check_span(first, last, step, start_given=False)
         return first, last, step
-
-
-HISTORY_STEPS = (15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
-HISTORY_TARGET_POINTS = 120
-
-
-def history_step(seconds: float) -> float:
-    """A round step that gives a chart about 120 points over ``seconds``."""
-    wanted = seconds / HISTORY_TARGET_POINTS
-    return float(next((s for s in HISTORY_STEPS if s >= wanted), HISTORY_STEPS[-1]))
-
-
-def resolve_range(
-    start: float | None, end: float | None, length: float, step: float, now: float
-) -> tuple[float, float]:
-    """Fill in a missing end (now, aligned down to the step) and start (end - duration)."""
-    if end is None:
-        end = start + length if start is not None else (now // step) * step
-    if start is None:
-        start = end - length
-    return start, end
-
-
-def check_span(start: float, end: float, step: float, *, start_given: bool) -> None:
-    if start < 0:
-        raise ParameterProblem(
-            "end minus duration is before 1970; give a later end or a shorter duration",
-            parameter="start" if start_given else "end",
-        )
-    if start >= end:
-        raise ParameterProblem("start must be before end", parameter="start")
-    params.check_points(start, end, step)
-
-
-def query_input(model: type[BaseModel], pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
-    """The input FastAPI would give ``model`` for these query pairs (the last value wins,
-    list fields take every value); parameters the model does not know are left out."""
-    fields = model.model_fields
-    found: dict[str, Any] = {}
-    for name, value in pairs:
-        field = fields.get(name)
-        if field is None:
-            continue
-        if _is_list(field.annotation):
-            found.setdefault(name, []).append(value)
-        else:
-            found[name] = value
-    return found
-
-
-def _is_list(annotation: object) -> bool:
-    return getattr(annotation, "__origin__", None) is list
-
-
-def canonical(query: BaseModel) -> tuple[tuple[str, str], ...]:
-    """The normalised parameters of ``query`` that differ from their defaults, sorted."""
-    dumped: Mapping[str, Any] = query.model_dump(exclude_defaults=True)
-    pairs: list[tuple[str, str]] = []
-    for name, value in sorted(dumped.items()):
-        values = sorted(value) if isinstance(value, list) else [value]
-        pairs.extend((name, str(item)) for item in values)
-    return tuple(pairs)
-
-
-def _number(check: Callable[[str], float]) -> AfterValidator:
-    """Run ``check``; keep the number as short text (``0.50`` and ``5e-1`` are one key)."""
-    return AfterValidator(lambda value: f"{check(value):.15g}")
 
 
 class SLOQuery(InstantQuery):
@@ -375,7 +213,7 @@ class SLOQuery(InstantQuery):
     time_range: TimeRange = "1h"
     threshold_ms: Annotated[
         str,
-        _number(params.check_milliseconds),
+        number(params.check_milliseconds),
         Field(
             description="Latency objective in milliseconds, above 0: the share of requests "
             "at or below it is reported.",
@@ -385,7 +223,7 @@ class SLOQuery(InstantQuery):
     ]
     objective: Annotated[
         str,
-        _number(params.check_objective),
+        number(params.check_objective),
         Field(
             description="Target share of requests under the threshold, in percent (0, 100].",
             examples=["99.9"],

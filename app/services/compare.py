@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
+from app.schemas.cache_keys import canonical
 from app.schemas.model_queries import ModelsQuery
-from app.schemas.queries import InstantQuery, canonical
+from app.schemas.queries import InstantQuery
 
 if TYPE_CHECKING:
     from app.promql.upstream import Upstream

@@ -10,7 +10,6 @@ answer (at one instant, or at each step of a range).
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -23,8 +22,9 @@ from app.promql.native import native_rates
 from app.promql.quantile import Bucket, group_buckets, parse_le
 from app.promql.upstream import HistogramSample, HistogramSeries, Sample, Series
 from app.schemas.queries import DistributionQuery, DistributionRangeQuery
+from app.services.encoding import Encoded, check_values, encoded
 from app.services.kinds import Kind
-from app.services.latency import Encoded, Source, check_values, encoded, to_milliseconds
+from app.services.latency import Source, to_milliseconds
 
 Rows = list[dict[str, object]]
 MAX_NAMED = 5
@@ -183,7 +183,7 @@ def native_range_rows(series: list[Series], model_label: str, factor: float) -> 
 
 
 async def distribution_range(source: Source, query: DistributionRangeQuery) -> Encoded:
-    start, end, step = query.span(time.time())
+    start, end, step = query.span
     sel = source.selector(query)
     choice = await source.choose(query, sel, end)
     native = choice.kind == "native"

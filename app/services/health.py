@@ -20,10 +20,10 @@ from dataclasses import dataclass
 import httpx
 
 from app import __version__
+from app.breaker import BreakerState, CircuitBreaker
 from app.cache.store import ResponseStore
 from app.errors import UpstreamError
 from app.observability.system import SystemSampler
-from app.promql.breaker import BreakerState, CircuitBreaker
 from app.promql.client import PrometheusClient
 from app.promql.durations import iso8601
 from app.promql.redact import RedactingUpstream
@@ -40,10 +40,10 @@ from app.schemas.health import (
 from app.schemas.queries import InstantQuery
 from app.services.latency import P95, Source, fetch_quantiles
 from app.settings import Settings, public_url
+from app.singleflight import SingleFlight
 
 log = logging.getLogger("app.health")
 
-NEVER = 2**62
 _SEVERITY: dict[HealthStatus, int] = {"healthy": 0, "degraded": 1, "unhealthy": 2}
 
 
@@ -59,11 +59,9 @@ class UpstreamCheck:
 
 
 class CachedCheck:
-    """Run ``check`` at most once per ``ttl`` seconds however many callers ask at once.
-
-    Callers ``await asyncio.shield(task)``: a probe that hangs up cancels only its own
-    wait. Failures are cached like successes, so a down Prometheus is not hammered.
-    """
+    """Run ``check`` at most once per ``ttl`` seconds however many callers ask at once
+    (``app/singleflight.py``: a probe that hangs up cancels only its own wait).
+    Failures are remembered like successes, so a down Prometheus is not hammered."""
 
     def __init__(
         self,
@@ -72,26 +70,12 @@ class CachedCheck:
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self._check = check
-        self.ttl = ttl
-        self._timer = timer
-        self._result: UpstreamCheck | None = None
-        self._expires = 0.0
-        self._task: asyncio.Future[UpstreamCheck] | None = None
+        self._flight: SingleFlight[None, UpstreamCheck] = SingleFlight(
+            ttl=lambda _: ttl, clock=timer
+        )
 
     async def get(self) -> UpstreamCheck:
-        if self._result is not None and self._timer() < self._expires:
-            return self._result
-        if self._task is None:
-            self._task = asyncio.ensure_future(self._refresh())
-        return await asyncio.shield(self._task)
-
-    async def _refresh(self) -> UpstreamCheck:
-        try:
-            result = await self._check()
-        finally:
-            self._task = None
-        self._result, self._expires = result, self._timer() + self.ttl
-        return result
+        return await self._flight.run(None, self._check)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,9 +116,9 @@ class HealthMonitor:
 
         Its own client has no observer (probes do not count as clients' queries in
         ``model_latency_upstream_*``), its own small semaphore (a probe does not queue
-        behind a burst of clients' queries and time out while Prometheus is fine), and a
-        breaker that never opens: probes are already rate-limited by the cache, and each
-        must report what Prometheus says now, not that the service stopped asking.
+        behind a burst of clients' queries and time out while Prometheus is fine), and no
+        circuit breaker: probes are already rate-limited by the cache, and each must
+        report what Prometheus says now, not that the service stopped asking.
         """
         client = RedactingUpstream(
             PrometheusClient(
@@ -143,7 +127,6 @@ class HealthMonitor:
                 name=public_url(settings.prometheus_url),
                 ready_url=settings.prometheus_ready_url,
                 semaphore=asyncio.Semaphore(2),
-                breaker=CircuitBreaker(threshold=NEVER),
             ),
             settings.redactor,
         )

@@ -11,13 +11,12 @@ When a metric has both kinds (a migration in progress), native wins and the answ
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Literal
 
 from app.errors import UpstreamBadResponse
+from app.params import HistogramChoice, HistogramKind
 from app.promql.builder import SeriesSelector
 from app.promql.native import (
     KIND_CLASSIC,
@@ -26,9 +25,10 @@ from app.promql.native import (
     parse_histogram_kinds,
 )
 from app.promql.upstream import Upstream
+from app.singleflight import SingleFlight
 
-Kind = Literal["classic", "native"]
-Wanted = Literal["auto", "classic", "native"]
+Kind = HistogramKind
+Wanted = HistogramChoice
 EMPTY_TTL = 30.0  # a metric with no data yet is asked again sooner
 MAX_METRICS = 1024
 
@@ -44,9 +44,9 @@ class HistogramKinds:
 
     def __init__(self, *, ttl: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl = ttl
-        self.clock = clock
-        self._known: dict[tuple[str, ...], tuple[frozenset[str], float]] = {}
-        self._asking: dict[tuple[str, ...], asyncio.Future[frozenset[str]]] = {}
+        self._flights: SingleFlight[tuple[str, ...], frozenset[str]] = SingleFlight(
+            ttl=lambda kinds: ttl if kinds else EMPTY_TTL, max_keys=MAX_METRICS, clock=clock
+        )
 
     async def choose(
         self, upstream: Upstream, sel: SeriesSelector, *, window: float, at: float, wanted: Wanted
@@ -67,19 +67,8 @@ class HistogramKinds:
     ) -> frozenset[str]:
         """The kinds of ``sel``'s metric over all models, remembered per metric."""
         key = (upstream.name, sel.metric_name, sel.model_label, *sel.fixed_matchers)
-        known = self._known.get(key)
-        if known is not None and self.clock() < known[1]:
-            return known[0]
-        asking = self._asking.get(key)
-        if asking is None:
-            asking = asyncio.ensure_future(self._ask(upstream, replace(sel, models=()), window, at))
-            self._asking[key] = asking
-            asking.add_done_callback(lambda _: self._asking.pop(key, None))
-        kinds = await asyncio.shield(asking)
-        if len(self._known) >= MAX_METRICS:
-            self._known.clear()
-        self._known[key] = (kinds, self.clock() + (self.ttl if kinds else EMPTY_TTL))
-        return kinds
+        everyone = replace(sel, models=())
+        return await self._flights.run(key, lambda: self._ask(upstream, everyone, window, at))
 
     async def _ask(
         self, upstream: Upstream, sel: SeriesSelector, window: float, at: float

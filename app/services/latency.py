@@ -8,16 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import math
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Protocol, TypedDict, TypeVar
+from typing import TypedDict, TypeVar
 
-import orjson
-
-from app.errors import InvalidParameter
-from app.offload import off_loop
 from app.params import Percentile
 from app.promql.builder import (
     SeriesSelector,
@@ -25,24 +20,21 @@ from app.promql.builder import (
     milliseconds_factor,
     quantile_query,
 )
-from app.promql.durations import format_duration, iso8601
-from app.promql.native import native_quantile_query, native_quantiles_query, quantile_label
+from app.promql.durations import iso8601
+from app.promql.native import native_quantiles_query, quantile_label
 from app.promql.quantile import bucket_quantiles, group_buckets
 from app.promql.screen import Checked, contradiction, screen_samples
-from app.promql.upstream import Sample, Series, Upstream
+from app.promql.upstream import Sample, Upstream
 from app.schemas.queries import (
-    HistoryQuery,
     InstantQuery,
     LatencyQuery,
     PercentilesQuery,
-    RangeQuery,
 )
 from app.services.compare import Evaluated, attach, previous, with_notes
+from app.services.encoding import Encoded, encoded
 from app.services.kinds import Choice, HistogramKinds, Kind
 from app.services.settled import SettledCache
 
-Span = tuple[float, float, float]
-"""Start, end and step of a range, in seconds."""
 Q = TypeVar("Q", bound=LatencyQuery)
 IQ = TypeVar("IQ", bound=InstantQuery)
 T = TypeVar("T")
@@ -298,151 +290,3 @@ async def current_summary(source: Source, query: InstantQuery) -> Encoded:
 P95_FIELDS = ("p95_latency_ms",)
 PERCENTILES_FIELDS = ("percentiles",)
 SUMMARY_FIELDS = ("p50_latency_ms", "p95_latency_ms", "p99_latency_ms")
-
-
-class Answered(Protocol):
-    """What the envelope of an answer reports (``Quantiles``, ``SeriesAnswer`` and the
-    other services' answers)."""
-
-    @property
-    def warnings(self) -> list[str]: ...
-    @property
-    def partial(self) -> bool: ...
-    @property
-    def kind(self) -> Kind: ...
-
-
-async def encoded(
-    found: Answered, data: list[dict[str, object]], extra: Mapping[str, object]
-) -> Encoded:
-    """An instant answer's document, encoded (off the event loop when large)."""
-    document = {**envelope(found, data), **extra}
-    return Encoded(await off_loop(len(data), orjson.dumps, document), found.partial)
-
-
-@dataclass(frozen=True, slots=True)
-class SeriesAnswer:
-    """The p95 of every model over time, sorted by model name, and what came with it."""
-
-    series: list[tuple[str, Series]]
-    warnings: list[str]
-    partial: bool
-    kind: Kind
-
-    @property
-    def values(self) -> int:
-        return sum(len(s.points) for _, s in self.series)
-
-
-async def fetch_p95_series(
-    source: Source, query: LatencyQuery, start: float, end: float, step: float
-) -> SeriesAnswer:
-    sel = source.selector(query)
-    choice = await source.choose(query, sel, end)
-    build = native_quantile_query if choice.kind == "native" else quantile_query
-    result = await source.upstream.query_range(
-        build(0.95, sel, query.window), start=start, end=end, step=step, lookback=query.window
-    )
-    named = [(s.labels[sel.model_label], s) for s in result.items if sel.model_label in s.labels]
-    return SeriesAnswer(
-        sorted(named, key=lambda pair: pair[0]),
-        [*choice.warnings, *result.warnings],
-        result.partial,
-        choice.kind,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Encoded:
-    """A JSON body encoded off the event loop (large answers), and whether it is partial."""
-
-    content: bytes
-    partial: bool
-
-
-def check_size(answer: SeriesAnswer, limit: int) -> int:
-    """The number of values in the answer; a 400 naming the limit if there are too many."""
-    return check_values(answer.values, limit)
-
-
-def check_values(values: int, limit: int) -> int:
-    """``values`` if at most ``limit``; else a 400 naming MAX_RESPONSE_POINTS and ``step``."""
-    if values > limit:
-        raise InvalidParameter(
-            f"the answer would hold {values} values, more than MAX_RESPONSE_POINTS ({limit}); "
-            "use a larger step such as 5m, a shorter duration, or fewer models",
-            parameter="step",
-        )
-    return values
-
-
-def envelope(answer: Answered, data: list[dict[str, object]]) -> dict[str, object]:
-    """The fields every answer shares (``app/schemas/metrics.py`` ``Envelope``)."""
-    return {
-        "status": "success",
-        "count": len(data),
-        "warnings": answer.warnings,
-        "histogram": answer.kind,
-        "partial": answer.partial,
-        "stale": False,
-        "data": data,
-    }
-
-
-def points(s: Series, factor: float, stamp: Callable[[float], object]) -> list[dict[str, object]]:
-    return [
-        {"timestamp": stamp(ts), "p95_latency_ms": to_milliseconds(v, factor)} for ts, v in s.points
-    ]
-
-
-def range_body(answer: SeriesAnswer, query: RangeQuery, span: Span) -> bytes:
-    """The ``RangeResponse`` document, encoded (pure: may run in a worker thread)."""
-    start, end, step = span
-    factor = milliseconds_factor(query.metric_name)
-    duration, every = format_duration(end - start), format_duration(step)
-    data: list[dict[str, object]] = [
-        {
-            "model": model,
-            "data_points": points(s, factor, float),
-            "metric_name": query.metric_name,
-            "duration": duration,
-            "step": every,
-        }
-        for model, s in answer.series
-    ]
-    return orjson.dumps({**envelope(answer, data), "start": start, "end": end})
-
-
-def history_body(answer: SeriesAnswer, query: HistoryQuery, span: Span) -> bytes:
-    """The ``HistoryResponse`` document, encoded (pure: may run in a worker thread)."""
-    start, end, step = span
-    factor = milliseconds_factor(query.metric_name)
-    data: list[dict[str, object]] = [
-        {"model": model, "data_points": points(s, factor, iso8601)} for model, s in answer.series
-    ]
-    window = {
-        "start": iso8601(start),
-        "end": iso8601(end),
-        "hours": query.hours_number,
-        "step": format_duration(step),
-    }
-    return orjson.dumps({**envelope(answer, data), "time_range": window})
-
-
-async def p95_range(source: Source, query: RangeQuery) -> Encoded:
-    return await encoded_series(source, query, query.span(time.time()), range_body)
-
-
-async def p95_history(source: Source, query: HistoryQuery) -> Encoded:
-    return await encoded_series(source, query, query.span(time.time()), history_body)
-
-
-async def encoded_series(
-    source: Source,
-    query: Q,
-    span: Span,
-    body: Callable[[SeriesAnswer, Q, Span], bytes],
-) -> Encoded:
-    answer = await fetch_p95_series(source, query, *span)
-    values = check_size(answer, source.max_values)
-    return Encoded(await off_loop(values, body, answer, query, span), answer.partial)

@@ -10,7 +10,6 @@ rates and ratios are the queries ``/api/models/`` evaluates, over a range.
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass, replace
 
 import orjson
@@ -25,7 +24,8 @@ from app.promql.selectors import regex_escape, string_literal
 from app.promql.signals import average, counter_rate
 from app.promql.upstream import Series
 from app.schemas.model_queries import ModelsRangeQuery
-from app.services.latency import Encoded, to_milliseconds
+from app.services.encoding import Encoded
+from app.services.latency import to_milliseconds
 from app.services.models import Board, sources
 from app.services.signals import Ask, Plan, mean, rate, ratio, selector
 
@@ -149,7 +149,7 @@ def items(fetched: list[Fetched]) -> list[dict[str, object]]:
 
 
 async def model_series(board: Board, query: ModelsRangeQuery) -> Encoded:
-    span = query.span(time.time())
+    span = query.span
     end = span[1]
     pinned = None if query.end is None else end
     found = await sources(board, query, end)

@@ -28,8 +28,9 @@ from app.promql.durations import iso8601
 from app.promql.upstream import Upstream
 from app.schemas.model_queries import ModelsBase, ModelsQuery
 from app.services.compare import Evaluated, attach, previous, with_notes
+from app.services.encoding import Encoded
 from app.services.kinds import HistogramKinds
-from app.services.latency import Encoded, percentile_key
+from app.services.latency import percentile_key
 from app.services.settled import SettledCache
 from app.services.signals import Ask, Plan, SignalAnswer, Value, evaluate
 

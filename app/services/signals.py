@@ -18,7 +18,6 @@ from functools import partial
 import orjson
 
 from app.cache.core import Rendered, ResponseCache
-from app.cache.entries import no_store
 from app.params import Percentile
 from app.profiles.model import DURATION_SIGNALS, SignalName, SignalSpec
 from app.promql.builder import SeriesSelector, bucket_rates, quantile_query
@@ -43,7 +42,6 @@ Value = float | None | dict[str, float | None]
 ByModel = dict[str, Value]
 Reduce = Callable[[list[Sample]], tuple[ByModel, list[str]]]
 JSON_HEADERS = ((b"content-type", b"application/json"),)
-PARTIAL_HEADERS = (*JSON_HEADERS, (b"cache-control", b"no-store"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,11 +118,11 @@ async def evaluate(plan: Plan, ask: Ask) -> SignalAnswer:
         values, found = result.value
         warnings = [*built.notes, *found, *result.warnings]
         body = orjson.dumps({"values": values, "warnings": warnings})
-        return Rendered(200, PARTIAL_HEADERS if result.partial else JSON_HEADERS, body)
+        return Rendered(200, JSON_HEADERS, body, partial=result.partial)
 
     rendered = await ask.cache.fresh_or_load(key, render)
     document = orjson.loads(rendered.body)
-    return SignalAnswer(document["values"], document["warnings"], no_store(rendered.headers))
+    return SignalAnswer(document["values"], document["warnings"], rendered.partial)
 
 
 async def build(plan: Plan, ask: Ask) -> Built:

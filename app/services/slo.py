@@ -27,8 +27,9 @@ from app.promql.quantile import Bucket, group_buckets
 from app.promql.upstream import HistogramSample, Sample
 from app.schemas.queries import SLOQuery
 from app.services.compare import Evaluated, Rows, attach, previous, with_notes
+from app.services.encoding import Encoded, encoded
 from app.services.kinds import Kind
-from app.services.latency import Encoded, Source, encoded
+from app.services.latency import Source
 
 
 @dataclass(frozen=True, slots=True)

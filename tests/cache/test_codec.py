@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from app.breaker import CircuitBreaker
 from app.cache.codec import EntryCodec
-from app.cache.shared import Breaker
 from app.cache.store import Entry
 
 NOSNIFF = (b"x-content-type-options", b"nosniff")
@@ -97,33 +97,33 @@ class Clock:
 
 
 def test_the_breaker_opens_after_consecutive_failures_only() -> None:
-    breaker = Breaker(threshold=3, cooldown=2, clock=Clock())
+    breaker = CircuitBreaker(threshold=3, cooldown=2, clock=Clock())
     for ok in (False, False, True, False, False):
-        breaker.record(ok)
+        breaker.record_success() if ok else breaker.record_failure()
     assert breaker.allow()
-    breaker.record(False)
+    breaker.record_failure()
     assert not breaker.allow()
 
 
 def test_after_the_cooldown_one_probe_goes_through_and_a_success_closes_it() -> None:
     clock = Clock()
-    breaker = Breaker(threshold=1, cooldown=2, clock=clock)
-    breaker.record(False)
+    breaker = CircuitBreaker(threshold=1, cooldown=2, clock=clock)
+    breaker.record_failure()
     clock.now += 2
     assert breaker.allow()
     assert not breaker.allow()  # one probe per cooldown
-    breaker.record(True)
+    breaker.record_success()
     assert breaker.allow()
     assert breaker.allow()
 
 
 def test_a_failed_probe_opens_it_for_another_cooldown() -> None:
     clock = Clock()
-    breaker = Breaker(threshold=1, cooldown=2, clock=clock)
-    breaker.record(False)
+    breaker = CircuitBreaker(threshold=1, cooldown=2, clock=clock)
+    breaker.record_failure()
     clock.now += 2
     assert breaker.allow()
-    breaker.record(False)
+    breaker.record_failure()
     clock.now += 1.9
     assert not breaker.allow()
     clock.now += 0.1

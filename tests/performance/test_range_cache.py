@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from app.promql.range_cache import Grid, RangeCache, RangeCachedUpstream, store
+from app.promql.range_cache import RangeCache, RangeCachedUpstream
+from app.promql.range_grid import Grid, store
 from app.promql.upstream import Series
 from app.settings import Settings
 from tests.performance.conftest import CountingTransport, FakeClock, Running, running

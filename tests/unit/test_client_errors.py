@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from app.errors import UpstreamBadResponse, UpstreamTimeout, UpstreamUnavailable
-from app.promql.client import Malformed, PrometheusClient, to_number
+from app.promql.client import PrometheusClient
+from app.promql.parse import Malformed, to_number
 
 URL = "http://prometheus.test"
 

@@ -16,7 +16,7 @@ from app.params import (
     check_points,
     check_timestamp,
 )
-from app.schemas.queries import history_step, resolve_range
+from app.schemas.ranges import history_step, resolve_range
 
 
 def test_percentiles_parse_dedupe_keep_order_and_their_label():

@@ -7,13 +7,13 @@ import asyncio
 import httpx
 import pytest
 
+from app.breaker import BreakerState, CircuitBreaker
 from app.errors import (
     UpstreamBadResponse,
     UpstreamOverloaded,
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from app.promql.breaker import BreakerState, CircuitBreaker
 from app.promql.client import PrometheusClient
 from app.settings import Settings
 from tests.unit.test_api_contract import URL, FakePrometheus
