@@ -58,6 +58,16 @@ def described(description: str, example: str, max_length: int = 32) -> Any:
     )
 
 
+RangeDuration = Annotated[
+    str,
+    checked_duration(params.MAX_RANGE_SECONDS, "1h"),
+    described("Length of the range, from 1s to 31d.", "1h"),
+]
+RangeStep = Annotated[
+    str,
+    checked_duration(params.MAX_RANGE_SECONDS, "1m"),
+    described("Distance between points; at most 11,000 points.", "1m"),
+]
 MetricName = Annotated[
     str,
     AfterValidator(params.check_metric_name),

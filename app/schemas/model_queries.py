@@ -24,10 +24,10 @@ from app.schemas.fields import (
     Histogram,
     Models,
     PrometheusUrl,
+    RangeDuration,
+    RangeStep,
     TimeRange,
     Timestamp,
-    checked_duration,
-    described,
     percentile_labels,
 )
 from app.schemas.queries import InstantQuery, StreamQuery
@@ -137,16 +137,8 @@ class ModelsRangeQuery(ModelsBase, Spanned):
             json_schema_extra={"maxLength": 400},
         ),
     ] = "latency_p95,ttft_p95,output_tokens_per_second"
-    duration: Annotated[
-        str,
-        checked_duration(params.MAX_RANGE_SECONDS, "1h"),
-        described("Length of the range, from 1s to 31d.", "1h"),
-    ] = "1h"
-    step: Annotated[
-        str,
-        checked_duration(params.MAX_RANGE_SECONDS, "1m"),
-        described("Distance between points; at most 11,000 points.", "1m"),
-    ] = "1m"
+    duration: RangeDuration = "1h"
+    step: RangeStep = "1m"
     end: Annotated[
         Timestamp,
         Field(

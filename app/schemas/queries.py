@@ -34,10 +34,11 @@ from app.schemas.fields import (
     ModelValue,
     Percentiles,
     PrometheusUrl,
+    RangeDuration,
+    RangeStep,
     TimeRange,
     Timestamp,
     checked,
-    checked_duration,
     compare_duration,
     described,
     interval_seconds,
@@ -141,16 +142,8 @@ class StreamQuery(PercentilesQuery):
 
 
 class RangeQuery(LatencyQuery, Spanned):
-    duration: Annotated[
-        str,
-        checked_duration(params.MAX_RANGE_SECONDS, "1h"),
-        described("Length of the range, from 1s to 31d.", "1h"),
-    ] = "1h"
-    step: Annotated[
-        str,
-        checked_duration(params.MAX_RANGE_SECONDS, "1m"),
-        described("Distance between points; at most 11,000 points.", "1m"),
-    ] = "1m"
+    duration: RangeDuration = "1h"
+    step: RangeStep = "1m"
     start: Annotated[
         Timestamp,
         Field(description="Start, unix seconds or RFC 3339.", json_schema_extra={"maxLength": 40}),

@@ -4,15 +4,15 @@ profiles, and every number is the engine's own answer to the same question."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from app.settings import Settings
 from harness.victoria import VICTORIA_METRICS, VictoriaMetricsServer
 from tests.conftest import require_binary
+from tests.support.engine import close
+from tests.support.engine import engine as engine_at
 from tests.support.profile_dataset import DATA, END
 
 
@@ -25,19 +25,7 @@ def victoria_profiles(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Vict
 
 
 def engine(vm: VictoriaMetricsServer, promql: str, label: str) -> dict[str, float | None]:
-    response = httpx.post(f"{vm.prometheus_url}/api/v1/query", data={"query": promql, "time": END})
-    response.raise_for_status()
-    found: dict[str, float | None] = {}
-    for item in response.json()["data"]["result"]:
-        value = float(item["value"][1])
-        found[item["metric"].get(label, "")] = value if math.isfinite(value) else None
-    return found
-
-
-def close(actual: float | None, expected: float | None) -> bool:
-    if expected is None:
-        return actual is None
-    return actual is not None and math.isclose(actual, expected, rel_tol=1e-6)
+    return engine_at(vm.prometheus_url, promql, label, END)
 
 
 async def test_profiles_are_found_and_numbers_are_the_engines(make_client, victoria_profiles):

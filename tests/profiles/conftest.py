@@ -3,14 +3,14 @@ and Prometheus's own answers to compare with."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from harness.prometheus import PrometheusServer
 from tests.conftest import backfilled_prometheus
+from tests.support.engine import close
+from tests.support.engine import engine as engine_at
 from tests.support.profile_dataset import DATA, END
 
 
@@ -20,17 +20,8 @@ def profiles_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pr
 
 
 def engine(url: str, promql: str, label: str, at: float = END) -> dict[str, float | None]:
-    """Prometheus's own answer to ``promql`` at ``at``, by the value of ``label``."""
-    response = httpx.post(f"{url}/api/v1/query", data={"query": promql, "time": str(at)})
-    response.raise_for_status()
-    found: dict[str, float | None] = {}
-    for item in response.json()["data"]["result"]:
-        value = float(item["value"][1])
-        found[item["metric"].get(label, "")] = value if math.isfinite(value) else None
-    return found
+    """Prometheus's own answer to ``promql`` at ``at`` (the dataset's end), by ``label``."""
+    return engine_at(url, promql, label, at)
 
 
-def close(actual: float | None, expected: float | None) -> bool:
-    if expected is None:
-        return actual is None
-    return actual is not None and math.isclose(actual, expected, rel_tol=1e-6, abs_tol=1e-9)
+__all__ = ["close", "engine", "profiles_prometheus"]

@@ -7,28 +7,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
 import httpx
 import pytest
 
 from app.services.models import VALUE_FIELDS
 from app.settings import Settings
+from tests.support.engine import change_pct
 from tests.support.profile_dataset import END
 from tests.support.relay import Relay
 
 pytestmark = pytest.mark.prometheus
 
 EARLIER = 900  # idle models still had traffic then
-
-
-def pct(now: Any, before: Any) -> Any:
-    """The change in percent, field by field (an independent reading of the rule)."""
-    if isinstance(now, dict):
-        return {key: pct(value, (before or {}).get(key)) for key, value in now.items()}
-    if now is None or before is None or before == 0:
-        return None
-    return (now - before) / before * 100
 
 
 async def rows(client: httpx.AsyncClient, **params) -> dict[tuple[str, str], dict]:
@@ -54,7 +45,7 @@ async def test_previous_is_the_plain_scorecard_at_the_earlier_time(
         }
         earlier = {name: before[key][name] for name in VALUE_FIELDS}
         assert row["previous"] == earlier, key
-        assert row["change_pct"] == pct({name: row[name] for name in VALUE_FIELDS}, earlier)
+        assert row["change_pct"] == change_pct({name: row[name] for name in VALUE_FIELDS}, earlier)
         changed += row["previous"] != {name: row[name] for name in VALUE_FIELDS}
     assert changed  # idle models stopped ten minutes before END
 

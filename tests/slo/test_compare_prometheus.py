@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
 import httpx
 import pytest
 
 from app.settings import Settings
 from tests.support.dataset import END
+from tests.support.engine import change_pct
 
 pytestmark = pytest.mark.prometheus
 
@@ -26,14 +26,6 @@ CASES = [
         ("share_under_threshold", "apdex"),
     ),
 ]
-
-
-def pct(now: Any, before: Any) -> Any:
-    if isinstance(now, dict):
-        return {key: pct(value, (before or {}).get(key)) for key, value in now.items()}
-    if now is None or before is None or before == 0:
-        return None
-    return (now - before) / before * 100
 
 
 async def rows(client: httpx.AsyncClient, path: str, **params) -> dict[str, dict]:
@@ -58,8 +50,8 @@ async def test_previous_is_the_plain_answer_at_the_earlier_instant(
         earlier = {key: before[model][key] for key in fields}
         assert {key: row[key] for key in fields} == values
         assert row["previous"] == earlier
-        assert row["change_pct"] == pct(values, earlier)
-        changed += row["change_pct"] != pct(values, values)
+        assert row["change_pct"] == change_pct(values, earlier)
+        changed += row["change_pct"] != change_pct(values, values)
     assert changed  # llama-3 degrades during the hour before END
 
 
