@@ -18,7 +18,7 @@ signal, a bad metric or label name) through pydantic's errors; the loader
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Self
+from typing import Annotated, Literal, Self, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -34,16 +34,7 @@ SignalName = Literal[
     "output_tokens_per_second",
     "success_ratio",
 ]
-SIGNALS: tuple[SignalName, ...] = (
-    "latency",
-    "ttft",
-    "inter_token_latency",
-    "queue",
-    "requests_per_second",
-    "input_tokens_per_second",
-    "output_tokens_per_second",
-    "success_ratio",
-)
+SIGNALS: tuple[SignalName, ...] = get_args(SignalName)
 DURATION_SIGNALS = frozenset({"latency", "ttft", "inter_token_latency", "queue"})
 RATE_SIGNALS = frozenset(
     {"requests_per_second", "input_tokens_per_second", "output_tokens_per_second"}

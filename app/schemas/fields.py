@@ -131,6 +131,18 @@ def compare_duration(value: str) -> str:
     return params.check_duration(value, maximum=params.MAX_COMPARE_SECONDS, example="1d")
 
 
+Compare = Annotated[
+    str | None,
+    AfterValidator(lambda v: None if v is None else compare_duration(v)),
+    Field(
+        description="Also answer at `time` minus this Prometheus duration (at most 30d): "
+        "each row gains `previous` (its value fields then) and `change_pct`.",
+        examples=["1d"],
+        json_schema_extra={"maxLength": 32},
+    ),
+]
+
+
 def interval_seconds(value: str) -> str:
     return f"{params.check_interval(value):g}"
 

@@ -21,6 +21,7 @@ from app.profiles.model import DURATION_SIGNALS, SIGNALS
 from app.promql.durations import parse_duration
 from app.schemas.cache_keys import canonical
 from app.schemas.fields import (
+    Compare,
     Histogram,
     Models,
     PrometheusUrl,
@@ -30,7 +31,7 @@ from app.schemas.fields import (
     Timestamp,
     percentile_labels,
 )
-from app.schemas.queries import InstantQuery, StreamQuery
+from app.schemas.queries import StreamQuery
 from app.schemas.ranges import Span, Spanned, check_span, resolve_range
 
 RATE_AND_RATIO = tuple(name for name in SIGNALS if name not in DURATION_SIGNALS)
@@ -101,16 +102,7 @@ class ModelsQuery(ModelsBase):
         ),
     ] = None
 
-    compare: Annotated[
-        str | None,
-        *InstantQuery.model_fields["compare"].metadata,  # checked as on /api/metrics/
-        Field(
-            description="Also answer at `time` minus this Prometheus duration (at most 30d): "
-            "each row gains `previous` (its value fields then) and `change_pct`.",
-            examples=["1d"],
-            json_schema_extra={"maxLength": 32},
-        ),
-    ] = None
+    compare: Compare = None
 
     @property
     def wanted(self) -> tuple[Percentile, ...]:

@@ -27,6 +27,7 @@ from app.schemas.fields import (
     DEFAULT_METRIC,
     DEFAULT_MODEL_LABEL,
     DEFAULT_TIME_RANGE,
+    Compare,
     Histogram,
     MetricName,
     ModelLabel,
@@ -39,7 +40,6 @@ from app.schemas.fields import (
     TimeRange,
     Timestamp,
     checked,
-    compare_duration,
     described,
     interval_seconds,
     number,
@@ -98,16 +98,7 @@ class AtQuery(LatencyQuery):
 class InstantQuery(AtQuery):
     """An instant question whose rows can be compared with an earlier instant."""
 
-    compare: Annotated[
-        str | None,
-        AfterValidator(lambda v: None if v is None else compare_duration(v)),
-        Field(
-            description="Also answer at `time` minus this Prometheus duration (at most 30d): "
-            "each row gains `previous` and `change_pct`.",
-            examples=["1d"],
-            json_schema_extra={"maxLength": 32},
-        ),
-    ] = None
+    compare: Compare = None
 
     @property
     def compare_seconds(self) -> float:

@@ -1702,7 +1702,7 @@ export interface operations {
                 histogram?: "auto" | "classic" | "native";
                 /** @description Evaluation time, unix seconds or RFC 3339; default now. */
                 time?: string | null;
-                /** @description Also answer at `time` minus this Prometheus duration (at most 30d): each row gains `previous` and `change_pct`. */
+                /** @description Also answer at `time` minus this Prometheus duration (at most 30d): each row gains `previous` (its value fields then) and `change_pct`. */
                 compare?: string | null;
             };
             header?: never;
@@ -2415,7 +2415,7 @@ export interface operations {
                 histogram?: "auto" | "classic" | "native";
                 /** @description Evaluation time, unix seconds or RFC 3339; default now. */
                 time?: string | null;
-                /** @description Also answer at `time` minus this Prometheus duration (at most 30d): each row gains `previous` and `change_pct`. */
+                /** @description Also answer at `time` minus this Prometheus duration (at most 30d): each row gains `previous` (its value fields then) and `change_pct`. */
                 compare?: string | null;
             };
             header?: never;
@@ -2714,7 +2714,7 @@ export interface operations {
                 histogram?: "auto" | "classic" | "native";
                 /** @description Evaluation time, unix seconds or RFC 3339; default now. */
                 time?: string | null;
-                /** @description Also answer at `time` minus this Prometheus duration (at most 30d): each row gains `previous` and `change_pct`. */
+                /** @description Also answer at `time` minus this Prometheus duration (at most 30d): each row gains `previous` (its value fields then) and `change_pct`. */
                 compare?: string | null;
                 /** @description Comma-separated percentiles, each strictly between 0 and 100, at most 10. */
                 percentiles?: string;
@@ -2859,7 +2859,7 @@ export interface operations {
                 histogram?: "auto" | "classic" | "native";
                 /** @description Evaluation time, unix seconds or RFC 3339; default now. */
                 time?: string | null;
-                /** @description Also answer at `time` minus this Prometheus duration (at most 30d): each row gains `previous` and `change_pct`. */
+                /** @description Also answer at `time` minus this Prometheus duration (at most 30d): each row gains `previous` (its value fields then) and `change_pct`. */
                 compare?: string | null;
                 /** @description Latency objective in milliseconds, above 0: the share of requests at or below it is reported. */
                 threshold_ms: number;
@@ -3011,7 +3011,7 @@ export interface operations {
                 histogram?: "auto" | "classic" | "native";
                 /** @description Evaluation time, unix seconds or RFC 3339; default now. */
                 time?: string | null;
-                /** @description Also answer at `time` minus this Prometheus duration (at most 30d): each row gains `previous` and `change_pct`. */
+                /** @description Also answer at `time` minus this Prometheus duration (at most 30d): each row gains `previous` (its value fields then) and `change_pct`. */
                 compare?: string | null;
                 /** @description Comma-separated percentiles, each strictly between 0 and 100, at most 10. */
                 percentiles?: string;
