@@ -201,7 +201,7 @@ def check_percentiles(value: str) -> tuple[Percentile, ...]:
         raise ParameterProblem(f"at most {MAX_PERCENTILES} percentiles, such as 50,95,99")
     found: dict[float, Percentile] = {}
     for part in parts:
-        percentile = _percentile(part)
+        percentile = parse_percentile(part)
         found.setdefault(percentile.value, percentile)
     return tuple(found.values())
 
@@ -216,7 +216,7 @@ def percentiles_of(labels: str) -> tuple[Percentile, ...]:
     return tuple(Percentile(label, float(label)) for label in labels.split(","))
 
 
-def _percentile(text: str) -> Percentile:
+def parse_percentile(text: str) -> Percentile:
     number = float(text) if len(text) <= 20 and _DECIMAL.fullmatch(text) else math.nan
     if not 0 < number < 100:
         raise ParameterProblem(
@@ -261,48 +261,3 @@ def check_objective(value: str) -> float:
     if not 0 < number <= 100:
         raise ParameterProblem("must be a percentage above 0 and at most 100, such as 99.9")
     return number
-
-
-PROFILE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-
-
-def check_profile(value: str) -> str:
-    """A profile name as profiles are named (the server says which exist)."""
-    text = value.strip()
-    if not PROFILE_NAME.fullmatch(text):
-        raise ParameterProblem(
-            "must be a profile name: lower-case letters, digits, '-' and '_', such as vllm"
-        )
-    return text
-
-
-MAX_SIGNALS = 20
-
-
-def check_series_signals(value: str, rates: tuple[str, ...], durations: tuple[str, ...]) -> str:
-    """``latency_p95,ttft_p50,output_tokens_per_second``: rate and ratio signals by name,
-    duration signals with a percentile (``_p95``) or ``_mean``; deduplicated, in order."""
-    parts = [part.strip() for part in value.split(",") if part.strip()]
-    if not parts or len(parts) > MAX_SIGNALS or len(value) > MAX_PERCENTILES_LENGTH * 2:
-        raise ParameterProblem(
-            f"one to {MAX_SIGNALS} signals, such as latency_p95,ttft_p95,output_tokens_per_second"
-        )
-    for part in parts:
-        if part not in rates and not _duration_series(part, durations):
-            raise ParameterProblem(
-                f"{part[:50]!r} is not a signal; use {', '.join(rates)}, or "
-                f"{', '.join(durations)} with _p<percentile> (such as latency_p95) or _mean"
-            )
-    return ",".join(dict.fromkeys(parts))
-
-
-def _duration_series(part: str, durations: tuple[str, ...]) -> bool:
-    base, _, suffix = part.rpartition("_")
-    if base not in durations:
-        return False
-    if suffix == "mean":
-        return True
-    try:
-        return suffix.startswith("p") and _percentile(suffix[1:]).label == suffix[1:]
-    except ParameterProblem:
-        return False

@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app import params
 from app.params import Percentile
+from app.profiles import checks
 from app.profiles.model import DURATION_SIGNALS, SIGNALS
 from app.promql.durations import parse_duration
 from app.schemas.cache_keys import canonical
@@ -39,7 +40,7 @@ DURATIONS = tuple(name for name in SIGNALS if name in DURATION_SIGNALS)
 
 
 def _signals(value: str) -> str:
-    return params.check_series_signals(value, RATE_AND_RATIO, DURATIONS)
+    return checks.check_series_signals(value, RATE_AND_RATIO, DURATIONS)
 
 
 class ModelsBase(BaseModel):
@@ -55,7 +56,7 @@ class ModelsBase(BaseModel):
     model: Models = []
     profile: Annotated[
         str | None,
-        AfterValidator(lambda v: None if v is None else params.check_profile(v)),
+        AfterValidator(lambda v: None if v is None else checks.check_profile(v)),
         Field(
             description="Only this profile (`vllm`, `sglang`, `tgi`, `litellm`, `triton`, "
             "`otel-genai`, `default`, or one of MODEL_PROFILES_FILE); default: "
