@@ -105,21 +105,7 @@ async def fetch_quantiles(
     sel = source.selector(query)
     choice = await source.choose(query, sel, at)
     factor = milliseconds_factor(sel.metric_name)
-    promql: str
-    reduce: Callable[[list[Sample]], Checked[ByModel]]
-    if choice.kind == "native":
-        promql = native_quantiles_query([p.value / 100 for p in wanted], sel, query.window)
-        reduce = partial(
-            engine_quantiles, sel=sel, wanted=wanted, factor=factor, tag=quantile_label(sel)
-        )
-    elif len(wanted) == 1:
-        promql = quantile_query(wanted[0].value / 100, sel, query.window)
-        reduce = partial(engine_quantiles, sel=sel, wanted=wanted, factor=factor, tag=None)
-    else:
-        promql = bucket_rates(sel, query.window)
-        reduce = partial(
-            computed_quantiles, model_label=sel.model_label, wanted=wanted, factor=factor
-        )
+    promql, reduce = quantile_plan(choice.kind, sel, wanted, query.window, factor)
     result = await source.upstream.query_reduced(promql, at=at, reduce=reduce)
     checked = trusted(source, result.value)
     warnings = [*choice.warnings, *result.warnings, *checked.notes]
@@ -134,6 +120,27 @@ def trusted(source: Source, checked: Checked[T]) -> Checked[T]:
 
 
 ByModel = dict[str, dict[str, float | None]]
+
+
+Reducer = Callable[[list[Sample]], Checked[ByModel]]
+
+
+def quantile_plan(
+    kind: Kind, sel: SeriesSelector, wanted: list[Percentile], window: float, factor: float
+) -> tuple[str, Reducer]:
+    """The query for ``wanted`` percentiles of a ``kind`` histogram, and what turns its
+    samples into milliseconds per model: native, the engine's tagged
+    ``histogram_quantile``; one classic percentile, its ``histogram_quantile``; several,
+    the bucket rates, reduced here."""
+    if kind == "native":
+        promql = native_quantiles_query([p.value / 100 for p in wanted], sel, window)
+        tag = quantile_label(sel)
+        return promql, partial(engine_quantiles, sel=sel, wanted=wanted, factor=factor, tag=tag)
+    if len(wanted) == 1:
+        promql = quantile_query(wanted[0].value / 100, sel, window)
+        return promql, partial(engine_quantiles, sel=sel, wanted=wanted, factor=factor, tag=None)
+    reduce = partial(computed_quantiles, model_label=sel.model_label, wanted=wanted, factor=factor)
+    return bucket_rates(sel, window), reduce
 
 
 def computed_quantiles(

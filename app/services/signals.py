@@ -20,8 +20,7 @@ import orjson
 from app.cache.core import Rendered, ResponseCache
 from app.params import Percentile
 from app.profiles.model import DURATION_SIGNALS, SignalName, SignalSpec
-from app.promql.builder import SeriesSelector, bucket_rates, quantile_query
-from app.promql.native import native_quantiles_query, quantile_label
+from app.promql.builder import SeriesSelector
 from app.promql.screen import Checked, contradiction
 from app.promql.signals import (
     any_of,
@@ -35,7 +34,7 @@ from app.promql.signals import (
 )
 from app.promql.upstream import Sample, Upstream
 from app.services.kinds import HistogramKinds, Wanted
-from app.services.latency import computed_quantiles, engine_quantiles, to_milliseconds
+from app.services.latency import quantile_plan, to_milliseconds
 from app.services.summaries import summary_values
 
 Value = float | None | dict[str, float | None]
@@ -146,19 +145,7 @@ async def quantiles(plan: Plan, ask: Ask) -> Built:
     )
     factor = plan.spec.milliseconds_factor
     wanted = list(ask.percentiles)
-    if choice.kind == "native":
-        promql = native_quantiles_query([p.value / 100 for p in wanted], sel, ask.window)
-        reduce = partial(
-            engine_quantiles, sel=sel, wanted=wanted, factor=factor, tag=quantile_label(sel)
-        )
-    elif len(wanted) == 1:
-        promql = quantile_query(wanted[0].value / 100, sel, ask.window)
-        reduce = partial(engine_quantiles, sel=sel, wanted=wanted, factor=factor, tag=None)
-    else:
-        promql = bucket_rates(sel, ask.window)
-        reduce = partial(
-            computed_quantiles, model_label=sel.model_label, wanted=wanted, factor=factor
-        )
+    promql, reduce = quantile_plan(choice.kind, sel, wanted, ask.window, factor)
     labels = ",".join(p.label for p in wanted)
     noted = partial(_noted, reduce, upstream=ask.upstream.name)
     return Built(promql, noted, f"quantiles {labels} x{factor}", choice.warnings)
