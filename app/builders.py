@@ -11,6 +11,7 @@ import httpx
 from app.breaker import CircuitBreaker
 from app.cache.core import ResponseCache
 from app.cache.store import LocalStore, ResponseStore
+from app.credentials import public_url
 from app.http.stream import StreamHub
 from app.observability import ServiceMetrics
 from app.observability.logs import send_request_id, timed_upstream
@@ -27,7 +28,7 @@ from app.promql.upstream import Upstream
 from app.services.health import HealthMonitor
 from app.services.kinds import HistogramKinds
 from app.services.settled import SettledCache
-from app.settings import Settings, public_url
+from app.settings import Settings
 from app.state import AppState
 
 # The key memo gets this share of CACHE_MAX_BYTES; stored answers the rest.

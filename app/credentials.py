@@ -1,4 +1,5 @@
-"""Checks of the upstream credentials a configuration holds, and the secrets they make.
+"""Upstream URLs and their credentials: how a URL is compared and shown without its
+password, the checks of the credentials a configuration holds, and the secrets they make.
 
 Every message names the problem, never the value: start-up errors are printed, and a
 value may be a password. ``Settings`` calls these; the secrets feed the ``Redactor``
@@ -12,7 +13,23 @@ from __future__ import annotations
 
 from base64 import b64encode
 from collections.abc import Iterable, Mapping
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+
+def normalize_url(url: str) -> str:
+    """Compare Prometheus URLs without caring about a trailing slash."""
+    return url.strip().rstrip("/")
+
+
+def public_url(url: str) -> str:
+    """``url`` without credentials: how an upstream is named in logs, metrics and answers.
+
+    >>> public_url("http://admin:secret@127.0.0.1:9090/prometheus")
+    'http://127.0.0.1:9090/prometheus'
+    """
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
 def url_credentials(url: str) -> tuple[str, str] | None:

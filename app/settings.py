@@ -9,12 +9,12 @@ import re
 from collections.abc import Iterator
 from functools import cached_property
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app import credentials
+from app.credentials import normalize_url, public_url
 from app.params import AllowList
 from app.promql.redact import Redactor
 from app.promql.selectors import parse_label_selector
@@ -26,22 +26,6 @@ def _split_commas(value: object) -> object:
     if isinstance(value, str):
         return [item.strip() for item in value.split(",") if item.strip()]
     return value
-
-
-def normalize_url(url: str) -> str:
-    """Compare Prometheus URLs without caring about a trailing slash."""
-    return url.strip().rstrip("/")
-
-
-def public_url(url: str) -> str:
-    """``url`` without credentials: how an upstream is named in logs, metrics and answers.
-
-    >>> public_url("http://admin:secret@127.0.0.1:9090/prometheus")
-    'http://127.0.0.1:9090/prometheus'
-    """
-    parts = urlsplit(url)
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
 URL_FIELDS = frozenset({"prometheus_url", "prometheus_allowed_urls", "prometheus_ready_url"})

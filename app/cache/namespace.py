@@ -23,7 +23,8 @@ from collections.abc import Iterable, Mapping
 
 import orjson
 
-from app.settings import Settings, public_url
+from app.credentials import public_url
+from app.settings import Settings
 
 FINGERPRINT_CHARS = 16
 CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization"})

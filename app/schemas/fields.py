@@ -11,8 +11,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field
 
 from app import params
+from app.credentials import normalize_url
 from app.params import ParameterProblem
-from app.settings import normalize_url
 
 DEFAULT_METRIC = "request_duration_seconds"
 DEFAULT_MODEL_LABEL = "model"

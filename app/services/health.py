@@ -22,6 +22,7 @@ import httpx
 from app import __version__
 from app.breaker import BreakerState, CircuitBreaker
 from app.cache.store import ResponseStore
+from app.credentials import public_url
 from app.errors import UpstreamError
 from app.observability.system import SystemSampler
 from app.promql.client import PrometheusClient
@@ -39,7 +40,7 @@ from app.schemas.health import (
 )
 from app.schemas.queries import InstantQuery
 from app.services.latency import P95, Source, fetch_quantiles
-from app.settings import Settings, public_url
+from app.settings import Settings
 from app.singleflight import SingleFlight
 
 log = logging.getLogger("app.health")
