@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+HEADER = "| # | target | measured | ratio | threshold | result |"
 
 
 @dataclass(frozen=True)
@@ -28,14 +31,46 @@ def at_most(target: str, what: str, measured: str, ratio: float, maximum: float)
 
 
 def markdown(rows: list[Row], header: str) -> str:
-    lines = [
-        header,
-        "",
-        "| # | target | measured | ratio | threshold | result |",
-        "|---|---|---|---:|---:|---|",
-    ]
+    lines = [header, "", HEADER, "|---|---|---|---:|---:|---|"]
     lines += [
         f"| {r.target} | {r.what} | {r.measured} | {r.ratio:.3g} | {r.threshold} | {r.verdict} |"
         for r in rows
     ]
     return "\n".join(lines) + "\n"
+
+
+def previous_ratios(path: Path) -> dict[str, str]:
+    """The ratio of each row of the results table in ``path`` (a committed run), keyed by
+    the row's target text; empty when there is no such file."""
+    if not path.exists():
+        return {}
+    ratios: dict[str, str] = {}
+    for line in _table_lines(path.read_text()):
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 6 and not cells[0].startswith("-"):
+            ratios[cells[1]] = cells[3]
+    return ratios
+
+
+def _table_lines(text: str) -> list[str]:
+    """The lines of the table that follows ``HEADER``, up to its first non-table line."""
+    lines = text.splitlines()
+    if HEADER not in lines:
+        return []
+    table = []
+    for line in lines[lines.index(HEADER) + 1 :]:
+        if not line.startswith("|"):
+            break
+        table.append(line)
+    return table
+
+
+def with_previous(rows: list[Row], previous: dict[str, str]) -> list[Row]:
+    """Each row with the previous run's ratio for its target text at the end of ``measured``
+    (``previous: none`` for a row that run did not have), so a regression shows in the diff."""
+    return [replace(row, measured=f"{row.measured}; {_previous(previous, row)}") for row in rows]
+
+
+def _previous(previous: dict[str, str], row: Row) -> str:
+    ratio = previous.get(row.what)
+    return "previous: none" if ratio is None else f"previous {ratio}"

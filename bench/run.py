@@ -1,6 +1,7 @@
 """``python -m bench``: run every target, print the table, write bench/results.md.
 
-Exit status 0 only if every row passes.
+Each row's measured column ends with the ratio the committed bench/results.md had for the
+same target text. Exit status 0 only if every row passes.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from bench import dataset, fleet, models, native, streams, targets, wide
 from bench.processes import start_prometheus
 from bench.querylog import QueryLog
-from bench.report import Row, markdown
+from bench.report import Row, markdown, previous_ratios, with_previous
 
 RESULTS = Path(__file__).with_name("results.md")
 
@@ -68,6 +69,7 @@ def run_all(bench: targets.Bench, only: list[str] | None) -> list[Row]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     require("prometheus", "promtool", "wrk", "redis-server")
+    previous = previous_ratios(RESULTS)  # the committed run, before anything is measured
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         rows = with_prometheus(
             Path(tmp) / "main", dataset.write, lambda b: run_all(b, args.only), args
@@ -93,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{_cores()} cores, Python {platform.python_version()}"
         + (" (--quick)" if args.quick else "")
     )
-    table = markdown(rows, header)
+    table = markdown(with_previous(rows, previous), header)
     print(table)
     if not args.only:
         args.out.write_text(table)
