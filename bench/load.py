@@ -1,4 +1,5 @@
-"""Load generators: wrk for throughput, an httpx client for latencies and bursts."""
+"""Load generators: wrk for throughput, an httpx client for latencies and bursts, and the
+service's CPU time over paired rounds."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ import statistics
 import subprocess
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import httpx
 
+from harness.processes import Service
+
 WRK = "wrk"
+SETTLE = 0.1  # seconds for a service to finish what its last answer left (freeing it)
 
 
 def wrk_rps(url: str, *, seconds: int = 5, connections: int = 16, threads: int = 1) -> float:
@@ -57,6 +62,66 @@ async def paired(
 def paired_ratio(a: list[float], b: list[float]) -> float:
     """Median of the per-round ratios: each pair ran back to back under the same load."""
     return statistics.median(x / y for x, y in zip(a, b, strict=True))
+
+
+@dataclass(frozen=True)
+class Paired:
+    """Paired latencies (seconds) of the service and of its floor asked directly, and the
+    service's CPU time per request over those rounds."""
+
+    ours: list[float]
+    theirs: list[float]
+    cpu_ms: float
+
+    @property
+    def ratio(self) -> float:
+        return paired_ratio(self.ours, self.theirs)
+
+    def described(self) -> str:
+        """What the measured column shows: both medians and the CPU per miss."""
+        ours, theirs = (_ms(statistics.median(runs)) for runs in (self.ours, self.theirs))
+        return f"median {ours} ms vs {theirs} ms direct; CPU {self.cpu_ms:.1f} ms/miss"
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f}" if seconds < 0.1 else f"{seconds * 1000:.0f}"
+
+
+async def paired_at(
+    service: Service,
+    ours: Callable[[int], Awaitable[float]],
+    theirs: Callable[[int], Awaitable[float]],
+    stamps: list[int],
+) -> Paired:
+    """``paired`` rounds of a service request and its floor, round ``i`` asking both at
+    ``stamps[i]``, with the service's CPU time (all its threads) over them divided by its
+    requests."""
+    before = await settled_cpu(service)
+    ours_s, theirs_s = await paired(
+        lambda i: ours(stamps[i]), lambda i: theirs(stamps[i]), len(stamps)
+    )
+    used = await settled_cpu(service) - before
+    return Paired(ours_s, theirs_s, used * 1000 / len(stamps))
+
+
+async def settled_cpu(service: Service) -> float:
+    """The service's CPU seconds so far, read once it is done with earlier requests."""
+    await asyncio.sleep(SETTLE)
+    return service.cpu_seconds()
+
+
+class Instants:
+    """Evaluation instants never handed out before, counting back a second at a time from
+    ``first``: the service caches answers by URL, so each request asks at an instant of its
+    own to be a miss."""
+
+    def __init__(self, first: int) -> None:
+        self._next = first
+
+    def take(self, count: int) -> list[int]:
+        taken = list(range(self._next, self._next - count, -1))
+        self._next -= count
+        return taken
 
 
 async def burst(url: str, params: dict[str, object], count: int) -> list[int]:

@@ -123,6 +123,11 @@ class Service:
     def rss(self) -> int:
         return int(psutil.Process(self.process.pid).memory_info().rss)
 
+    def cpu_seconds(self) -> float:
+        """CPU time the process has used so far, user and system, all its threads."""
+        times = psutil.Process(self.process.pid).cpu_times()
+        return float(times.user + times.system)
+
     def log_tail(self) -> str:
         return log_tail(self.log)
 
