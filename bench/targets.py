@@ -11,6 +11,7 @@ import random
 import statistics
 import time
 from collections import Counter
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +42,7 @@ class Bench:
     end: int
     quick: bool = False
 
-    def service(self, name: str, **settings: str) -> uvicorn:  # type: ignore[valid-type]
+    def service(self, name: str, **settings: str) -> AbstractContextManager[Service]:
         env = {"PROMETHEUS_URL": self.prometheus_url, **settings}
         return uvicorn("app.main:app", env, self.workdir / f"{name}.log", READY)
 

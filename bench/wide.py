@@ -1,47 +1,132 @@
-"""How a cache miss grows with the number of models, next to Prometheus answering directly.
+"""How a cache miss grows with the number of models, next to the engine's own floor.
 
 One series per model and bucket (``bench_wide<N>_seconds``, bench/dataset.py), so no
-aggregation across instances hides the service's own work. The comparator is what a user
-would send Prometheus: ``histogram_quantile(q, sum by (model, le) (rate(..._bucket[5m])))``
-for the same instant (and the same range), measured in pairs in one run.
+aggregation across instances hides the service's own work. Every miss row compares the
+service with the cheapest way Prometheus gives the same information to a client asking it
+directly, measured in pairs in one run at the same instant:
 
-Writes the table rows, and ``bench/results.png``: miss latency against models for the
-service and for Prometheus directly.
+- several percentiles, SLO attainment and the distribution: the bucket rates themselves,
+  ``sum by (model, le) (rate(..._bucket[5m]))``, from which each answer is computed;
+- one percentile (``/p95/``): ``histogram_quantile(0.95, <those bucket rates>)``;
+- the 1 h range at 1 m: Prometheus's own range query of that ``histogram_quantile``.
+
+Each row also shows the service's CPU time per miss (all its threads). Writes the table
+rows, and ``bench/results.png``: miss latency against models for the service and its
+floor, one panel per endpoint.
 """
 
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 
 from bench.dataset import WIDE_SIZES, wide_metric
-from bench.load import paired, paired_ratio, timed_get
+from bench.load import Instants, Paired, paired_at, settled_cpu, timed_get
 from bench.report import Row, at_most
+from bench.targets import Bench
+from bench.wide_chart import Point, chart
+from harness.processes import Service
 
-CHART = Path(__file__).with_name("results.png")
-P95 = "/api/metrics/p95/"
-PERCENTILES = "/api/metrics/percentiles/"
 RANGE = "/api/metrics/p95/range/"
 MB = 1 << 20
-MISS_LIMITS = {65: 1.3, 2000: 1.1, 10_000: 1.1}
-
-
-@dataclass(frozen=True)
-class Point:
-    models: int
-    service_ms: float
-    prometheus_ms: float
+CPU_MISSES = 16  # at least this many misses per CPU row: the clock ticks every 10 ms
+CPU_MODELS = 2000
 
 
 def bucket_rates(models: int) -> str:
     return f"sum by (model, le) (rate({wide_metric(models)}_bucket[5m]))"
 
 
-def user_query(quantile: float, models: int) -> str:
+def user_query(models: int, quantile: float = 0.95) -> str:
     return f"histogram_quantile({quantile}, {bucket_rates(models)})"
+
+
+@dataclass(frozen=True, eq=False)  # a key by identity: its fields hold dicts
+class Endpoint:
+    """An instant endpoint and its parameters; its floor (the query for a model count, and
+    its name); its limits by model count; the rows' text after the model count."""
+
+    name: str
+    path: str
+    params: dict[str, str]
+    floor: Callable[[int], str]
+    floor_name: str
+    limits: dict[int, float]
+    what: str
+
+    def row_text(self, models: int) -> str:
+        return f"{models:,} models: {self.what}"
+
+    @property
+    def title(self) -> str:
+        return f"{self.name}; floor: {self.floor_name}"
+
+
+# One number per model from the engine vs every bucket (twelve times the samples to send).
+ONE_PER_MODEL = {65: 1.3, 2000: 1.1, 10_000: 1.1}
+EVERY_BUCKET = {65: 1.3, 2000: 1.15, 10_000: 1.15}
+P95 = Endpoint(
+    name="p95",
+    path="/api/metrics/p95/",
+    params={},
+    floor=user_query,
+    floor_name="histogram_quantile",
+    limits=ONE_PER_MODEL,
+    what="instant miss (p95) vs Prometheus's own histogram_quantile",
+)
+PERCENTILES = Endpoint(
+    name="percentiles 50, 95, 99",
+    path="/api/metrics/percentiles/",
+    params={"percentiles": "50,95,99"},
+    floor=bucket_rates,
+    floor_name="bucket rates",
+    limits=EVERY_BUCKET,
+    what="3 percentiles, miss vs Prometheus's own bucket rates",
+)
+SLO = Endpoint(
+    name="SLO, threshold 250 ms",
+    path="/api/metrics/slo/",
+    # Over the floor's 5m window (the endpoint's own default is 1h).
+    params={"threshold_ms": "250", "time_range": "5m"},
+    floor=bucket_rates,
+    floor_name="bucket rates",
+    limits=EVERY_BUCKET,
+    what="SLO attainment, miss vs Prometheus's own bucket rates",
+)
+DISTRIBUTION = Endpoint(
+    name="distribution",
+    path="/api/metrics/distribution/",
+    params={},
+    floor=bucket_rates,
+    floor_name="bucket rates",
+    limits=EVERY_BUCKET,
+    what="distribution, miss vs Prometheus's own bucket rates",
+)
+ENDPOINTS = (P95, PERCENTILES, SLO, DISTRIBUTION)
+CPU_LIMITS_MS = ((PERCENTILES, "3 percentiles", 45.0), (P95, "p95", 10.0))
+
+
+@dataclass(frozen=True)
+class Session:
+    """What the measurements against one service share; ``instants`` are never reused."""
+
+    bench: Bench
+    client: httpx.AsyncClient
+    service: Service
+    instants: Instants
+
+    async def ask(self, endpoint: Endpoint, models: int, at: int) -> float:
+        """Seconds for the service to answer ``endpoint`` at ``at``, a miss."""
+        params = {"metric_name": wide_metric(models), **endpoint.params, "time": at}
+        return await timed_get(self.client, self.service.url + endpoint.path, params)
+
+    async def ask_directly(self, endpoint: Endpoint, models: int, at: int) -> float:
+        """Seconds for Prometheus to answer the endpoint's floor at ``at``."""
+        params = {"query": endpoint.floor(models), "time": at}
+        return await timed_get(self.client, f"{self.bench.prometheus_url}/api/v1/query", params)
 
 
 def rounds_for(models: int, quick: bool) -> int:
@@ -49,25 +134,30 @@ def rounds_for(models: int, quick: bool) -> int:
     return max(4, base // 2) if quick else base
 
 
-async def wide_misses(bench) -> list[Row]:  # type: ignore[no-untyped-def]
-    """Instant misses, 3 percentiles vs 1, a 1 h range miss and memory, by model count."""
+async def wide_misses(bench: Bench) -> list[Row]:
+    """Instant misses of every endpoint by model count, CPU per miss, a 1 h range miss and
+    memory; writes the chart."""
     rows: list[Row] = []
-    points: list[Point] = []
+    points: dict[str, list[Point]] = {endpoint.title: [] for endpoint in ENDPOINTS}
     # The range delta cache would answer a repeated range from memory: off, so each is a miss.
     with bench.service("wide", RANGE_CACHE_MAX_BYTES="0") as service:
         async with httpx.AsyncClient(timeout=300) as client:
+            session = Session(bench, client, service, Instants(bench.end - 60))
             for models in WIDE_SIZES:
-                point, found = await _instant(bench, client, service.url, models)
-                points.append(point)
-                rows += found
-            rows.append(await _range(bench, client, service.url))
+                found = await _instant(session, models)
+                for endpoint, pair in found.items():
+                    rows.append(_miss_row(endpoint, models, pair))
+                    points[endpoint.title].append(_point(models, pair))
+                if models == CPU_MODELS:
+                    rows += [await _cpu_row(session, found, *limit) for limit in CPU_LIMITS_MS]
+            rows.append(await _range(session))
         rss = service.rss()
     rows.append(
         at_most(
             "14",
-            "resident memory after answering 10,000 models, vs 250 MB",
+            "resident memory after answering 10,000 models, vs 200 MB",
             f"{rss / MB:.0f} MB",
-            rss / (250 * MB),
+            rss / (200 * MB),
             1,
         )
     )
@@ -75,109 +165,84 @@ async def wide_misses(bench) -> list[Row]:  # type: ignore[no-untyped-def]
     return rows
 
 
-async def _instant(  # type: ignore[no-untyped-def]
-    bench, client: httpx.AsyncClient, url: str, models: int
-) -> tuple[Point, list[Row]]:
-    metric = wide_metric(models)
-    rounds = rounds_for(models, bench.quick)
+async def _instant(session: Session, models: int) -> dict[Endpoint, Paired]:
+    """Every endpoint against its floor at ``models``, after one round each to warm up
+    (the once-per-metric histogram-kind probe, Prometheus's pages of this metric)."""
+    for endpoint in ENDPOINTS:
+        await _paired(session, endpoint, models, 1)
+    rounds = rounds_for(models, session.bench.quick)
+    return {endpoint: await _paired(session, endpoint, models, rounds) for endpoint in ENDPOINTS}
 
-    async def prometheus(i: int) -> float:
-        params = {"query": user_query(0.95, models), "time": bench.end - 60 - i}
-        return await timed_get(client, f"{bench.prometheus_url}/api/v1/query", params)
 
-    async def rates(i: int) -> float:
-        # What the service asks for several percentiles, asked of Prometheus directly.
-        params = {"query": bucket_rates(models), "time": bench.end - 60 - i}
-        return await timed_get(client, f"{bench.prometheus_url}/api/v1/query", params)
+async def _paired(session: Session, endpoint: Endpoint, models: int, rounds: int) -> Paired:
+    """``rounds`` misses of ``endpoint`` paired with its floor, each round at its own instant."""
 
-    async def p95(i: int) -> float:
-        params = {"metric_name": metric, "time": bench.end - 60 - i}
-        return await timed_get(client, url + P95, params)
+    async def ours(at: int) -> float:
+        return await session.ask(endpoint, models, at)
 
-    async def three(i: int) -> float:
-        params = {"metric_name": metric, "percentiles": "50,95,99", "time": bench.end - 400 - i}
-        return await timed_get(client, url + PERCENTILES, params)
+    async def theirs(at: int) -> float:
+        return await session.ask_directly(endpoint, models, at)
 
-    async def one(i: int) -> float:
-        params = {"metric_name": metric, "percentiles": "95", "time": bench.end - 400 - i}
-        return await timed_get(client, url + PERCENTILES, params)
+    return await paired_at(session.service, ours, theirs, session.instants.take(rounds))
 
-    await paired(prometheus, p95, 2)  # warm-up (and the once-per-metric histogram-kind probe)
-    ours, theirs = await paired(p95, prometheus, rounds)
-    fan, single = await paired(three, one, rounds)
-    # The floor of the 3-vs-1 ratio: Prometheus's own time to answer the bucket rates (one
-    # sample per model and bucket) against its histogram_quantile (one per model).
-    rated, quantiled = await paired(rates, prometheus, rounds)
-    floor = paired_ratio(rated, quantiled)
+
+def _miss_row(endpoint: Endpoint, models: int, found: Paired) -> Row:
+    text = endpoint.row_text(models)
+    return at_most("14", text, found.described(), found.ratio, endpoint.limits[models])
+
+
+def _point(models: int, found: Paired) -> Point:
     ms = statistics.median
-    point = Point(models, ms(ours) * 1000, ms(theirs) * 1000)
-    return point, [
-        at_most(
-            "14",
-            f"{models:,} models: instant miss (p95) vs Prometheus's own histogram_quantile",
-            f"median {point.service_ms:.1f} ms vs {point.prometheus_ms:.1f} ms",
-            paired_ratio(ours, theirs),
-            MISS_LIMITS[models],
-        ),
-        at_most(
-            "14",
-            f"{models:,} models: 3 percentiles vs 1, misses",
-            f"median {ms(fan) * 1000:.1f} ms vs {ms(single) * 1000:.1f} ms; Prometheus alone "
-            f"answers the bucket rates in {floor:.2f}x its histogram_quantile's time",
-            paired_ratio(fan, single),
-            1.3,
-        ),
-    ]
+    return Point(models, ms(found.ours) * 1000, ms(found.theirs) * 1000)
 
 
-async def _range(bench, client: httpx.AsyncClient, url: str) -> Row:  # type: ignore[no-untyped-def]
-    models = 2000
-    metric = wide_metric(models)
-    rounds = 3 if bench.quick else 6
-
-    def span(i: int) -> tuple[int, int]:
-        end = bench.end - 60 * (i + 1)
-        return end - 3600, end
-
-    async def prometheus(i: int) -> float:
-        start, end = span(i)
-        params = {"query": user_query(0.95, models), "start": start, "end": end, "step": "60"}
-        return await timed_get(client, f"{bench.prometheus_url}/api/v1/query_range", params)
-
-    async def service(i: int) -> float:
-        start, end = span(i)
-        params = {"metric_name": metric, "start": start, "end": end, "step": "1m"}
-        return await timed_get(client, url + RANGE, params)
-
-    ours, theirs = await paired(service, prometheus, rounds)
-    ms = statistics.median
+async def _cpu_row(
+    session: Session, found: dict[Endpoint, Paired], endpoint: Endpoint, name: str, limit: float
+) -> Row:
+    """CPU per miss against a limit in ms: over the row's own rounds when there were
+    ``CPU_MISSES`` of them, else over that many misses of their own."""
+    count = len(found[endpoint].ours)
+    cpu_ms = found[endpoint].cpu_ms
+    if count < CPU_MISSES:
+        count = CPU_MISSES
+        cpu_ms = await _cpu_per_miss(session, endpoint, CPU_MODELS, count)
     return at_most(
         "14",
-        "2,000 models: 1 h range at 1 m, miss vs Prometheus's own range query",
-        f"median {ms(ours) * 1000:.0f} ms vs {ms(theirs) * 1000:.0f} ms",
-        paired_ratio(ours, theirs),
-        1.1,
+        f"{CPU_MODELS:,} models: CPU per miss, {name}",
+        f"{cpu_ms:.1f} ms per miss over {count} misses, vs {limit:g} ms",
+        cpu_ms / limit,
+        1,
     )
 
 
-def chart(points: list[Point]) -> None:
-    """Miss latency against models, the service and Prometheus directly, log-log."""
-    import matplotlib
+async def _cpu_per_miss(session: Session, endpoint: Endpoint, models: int, count: int) -> float:
+    """The service's CPU ms per miss over ``count`` misses of ``endpoint`` in a row."""
+    before = await settled_cpu(session.service)
+    for at in session.instants.take(count):
+        await session.ask(endpoint, models, at)
+    return (await settled_cpu(session.service) - before) * 1000 / count
 
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
 
-    figure, axes = pyplot.subplots(figsize=(7, 4.2), dpi=110)
-    models = [p.models for p in points]
-    axes.plot(models, [p.service_ms for p in points], "o-", label="service, cache miss (p95)")
-    axes.plot(models, [p.prometheus_ms for p in points], "s--", label="Prometheus directly")
-    axes.set_xscale("log")
-    axes.set_yscale("log")
-    axes.set_xlabel("models (one series per model and bucket, 12 buckets)")
-    axes.set_ylabel("median latency, ms")
-    axes.set_title("Instant cache miss vs Prometheus's own histogram_quantile")
-    axes.grid(True, which="both", alpha=0.3)
-    axes.legend()
-    figure.tight_layout()
-    figure.savefig(CHART)
-    pyplot.close(figure)
+async def _range(session: Session) -> Row:
+    models = 2000
+    metric = wide_metric(models)
+    bench = session.bench
+
+    async def prometheus(end: int) -> float:
+        params = {"query": user_query(models), "start": end - 3600, "end": end, "step": "60"}
+        url = f"{bench.prometheus_url}/api/v1/query_range"
+        return await timed_get(session.client, url, params)
+
+    async def service(end: int) -> float:
+        params = {"metric_name": metric, "start": end - 3600, "end": end, "step": "1m"}
+        return await timed_get(session.client, session.service.url + RANGE, params)
+
+    ends = session.instants.take(3 if bench.quick else 6)
+    found = await paired_at(session.service, service, prometheus, ends)
+    return at_most(
+        "14",
+        "2,000 models: 1 h range at 1 m, miss vs Prometheus's own range query",
+        found.described(),
+        found.ratio,
+        1.1,
+    )
