@@ -74,3 +74,11 @@ def with_previous(rows: list[Row], previous: dict[str, str]) -> list[Row]:
 def _previous(previous: dict[str, str], row: Row) -> str:
     ratio = previous.get(row.what)
     return "previous: none" if ratio is None else f"previous {ratio}"
+
+
+def kept_sections(path: Path) -> str:
+    """What follows the generated table in ``path``: its sections written by hand (from the
+    first ``## `` heading on), to be written again after a new table; empty if none."""
+    text = path.read_text() if path.exists() else ""
+    start = text.find("\n## ")
+    return "" if start < 0 else "\n" + text[start + 1 :]

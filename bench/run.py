@@ -1,4 +1,5 @@
-"""``python -m bench``: run every target, print the table, write bench/results.md.
+"""``python -m bench``: run every target, print the table, write bench/results.md (its
+sections written by hand, after the table, are kept).
 
 Each row's measured column ends with the ratio the committed bench/results.md had for the
 same target text. Exit status 0 only if every row passes.
@@ -21,7 +22,7 @@ from pathlib import Path
 from bench import dataset, fleet, models, native, streams, targets, wide
 from bench.processes import start_prometheus
 from bench.querylog import QueryLog
-from bench.report import Row, markdown, previous_ratios, with_previous
+from bench.report import Row, kept_sections, markdown, previous_ratios, with_previous
 
 RESULTS = Path(__file__).with_name("results.md")
 
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     table = markdown(with_previous(rows, previous), header)
     print(table)
     if not args.only:
-        args.out.write_text(table)
+        args.out.write_text(table + kept_sections(args.out))
     return 0 if all(row.passed for row in rows) else 1
 
 
