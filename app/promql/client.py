@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import quote, urlencode
 
 import httpx
@@ -20,15 +20,8 @@ import httpx
 from app.breaker import CircuitBreaker
 from app.errors import UpstreamBadResponse, UpstreamError, UpstreamOverloaded, UpstreamUnavailable
 from app.offload import off_loop
-from app.promql import failures
+from app.promql import decode, failures
 from app.promql.body import read_body
-from app.promql.parse import (
-    Malformed,
-    parse_matrix,
-    parse_strings,
-    parse_vector,
-    unchanged,
-)
 from app.promql.upstream import (
     QueryResult,
     R,
@@ -38,6 +31,9 @@ from app.promql.upstream import (
 )
 
 P = TypeVar("P")
+Reader = Callable[[int, bytes, str], tuple[P, list[str]]]
+"""Reads an answer's status and body as the items it holds and its warnings
+(app/promql/decode.py)."""
 Observer = Callable[[str, float], None]
 """Called once per upstream call with its outcome and duration in seconds."""
 
@@ -98,7 +94,7 @@ class PrometheusClient:
     async def query(self, promql: str, *, at: float) -> QueryResult[Sample]:
         """Evaluate an instant query at unix time ``at``."""
         items, warnings = await self._call(
-            "/api/v1/query", instant(promql, at), parse_vector, unchanged
+            "/api/v1/query", instant(promql, at), decode.vector, unchanged
         )
         return QueryResult(items, warnings)
 
@@ -107,7 +103,7 @@ class PrometheusClient:
     ) -> Reduced[R]:
         """An instant query of which only ``reduce(samples)`` comes back (``Upstream``)."""
         value, warnings = await self._call(
-            "/api/v1/query", instant(promql, at), parse_vector, reduce
+            "/api/v1/query", instant(promql, at), decode.vector, reduce
         )
         return Reduced(value, warnings)
 
@@ -116,7 +112,7 @@ class PrometheusClient:
     ) -> QueryResult[Series]:
         """Evaluate a range query from ``start`` to ``end`` every ``step`` seconds."""
         form = {"query": promql, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"}
-        items, warnings = await self._call("/api/v1/query_range", form, parse_matrix, unchanged)
+        items, warnings = await self._call("/api/v1/query_range", form, decode.matrix, unchanged)
         return QueryResult(items, warnings)
 
     async def label_values(
@@ -126,7 +122,7 @@ class PrometheusClient:
         query = urlencode({"match[]": match, "start": f"{start:.3f}", "end": f"{end:.3f}"})
         url = f"{self.base_url}/api/v1/label/{quote(label, safe='')}/values?{query}"
         status, content = await self._send("GET", url, None)
-        items, warnings = self._read(status, content, parse_strings, unchanged)
+        items, warnings = self._read(status, content, decode.strings, unchanged)
         return QueryResult(items, warnings)
 
     async def ready(self) -> None:
@@ -147,29 +143,20 @@ class PrometheusClient:
         self,
         path: str,
         form: dict[str, str],
-        parser: Callable[[Mapping[str, Any]], P],
+        read: Reader[P],
         reduce: Callable[[P], R],
     ) -> tuple[R, list[str]]:
-        """``reduce`` of what ``parser`` makes of the answer's data, and its warnings."""
+        """``reduce`` of the items ``read`` finds in the answer, and its warnings."""
         status, content = await self._send("POST", self.base_url + path, form)
-        # A large answer is decoded and parsed in a worker thread (app/offload.py).
+        # A large answer is decoded and reduced in a worker thread (app/offload.py).
         size = len(content) // BYTES_PER_POINT
-        return await off_loop(size, self._read, status, content, parser, reduce)
+        return await off_loop(size, self._read, status, content, read, reduce)
 
     def _read(
-        self,
-        status: int,
-        content: bytes,
-        parser: Callable[[Mapping[str, Any]], P],
-        reduce: Callable[[P], R],
+        self, status: int, content: bytes, read: Reader[P], reduce: Callable[[P], R]
     ) -> tuple[R, list[str]]:
-        body = failures.decode_answer(status, content, upstream=self.name)
-        try:
-            parsed, warnings = parser(body["data"]), _warnings(body)
-        except (Malformed, KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise failures.bad_answer(self.name, exc) from None
-        del body  # the decoded answer goes before the reducer builds its own structures
-        return reduce(parsed), warnings
+        items, warnings = read(status, content, self.name)
+        return reduce(items), warnings
 
     async def _status(self, method: str, url: str) -> int:
         return (await self._send(method, url, None))[0]
@@ -231,6 +218,5 @@ class PrometheusClient:
         return error
 
 
-def _warnings(body: Mapping[str, Any]) -> list[str]:
-    warnings = body.get("warnings") or []
-    return [str(item)[:500] for item in warnings] if isinstance(warnings, list) else []
+def unchanged(items: P) -> P:
+    return items

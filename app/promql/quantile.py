@@ -23,8 +23,7 @@ import math
 import operator
 import re
 from collections.abc import Iterable, Sequence
-
-from app.promql.upstream import Sample
+from dataclasses import dataclass
 
 Bucket = tuple[float, float]
 """``(upper_bound, cumulative_count)``, as the ``le`` label and the sample value."""
@@ -76,9 +75,15 @@ def bucket_quantiles(qs: Sequence[float], buckets: Iterable[Bucket]) -> list[flo
     """Several quantiles of one histogram: its buckets are sorted and merged once."""
     # Stable like Go's insertion sort, which sort.Sort uses for up to 12 buckets.
     ordered = sorted(buckets, key=_BOUND)
+    bounds, counts = coalesce(ordered) if ordered else ([], [])
+    return merged_quantiles(qs, bounds, counts)
+
+
+def merged_quantiles(qs: Sequence[float], bounds: list[float], counts: list[float]) -> list[float]:
+    """Several quantiles of buckets already sorted and merged (``counts`` is made
+    monotonic in place)."""
     prepared: tuple[list[float], list[float]] | None = None
-    if ordered and ordered[-1][0] == math.inf:
-        bounds, counts = coalesce(ordered)
+    if bounds and bounds[-1] == math.inf:
         ensure_monotonic(counts)
         if len(bounds) >= 2 and counts[-1] != 0:
             prepared = bounds, counts
@@ -159,26 +164,60 @@ def rank_bucket(rank: float, counts: list[float], n: int) -> int:
     return low
 
 
-def group_buckets(samples: Iterable[Sample], group_label: str) -> dict[str, list[Bucket]]:
-    """Bucket samples grouped by ``group_label``, in arrival order; bad ``le`` skipped.
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """How one histogram's ``le`` texts, in the order they came, become sorted and merged
+    buckets: the ``bounds``, and for each the texts whose counts add up to it."""
 
-    Samples without ``group_label`` are dropped, as the endpoints only report models. A
-    value the client read as no number (None: NaN or an infinity) counts as NaN.
-    """
-    groups: dict[str, list[Bucket]] = {}
-    bounds: dict[str, float | None] = {}  # a handful of distinct `le` texts
-    for sample in samples:
-        labels = sample.labels
-        name = labels.get(group_label)
-        text = labels.get("le", "")
-        bound = bounds[text] if text in bounds else bounds.setdefault(text, parse_le(text))
-        if name is None or bound is None:
-            continue
-        value = sample.value
-        pair = (bound, math.nan if value is None else value)
-        group = groups.get(name)
-        if group is None:
-            groups[name] = [pair]
+    bounds: list[float]
+    texts: list[tuple[str, ...]]
+    single: tuple[str, ...] | None  # one text per bound: no counts to add
+
+
+@functools.lru_cache(maxsize=1024)  # a handful of layouts, shared by every model
+def layout(texts: tuple[str, ...]) -> Layout:
+    """The sorting and merging ``bucket_quantiles`` does, planned once per layout: sorted
+    stably by bound, equal bounds merged in that order, bad ``le`` texts skipped."""
+    parsed = [(bound, text) for text in texts if (bound := parse_le(text)) is not None]
+    parsed.sort(key=_BOUND)
+    bounds: list[float] = []
+    merged: list[tuple[str, ...]] = []
+    for bound, text in parsed:
+        if bounds and bound == bounds[-1]:
+            merged[-1] += (text,)
         else:
-            group.append(pair)
-    return groups
+            bounds.append(bound)
+            merged.append((text,))
+    single = tuple(t for (t,) in merged) if all(len(m) == 1 for m in merged) else None
+    return Layout(bounds, merged, single)
+
+
+def cumulative(group: dict[str, float]) -> tuple[list[float], list[float]]:
+    """One histogram's ``{le text: count}`` as sorted, merged bounds and counts (what
+    ``coalesce`` makes of the sorted pairs, the same floats)."""
+    plan = layout(tuple(group))
+    if plan.single is not None:
+        return plan.bounds, [group[text] for text in plan.single]
+    return plan.bounds, [_added(group, texts) for texts in plan.texts]
+
+
+def _added(group: dict[str, float], texts: tuple[str, ...]) -> float:
+    total = group[texts[0]]
+    for text in texts[1:]:
+        total += group[text]
+    return total
+
+
+def bucket_lists(by: dict[str, dict[str, float]]) -> dict[str, list[Bucket]]:
+    """Each group's ``{le text: count}`` as buckets, in the groups' order; an ``le`` that
+    names no bound (``parse_le``) is skipped, as Prometheus skips it."""
+    bounds: dict[str, float | None] = {}  # a handful of distinct `le` texts
+    lists: dict[str, list[Bucket]] = {}
+    for name, group in by.items():
+        buckets: list[Bucket] = []
+        for text, count in group.items():
+            bound = bounds[text] if text in bounds else bounds.setdefault(text, parse_le(text))
+            if bound is not None:
+                buckets.append((bound, count))
+        lists[name] = buckets
+    return lists

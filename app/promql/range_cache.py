@@ -38,7 +38,6 @@ from app.promql.range_grid import (
     trim,
 )
 from app.promql.upstream import (
-    HistogramSeries,
     QueryResult,
     R,
     Reduced,
@@ -97,7 +96,7 @@ class RangeCache:
                 for a, b in todo.fetch
             )
         )
-        if any(isinstance(s, HistogramSeries) for r in results for s in r.items):
+        if any(s.histograms for r in results for s in r.items):
             return await self._uncached(upstream, promql, key, todo, results, grid)
         settled = grid.settled_until(self._clock(), lookback + self.settle_seconds)
         points = sum(len(s.points) for r in results for s in r.items)

@@ -14,6 +14,7 @@ from array import array
 from dataclasses import dataclass, field
 
 from app.promql.upstream import (
+    Point,
     QueryResult,
     Series,
 )
@@ -87,7 +88,7 @@ def store(series_list: list[Series], grid: Grid, low: int, high: int) -> Stored:
         for stamp, value in series.points:
             i = grid.index(stamp) - low
             if 0 <= i < width:
-                column.values[i] = math.nan if value is None else value
+                column.values[i] = value
                 column.present[i] = 1
         if any(column.present):
             columns[label_key(series)] = column
@@ -129,20 +130,13 @@ def points_between(stored: Stored, grid: Grid, low: int, high: int) -> dict[Labe
     first, last = max(low, stored.low), min(high, stored.high)
     for key, column in stored.columns.items():
         points = [
-            (grid.seconds(i), _value(column.values[i - stored.low]))
+            (grid.seconds(i), column.values[i - stored.low])
             for i in range(first, last + 1)
             if column.present[i - stored.low]
         ]
         if points:
             out[key] = points
     return out
-
-
-Point = tuple[float, float | None]
-
-
-def _value(value: float) -> float | None:
-    return None if math.isnan(value) else value
 
 
 @dataclass(frozen=True, slots=True)

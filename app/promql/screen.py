@@ -7,7 +7,7 @@ silent: a repeat with the same value is dropped with a note in the answer's
 a conflict (the service answers 502); a model with a negative bucket count gets no
 percentiles (null) and a note, instead of a negative latency.
 
-    screened = screen_samples(samples, "model", counts=True)  # in an instant reducer
+    groups = grouped(samples, "model", "le", counts=True)  # in an instant reducer
     upstream = ScreeningUpstream(client)  # range answers, before the range cache
 """
 
@@ -37,8 +37,12 @@ class Checked(Generic[T]):
 
 
 @dataclass(frozen=True, slots=True)
-class Screened:
-    samples: list[Sample]
+class Groups:
+    """An instant answer per model: each model's values by one label's text (``le`` of
+    bucket rates, the tag of tagged quantiles; ``""`` without one), in arrival order; the
+    notes for its warnings, its conflict, and the models with a negative count."""
+
+    by: dict[str, dict[str, float]]
     notes: list[str]
     conflict: str | None
     negative: frozenset[str]
@@ -54,36 +58,52 @@ def _same(a: float | None, b: float | None) -> bool:
     return a == b or (math.isnan(a) and math.isnan(b))
 
 
-def screen_samples(samples: list[Sample], group_label: str, *, counts: bool) -> Screened:
-    """``samples`` without repeats; ``counts``: the values are bucket counts or rates,
-    so a negative one disqualifies its group."""
-    # The usual answer has neither: one pass each over the label tuples (engines send a
-    # series' labels sorted, so a repeat has the same tuple) and over the values.
-    distinct = len({tuple(s.labels.items()) for s in samples}) == len(samples)
-    if distinct and not (counts and any(s.value is not None and s.value < 0 for s in samples)):
-        return Screened(samples, [], None, frozenset())
-    return _screened(samples, group_label, counts=counts)
+def grouped(
+    samples: list[Sample],
+    group_label: str,
+    key_label: str | None = None,
+    *,
+    counts: bool,
+    only: tuple[str, str] | None = None,
+) -> Groups:
+    """``samples`` grouped by ``group_label`` and keyed by ``key_label``, in one pass.
 
-
-def _screened(samples: list[Sample], group_label: str, *, counts: bool) -> Screened:
-    seen: dict[Hashable, Sample] = {}
+    The queries that are read this way aggregate by exactly those labels (and the
+    ``only`` tag, ``(label, value)``, that selects samples), so a key seen twice in a
+    group is the same series twice: dropped with a note when its value is the same, a
+    conflict when not. ``counts``: the values are bucket counts or rates, so a negative
+    one disqualifies its group. Samples without ``group_label`` or ``key_label`` are
+    skipped; a value that is no number is NaN.
+    """
+    by: dict[str, dict[str, float]] = {}
     repeats = 0
     conflict: str | None = None
     negative: set[str] = set()
+    nan = math.nan
     for sample in samples:
-        key = _key(sample.labels)
-        first = seen.get(key)
-        if first is None:
-            seen[key] = sample
-        elif _same(first.value, sample.value):
+        labels = sample.labels
+        if only is not None and labels.get(only[0]) != only[1]:
+            continue
+        name = labels.get(group_label)
+        key = labels.get(key_label) if key_label is not None else ""
+        if name is None or key is None:
+            continue
+        point = sample.point
+        value = nan if point is None else point[1]
+        group = by.get(name)
+        if group is None:
+            by[name] = {key: value}
+        elif key not in group:
+            group[key] = value
+        elif _same(group[key], value):
             repeats += 1
+            continue
         elif conflict is None:
-            conflict = f"the series {_shown(sample.labels)} came twice with different values"
-        value = sample.value
-        if counts and value is not None and value < 0:
-            negative.add(sample.labels.get(group_label, ""))
+            conflict = f"the series {_shown(labels)} came twice with different values"
+        if counts and value < 0:
+            negative.add(name)
     notes = [note for note in (_repeats(repeats), _negative(negative)) if note]
-    return Screened(list(seen.values()), notes, conflict, frozenset(negative))
+    return Groups(by, notes, conflict, frozenset(negative))
 
 
 def screen_series(series: list[Series]) -> Checked[list[Series]]:

@@ -12,9 +12,12 @@ lifespan; services and routers do not change.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Generic, Protocol, TypeVar
+from typing import Annotated, Generic, Protocol, TypeVar
+
+import msgspec
 
 from app.breaker import CircuitBreaker
 
@@ -23,46 +26,62 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-# Not frozen: an answer holds up to hundreds of thousands of these, and a frozen
-# dataclass's __init__ is slower (docs/performance.md). Nothing changes them after parsing.
-@dataclass(slots=True)
-class Sample:
-    labels: Labels
-    timestamp: float
-    value: float | None
+# Decoded straight from the engine's JSON by app/promql/decode.py (msgspec, in C): one
+# record per sample and no pass of Python over the answer before a reducer reads it.
+# ``gc=False``: records hold no cycles, so the collector never walks them
+# (docs/performance.md).
+Stamp = Annotated[float, msgspec.Meta(ge=-1e13, le=1e13)]
+"""A timestamp, unix seconds: a finite number (NaN or an infinity is a bad answer)."""
 
 
-NativeBucket = tuple[float, float, float]
-"""``(lower, upper, count)`` of one native-histogram bucket, as Prometheus lists it."""
-
-
-@dataclass(frozen=True, slots=True)
-class NativeHistogram:
-    """A native histogram sample's ``histogram`` field: its count and its buckets."""
+class NativeHistogram(msgspec.Struct, frozen=True, gc=False):
+    """A native histogram sample's ``histogram`` field: its count and its buckets, each
+    ``(boundary rule, lower, upper, count)`` as Prometheus lists it (the rule says which
+    ends are closed)."""
 
     count: float
-    buckets: list[NativeBucket]
+    buckets: list[tuple[int, float, float, float]] = []
 
 
-@dataclass(slots=True)
-class HistogramSample(Sample):
-    """A sample whose value is a native histogram (``value`` is None); only queries of
-    native histograms answer these, so float samples pay nothing for them."""
+class Sample(msgspec.Struct, gc=False):
+    """One sample of an instant answer: ``labels`` (the engine's ``metric``) and either
+    ``point``, ``(timestamp, value)``, or, for a native histogram, ``native``,
+    ``(timestamp, histogram)``. A value that is no number (NaN, an infinity) is kept as
+    the float the engine sent; ``value`` reads it as None."""
 
-    histogram: NativeHistogram
+    labels: dict[str, str] = msgspec.field(name="metric", default_factory=dict)
+    point: tuple[Stamp, float] | None = msgspec.field(name="value", default=None)
+    native: tuple[Stamp, NativeHistogram] | None = msgspec.field(name="histogram", default=None)
+
+    @property
+    def timestamp(self) -> float:
+        point = self.point or self.native
+        return point[0] if point is not None else math.nan
+
+    @property
+    def value(self) -> float | None:
+        """The value, or None for no number (NaN, an infinity, a native histogram)."""
+        if self.point is None:
+            return None
+        value = self.point[1]
+        return value if value - value == 0 else None
+
+    @property
+    def histogram(self) -> NativeHistogram | None:
+        return None if self.native is None else self.native[1]
 
 
-@dataclass(slots=True)
-class Series:
-    labels: Labels
-    points: list[tuple[float, float | None]]
+Point = tuple[Stamp, float]
+"""``(timestamp, value)`` of a range series; NaN where the engine sent no number."""
 
 
-@dataclass(slots=True)
-class HistogramSeries(Series):
-    """A range series with native-histogram points (``histograms``), in time order."""
+class Series(msgspec.Struct, gc=False):
+    """A range series: ``points`` in time order, and its native-histogram points
+    (``histograms``), if any, in time order."""
 
-    histograms: list[tuple[float, NativeHistogram]]
+    labels: dict[str, str] = msgspec.field(name="metric", default_factory=dict)
+    points: list[Point] = msgspec.field(name="values", default_factory=list)
+    histograms: list[tuple[Stamp, NativeHistogram]] = []
 
 
 # Warnings that are about the query itself; any other warning says the engine answered

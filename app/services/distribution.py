@@ -9,7 +9,6 @@ answer (at one instant, or at each step of a range).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -19,8 +18,9 @@ from app.promql.builder import milliseconds_factor
 from app.promql.durations import format_duration
 from app.promql.layout import Cell, layout_query, part_label, per_bucket, uneven
 from app.promql.native import native_rates
-from app.promql.quantile import Bucket, group_buckets, parse_le
-from app.promql.upstream import HistogramSample, HistogramSeries, Sample, Series
+from app.promql.quantile import Bucket, bucket_lists, parse_le
+from app.promql.screen import grouped
+from app.promql.upstream import Sample, Series
 from app.schemas.queries import DistributionQuery, DistributionRangeQuery
 from app.services.encoding import Encoded, check_values, encoded
 from app.services.kinds import Kind
@@ -40,8 +40,10 @@ class Layouts:
 
 def classic_layouts(samples: list[Sample], *, model_label: str, tag: str) -> Layouts:
     """What a ``layout_query`` answered, as cells per model."""
-    rates = group_buckets((s for s in samples if s.labels.get(tag) == "rate"), model_label)
-    counted = group_buckets((s for s in samples if s.labels.get(tag) == "samples"), model_label)
+    rates = bucket_lists(grouped(samples, model_label, "le", counts=False, only=(tag, "rate")).by)
+    counted = bucket_lists(
+        grouped(samples, model_label, "le", counts=False, only=(tag, "samples")).by
+    )
     cells = {model: per_bucket(rates[model]) for model in sorted(rates)}
     return Layouts(cells, [m for m in sorted(counted) if uneven(counted[m])])
 
@@ -50,9 +52,9 @@ def native_layouts(samples: list[Sample], *, model_label: str) -> Layouts:
     """Each model's own native buckets (the ``histogram`` field of its summed rate)."""
     cells: dict[str, list[Cell]] = {}
     for s in samples:
-        model = s.labels.get(model_label)
-        if model is not None and isinstance(s, HistogramSample):
-            cells[model] = [Cell(low, high, count) for low, high, count in s.histogram.buckets]
+        model, histogram = s.labels.get(model_label), s.histogram
+        if model is not None and histogram is not None:
+            cells[model] = [Cell(low, high, count) for _, low, high, count in histogram.buckets]
     return Layouts({model: cells[model] for model in sorted(cells)}, [])
 
 
@@ -125,7 +127,7 @@ def steps_of(series: Iterable[Series], model_label: str) -> dict[str, dict[float
             continue
         steps = found.setdefault(model, {})
         for ts, value in s.points:
-            steps.setdefault(ts, []).append((bound, math.nan if value is None else value))
+            steps.setdefault(ts, []).append((bound, value))
     return found
 
 
@@ -159,23 +161,17 @@ def range_rows(
 
 def native_values(series: list[Series]) -> int:
     """How many buckets a native range answer lists."""
-    return sum(
-        len(h.buckets) for s in series if isinstance(s, HistogramSeries) for _, h in s.histograms
-    )
+    return sum(len(h.buckets) for s in series for _, h in s.histograms)
 
 
 def native_range_rows(series: list[Series], model_label: str, factor: float) -> Rows:
     """Per model, per step, its own native buckets (pure: may run in a worker thread)."""
     data: Rows = []
-    named = [
-        (s.labels[model_label], s)
-        for s in series
-        if isinstance(s, HistogramSeries) and model_label in s.labels
-    ]
+    named = [(s.labels[model_label], s) for s in series if s.histograms and model_label in s.labels]
     for model, s in sorted(named, key=lambda pair: pair[0]):
         points = []
         for ts, histogram in s.histograms:
-            cells = [Cell(low, high, count) for low, high, count in histogram.buckets]
+            cells = [Cell(low, high, count) for _, low, high, count in histogram.buckets]
             total, buckets = bucket_rows(cells, factor)
             points.append({"timestamp": ts, "per_second": total, "buckets": buckets})
         data.append({"model": model, "points": points})

@@ -7,7 +7,6 @@ parameters and returns the response schema.
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -22,8 +21,8 @@ from app.promql.builder import (
 )
 from app.promql.durations import iso8601
 from app.promql.native import native_quantiles_query, quantile_label
-from app.promql.quantile import bucket_quantiles, group_buckets
-from app.promql.screen import Checked, contradiction, screen_samples
+from app.promql.quantile import cumulative, merged_quantiles
+from app.promql.screen import Checked, contradiction, grouped
 from app.promql.upstream import Sample, Upstream
 from app.schemas.queries import (
     InstantQuery,
@@ -86,7 +85,7 @@ def to_milliseconds(value: float | None, factor: float) -> float | None:
     if value is None:
         return None
     scaled = round(value * factor, 6)
-    return scaled if math.isfinite(scaled) else None
+    return scaled if scaled - scaled == 0 else None  # (finite: inf - inf and NaN are NaN)
 
 
 async def fetch_quantiles(
@@ -148,21 +147,20 @@ def computed_quantiles(
 ) -> Checked[ByModel]:
     """Every percentile of every model's bucket rates, in milliseconds, computed here;
     none for a model with a negative bucket rate."""
-    screened = screen_samples(samples, model_label, counts=True)
-    groups = group_buckets(screened.samples, model_label)
+    groups = grouped(samples, model_label, "le", counts=True)
     qs = [p.value / 100 for p in wanted]
     labels = [p.label for p in wanted]
     by_model: ByModel = {}
-    for model in sorted(groups):  # (names alone sort faster than (name, buckets) pairs)
-        if model in screened.negative:
+    for model in sorted(groups.by):  # (names alone sort faster than (name, group) pairs)
+        if model in groups.negative:
             by_model[model] = dict.fromkeys(labels)
             continue
-        values = bucket_quantiles(qs, groups[model])
+        values = merged_quantiles(qs, *cumulative(groups.by[model]))
         by_model[model] = {
             label: to_milliseconds(value, factor)
             for label, value in zip(labels, values, strict=True)
         }
-    return Checked(by_model, screened.notes, screened.conflict)
+    return Checked(by_model, groups.notes, groups.conflict)
 
 
 def engine_quantiles(
@@ -175,22 +173,20 @@ def engine_quantiles(
 ) -> Checked[ByModel]:
     """The engine's own quantiles, per model, in milliseconds; ``tag`` names each
     sample's quantile (else every sample is of the one percentile wanted)."""
-    screened = screen_samples(samples, sel.model_label, counts=False)
-    label_of = {f"{p.value / 100:.12g}": p.label for p in wanted}
+    groups = grouped(samples, sel.model_label, tag, counts=False)
+    label_of = {f"{p.value / 100:.12g}": p.label for p in wanted} if tag else {"": wanted[0].label}
     names = [p.label for p in wanted]
-    model_label = sel.model_label
     by_model: ByModel = {}
-    for s in screened.samples:
-        model = s.labels.get(model_label)
-        label = label_of.get(s.labels.get(tag, "")) if tag else names[0]
-        if model is None or label is None:
-            continue
-        values = by_model.get(model)
-        if values is None:
-            values = by_model[model] = dict.fromkeys(names)
-        values[label] = to_milliseconds(s.value, factor)
-    ordered = {model: by_model[model] for model in sorted(by_model)}
-    return Checked(ordered, screened.notes, screened.conflict)
+    for model in sorted(groups.by):
+        values: dict[str, float | None] | None = None
+        for text, value in groups.by[model].items():
+            label = label_of.get(text)
+            if label is None:
+                continue
+            if values is None:
+                values = by_model[model] = dict.fromkeys(names)
+            values[label] = to_milliseconds(value, factor)
+    return Checked(by_model, groups.notes, groups.conflict)
 
 
 class Evaluation(TypedDict):

@@ -23,13 +23,14 @@ from app.promql.fraction import (
     part_label,
     prepared,
 )
-from app.promql.quantile import Bucket, group_buckets
-from app.promql.upstream import HistogramSample, Sample
+from app.promql.quantile import Bucket, bucket_lists
+from app.promql.screen import Checked, grouped
+from app.promql.upstream import Sample
 from app.schemas.queries import SLOQuery
 from app.services.compare import Evaluated, Rows, attach, previous, with_notes
 from app.services.encoding import Encoded, encoded
 from app.services.kinds import Kind
-from app.services.latency import Source
+from app.services.latency import Source, trusted
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +88,18 @@ def finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
-def classic_attainments(samples: list[Sample], *, model_label: str, limits: Thresholds) -> ByModel:
-    groups = group_buckets(samples, model_label)
-    return {model: attainment(groups[model], limits) for model in sorted(groups)}
+def classic_attainments(
+    samples: list[Sample], *, model_label: str, limits: Thresholds
+) -> Checked[ByModel]:
+    """Each model's attainment from its bucket rates; none for a model with a negative
+    bucket rate (app/promql/screen.py)."""
+    groups = grouped(samples, model_label, "le", counts=True)
+    buckets = bucket_lists(groups.by)
+    found = {
+        model: IDLE if model in groups.negative else attainment(buckets[model], limits)
+        for model in sorted(buckets)
+    }
+    return Checked(found, groups.notes, groups.conflict)
 
 
 def native_parts(limits: Thresholds) -> dict[str, float]:
@@ -102,19 +112,22 @@ def native_parts(limits: Thresholds) -> dict[str, float]:
 
 def native_attainments(
     samples: list[Sample], *, sel: SeriesSelector, tag: str, limits: Thresholds
-) -> ByModel:
+) -> Checked[ByModel]:
     parts: dict[str, dict[str, float | None]] = {}
     bounds: dict[str, list[float]] = {}
     for s in samples:
         model, name = s.labels.get(sel.model_label), s.labels.get(tag)
-        if model is not None and isinstance(s, HistogramSample):
-            bounds[model] = [edge for low, high, _ in s.histogram.buckets for edge in (low, high)]
+        histogram = s.histogram
+        if model is not None and histogram is not None:
+            bounds[model] = [edge for _, low, high, _ in histogram.buckets for edge in (low, high)]
         elif model is not None and name is not None:
             parts.setdefault(model, {})[name] = s.value
-    return {
-        model: native_attainment(parts[model], bounds.get(model, []), limits)
-        for model in sorted(parts)
-    }
+    return Checked(
+        {
+            model: native_attainment(parts[model], bounds.get(model, []), limits)
+            for model in sorted(parts)
+        }
+    )
 
 
 def native_attainment(
@@ -144,7 +157,7 @@ async def fetch_attainment(source: Source, query: SLOQuery, at: float) -> Found:
     sel = source.selector(query)
     choice = await source.choose(query, sel, at)
     limits = Thresholds.of(query)
-    reduce: Callable[[list[Sample]], ByModel]
+    reduce: Callable[[list[Sample]], Checked[ByModel]]
     if choice.kind == "native":
         promql = native_fractions_query(sel, native_parts(limits), limits.window)
         reduce = partial(native_attainments, sel=sel, tag=part_label(sel), limits=limits)
@@ -152,7 +165,9 @@ async def fetch_attainment(source: Source, query: SLOQuery, at: float) -> Found:
         promql = bucket_rates(sel, query.window)
         reduce = partial(classic_attainments, model_label=sel.model_label, limits=limits)
     result = await source.upstream.query_reduced(promql, at=at, reduce=reduce)
-    return Found(result.value, [*choice.warnings, *result.warnings], result.partial, choice.kind)
+    checked = trusted(source, result.value)
+    warnings = [*choice.warnings, *result.warnings, *checked.notes]
+    return Found(checked.value, warnings, result.partial, choice.kind)
 
 
 def budget_left(share: float | None, objective: float) -> float | None:

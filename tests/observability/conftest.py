@@ -51,7 +51,8 @@ async def serve(
 
 
 def bucket_vector() -> dict[str, object]:
-    """A bucket-rate answer for two models (also readable as a quantile answer)."""
+    """A bucket-rate answer for two models (``Constant`` answers a quantile query with
+    the quantiles of these buckets)."""
     result = [
         {"metric": {"model": model, "le": le}, "value": [1_700_000_000, value]}
         for model in MODELS

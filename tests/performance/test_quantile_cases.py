@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from app.promql.quantile import bucket_quantile, group_buckets, parse_le
+from app.promql.quantile import bucket_lists, bucket_quantile, parse_le
+from app.promql.screen import grouped
 from app.promql.upstream import Sample
 
 INF = math.inf
@@ -161,18 +162,18 @@ def test_unsorted_input_is_sorted_first():
     assert close(bucket_quantile(0.5, shuffled), 0.15)
 
 
-def test_group_buckets_skips_bad_le_and_missing_model():
+def test_bucket_lists_skip_bad_le_and_missing_model():
     samples = [
-        Sample({"model": "a", "le": "0.1"}, 0.0, 1.0),
-        Sample({"model": "a", "le": " 1"}, 0.0, 5.0),  # Go's ParseFloat rejects the space
-        Sample({"model": "a", "le": "+Inf"}, 0.0, 2.0),
-        Sample({"le": "+Inf"}, 0.0, 9.0),
-        Sample({"model": "b"}, 0.0, 3.0),
-        Sample({"model": "c", "le": "+Inf"}, 0.0, None),  # NaN or an infinity
+        Sample({"model": "a", "le": "0.1"}, (0.0, 1.0)),
+        Sample({"model": "a", "le": " 1"}, (0.0, 5.0)),  # Go's ParseFloat rejects the space
+        Sample({"model": "a", "le": "+Inf"}, (0.0, 2.0)),
+        Sample({"le": "+Inf"}, (0.0, 9.0)),
+        Sample({"model": "b"}, (0.0, 3.0)),
+        Sample({"model": "c", "le": "+Inf"}, (0.0, math.nan)),  # no number
     ]
-    grouped = group_buckets(samples, "model")
-    assert math.isnan(grouped.pop("c")[0][1])
-    assert grouped == {"a": [(0.1, 1.0), (INF, 2.0)]}
+    lists = bucket_lists(grouped(samples, "model", "le", counts=True).by)
+    assert math.isnan(lists.pop("c")[0][1])
+    assert lists == {"a": [(0.1, 1.0), (INF, 2.0)]}
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,10 @@ import math
 import httpx
 import pytest
 
+from app.promql import decode
 from app.promql.client import PrometheusClient
-from app.promql.quantile import bucket_quantile, group_buckets
+from app.promql.quantile import bucket_lists, bucket_quantile
+from app.promql.screen import grouped
 from app.promql.upstream import Sample
 from app.settings import Settings
 from tests.performance import oddities
@@ -43,10 +45,8 @@ async def raw_bucket_rates(url: str) -> list[Sample]:
         response = await http.post(
             url + "/api/v1/query", data={"query": RATES, "time": str(oddities.END)}
         )
-    return [
-        Sample(item["metric"], oddities.END, float(item["value"][1]))
-        for item in response.json()["data"]["result"]
-    ]
+    samples, _ = decode.vector(response.status_code, response.content, url)
+    return samples
 
 
 def same(a: float, b: float) -> bool:
@@ -56,7 +56,8 @@ def same(a: float, b: float) -> bool:
 @pytest.mark.parametrize("q", QUANTILES, ids=str)
 async def test_bucket_quantile_equals_prometheus(odd_prometheus, q):
     expected = await prometheus_answers(odd_prometheus.url, q)
-    groups = group_buckets(await raw_bucket_rates(odd_prometheus.url), "model")
+    samples = await raw_bucket_rates(odd_prometheus.url)
+    groups = bucket_lists(grouped(samples, "model", "le", counts=True).by)
     assert set(groups) == set(expected)
     assert len(expected) >= 40
     mismatches = {

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import math
 
 import httpx
 import pytest
 
 from app.errors import UpstreamBadResponse, UpstreamTimeout, UpstreamUnavailable
 from app.promql.client import PrometheusClient
-from app.promql.parse import Malformed, to_number
 
 URL = "http://prometheus.test"
 
@@ -140,8 +140,29 @@ async def test_in_flight_queries_are_bounded():
     assert peak == 3
 
 
-def test_to_number_rejects_non_numbers():
-    assert to_number("1e3") == 1000.0
-    for value in (None, True, [1], {"a": 1}):
-        with pytest.raises(Malformed):
-            to_number(value)
+@pytest.mark.parametrize("value", [None, True, [1], {"a": 1}, "fast", "1e999"])
+async def test_a_value_that_is_no_number_is_a_bad_answer(value):
+    body = {
+        "status": "success",
+        "data": {"resultType": "vector", "result": [{"metric": {}, "value": [1, value]}]},
+    }
+    with pytest.raises(UpstreamBadResponse):
+        await client_for(lambda _: httpx.Response(200, json=body)).query("q", at=1)
+
+
+async def test_signed_infinities_are_numbers_and_label_texts_stay_as_sent():
+    """Prometheus writes "+Inf": a value, a native bucket's bound, never a label's text."""
+    native = {"count": "3", "sum": "1", "buckets": [[0, "1", "+Inf", "3"]]}
+    result = [
+        {"metric": {"le": "+Inf", "model": "a"}, "value": [1, "+Inf"]},
+        {"metric": {"model": "b"}, "histogram": [1, native]},
+        {"metric": {"model": "c"}, "value": [1, "-Inf"]},
+    ]
+    body = {"status": "success", "data": {"resultType": "vector", "result": result}}
+    items = (await client_for(lambda _: httpx.Response(200, json=body)).query("q", at=1)).items
+    assert items[0].labels == {"le": "+Inf", "model": "a"}
+    assert items[0].point == (1.0, math.inf)
+    assert items[0].value is None
+    assert items[1].histogram is not None
+    assert items[1].histogram.buckets == [(0, 1.0, math.inf, 3.0)]
+    assert items[2].point == (1.0, -math.inf)

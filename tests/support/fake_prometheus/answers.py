@@ -221,7 +221,8 @@ class Changing:
 @dataclass(frozen=True)
 class Constant:
     """One JSON body to every request, whatever was asked (with ``ready``, the readiness
-    text to ``/-/ready``)."""
+    text to ``/-/ready``); when the body holds bucket rates, a ``histogram_quantile`` of
+    them is answered as Prometheus would (one sample per model, no ``le``)."""
 
     body: dict[str, Any]
     ready: bool = False
@@ -229,8 +230,17 @@ class Constant:
     def answer(self, request: httpx.Request) -> httpx.Response:
         if self.ready and request.url.path == "/-/ready":
             return httpx.Response(200, text=READY)
+        body = self.body
+        result = body.get("data", {}).get("result")
+        if isinstance(result, list) and result and all("le" in s["metric"] for s in result):
+            quantiles = quantile_samples(form_of(request).get("query", ""), result)
+            body = (
+                body
+                if quantiles is None
+                else {**body, "data": {**body["data"], "result": quantiles}}
+            )
         return httpx.Response(
-            200, content=json.dumps(self.body).encode(), headers={"content-type": JSON}
+            200, content=json.dumps(body).encode(), headers={"content-type": JSON}
         )
 
 
