@@ -5,8 +5,10 @@ aggregation across instances hides the service's own work. Every miss row compar
 service with the cheapest way Prometheus gives the same information to a client asking it
 directly, measured in pairs in one run at the same instant:
 
-- several percentiles, SLO attainment and the distribution: the bucket rates themselves,
+- several percentiles and SLO attainment: the bucket rates themselves,
   ``sum by (model, le) (rate(..._bucket[5m]))``, from which each answer is computed;
+- the distribution: the same bucket rates and, tagged apart, each bucket's sample count
+  in the window (``layout_query``), from which it also tells a bucket layout that changed;
 - one percentile (``/p95/``): ``histogram_quantile(0.95, <those bucket rates>)``;
 - the 1 h range at 1 m: Prometheus's own range query of that ``histogram_quantile``.
 
@@ -23,6 +25,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from app.promql.builder import SeriesSelector
+from app.promql.layout import layout_query
 from bench.dataset import WIDE_SIZES, wide_metric
 from bench.load import Instants, Paired, paired_at, settled_cpu, timed_get
 from bench.report import Row, at_most
@@ -42,6 +46,13 @@ def bucket_rates(models: int) -> str:
 
 def user_query(models: int, quantile: float = 0.95) -> str:
     return f"histogram_quantile({quantile}, {bucket_rates(models)})"
+
+
+def layouts(models: int) -> str:
+    """The distribution's own query: the bucket rates and, tagged apart, each bucket's
+    sample count in the window (app/promql/layout.py), which tells a bucket layout that
+    changed; the engine evaluates the bucket selector twice for it."""
+    return layout_query(SeriesSelector(wide_metric(models), "model"), 300)
 
 
 @dataclass(frozen=True, eq=False)  # a key by identity: its fields hold dicts
@@ -100,10 +111,10 @@ DISTRIBUTION = Endpoint(
     name="distribution",
     path="/api/metrics/distribution/",
     params={},
-    floor=bucket_rates,
-    floor_name="bucket rates",
+    floor=layouts,
+    floor_name="bucket rates and their sample counts",
     limits=EVERY_BUCKET,
-    what="distribution, miss vs Prometheus's own bucket rates",
+    what="distribution, miss vs Prometheus's own bucket rates and sample counts",
 )
 ENDPOINTS = (P95, PERCENTILES, SLO, DISTRIBUTION)
 CPU_LIMITS_MS = ((PERCENTILES, "3 percentiles", 45.0), (P95, "p95", 10.0))
