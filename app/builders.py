@@ -24,6 +24,7 @@ from app.promql.client import PrometheusClient
 from app.promql.range_cache import RangeCache, RangeCachedUpstream
 from app.promql.redact import RedactingUpstream
 from app.promql.screen import ScreeningUpstream
+from app.promql.transport import Http11Transport
 from app.promql.upstream import Upstream
 from app.services.health import HealthMonitor
 from app.services.kinds import HistogramKinds
@@ -46,9 +47,17 @@ def build_http_client(
         max_connections=settings.upstream_max_connections,
         max_keepalive_connections=settings.upstream_max_connections,
     )
+    # A plain-http engine gets the lean HTTP/1.1 transport (app/promql/transport.py); https,
+    # and a transport a test passes, keep httpx's.
+    mounts = (
+        None
+        if transport is not None
+        else {"http://": Http11Transport(max_connections=settings.upstream_max_connections)}
+    )
     return httpx.AsyncClient(
         timeout=timeout,
         limits=limits,
+        mounts=mounts,
         headers={
             "Accept-Encoding": "gzip" if settings.upstream_compression else "identity",
             **settings.upstream_headers(),
