@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import gc
 import threading
 from collections.abc import Callable, Iterator
@@ -33,13 +35,40 @@ async def off_loop(size: int, function: Callable[..., T], *args: Any) -> T:
     """``function(*args)`` with the collector paused, in a worker thread when ``size`` is
     ``LARGE`` or more."""
     if size >= LARGE:
-        return await asyncio.to_thread(_without_gc, function, *args)
+        return await asyncio.to_thread(_large, function, *args)
     return _without_gc(function, *args)
 
 
 def _without_gc(function: Callable[..., T], *args: Any) -> T:
     with gc_paused():
         return function(*args)
+
+
+def _large(function: Callable[..., T], *args: Any) -> T:
+    """``function(*args)`` without the collector; then the memory its many small objects
+    took goes back to the system (``malloc_trim``), or the process keeps the high-water
+    mark of its largest answer for good."""
+    try:
+        return _without_gc(function, *args)
+    finally:
+        _trim()
+
+
+def _trim() -> None:
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _libc() -> Any:
+    """glibc, which has ``malloc_trim``; None elsewhere (musl, macOS)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
+
+
+_LIBC = _libc()
 
 
 @contextlib.contextmanager

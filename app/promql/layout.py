@@ -18,10 +18,11 @@ from dataclasses import dataclass
 
 from app.promql.builder import SeriesSelector, bucket_selector
 from app.promql.durations import format_duration
-from app.promql.quantile import Bucket, coalesce, ensure_monotonic
+from app.promql.quantile import Bucket, coalesce, cumulative, ensure_monotonic
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: an answer holds one per model and bucket (docs/performance.md).
+@dataclass(slots=True)
 class Cell:
     """One bucket: its bounds (``lower`` None for -Inf) and its own count (or rate)."""
 
@@ -35,15 +36,22 @@ def per_bucket(buckets: Iterable[Bucket]) -> list[Cell]:
     ordered = sorted(buckets, key=lambda pair: pair[0])
     if not ordered:
         return []
-    bounds, counts = coalesce(ordered)
+    return cells(*coalesce(ordered))
+
+
+def cells(bounds: list[float], counts: list[float]) -> list[Cell]:
+    """Sorted, merged cumulative buckets as per-bucket cells (``counts`` made monotonic
+    in place)."""
+    if not bounds:
+        return []
     ensure_monotonic(counts)
-    cells = []
+    found = []
     below = 0.0
-    for i, (bound, cumulative) in enumerate(zip(bounds, counts, strict=True)):
-        lower = bounds[i - 1] if i > 0 else (0.0 if bound > 0 else None)
-        cells.append(Cell(lower, bound, cumulative - below))
-        below = cumulative
-    return cells
+    lower: float | None = 0.0 if bounds[0] > 0 else None
+    for bound, total in zip(bounds, counts, strict=True):
+        found.append(Cell(lower, bound, total - below))
+        lower, below = bound, total
+    return found
 
 
 def part_label(sel: SeriesSelector) -> str:
@@ -71,4 +79,10 @@ def uneven(samples: Iterable[Bucket]) -> bool:
     if not ordered:
         return False
     _, counts = coalesce(ordered)
+    return len(set(counts)) > 1
+
+
+def uneven_group(counted: dict[str, float]) -> bool:
+    """``uneven`` of one model's ``{le text: sample count}``."""
+    _, counts = cumulative(counted)
     return len(set(counts)) > 1

@@ -57,9 +57,6 @@ class Connection:
         except asyncio.LimitOverrunError:
             raise httpx.RemoteProtocolError("a header or chunk line is too long") from None
 
-    async def exactly(self, size: int) -> bytes:
-        return await self._timed(self._reader.readexactly(size))
-
     async def _timed(self, pending: Awaitable[T]) -> T:
         try:
             async with asyncio.timeout(self.read_timeout):
@@ -234,13 +231,18 @@ def _framing(method: str, status: int, headers: list[tuple[bytes, bytes]]) -> in
 
 async def _pieces(connection: Connection, framing: int | None) -> AsyncIterator[bytes]:
     if framing == CHUNKED:
-        while size := await _chunk_size(connection):
-            async for piece in _exactly(connection, size):
-                yield piece
-            if await connection.exactly(2) != b"\r\n":
-                raise httpx.RemoteProtocolError("a chunk without its end")
-        while await connection.line() != b"\r\n":  # trailers, if any
-            pass
+        # (An engine writes a large answer in chunks of a few kB: read as much as has
+        # arrived and undo the chunking of all of it at once.)
+        chunks = Dechunker()
+        while not chunks.done:
+            data = await connection.some(PIECE)
+            if not data:
+                raise httpx.RemoteProtocolError("the engine's answer ended early")
+            pieces = chunks.feed(data)
+            if pieces:
+                yield pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        if chunks.rest:
+            raise httpx.RemoteProtocolError("bytes after the engine's answer")
     elif framing is None:
         while piece := await connection.some(PIECE):
             yield piece
@@ -258,9 +260,58 @@ async def _exactly(connection: Connection, size: int) -> AsyncIterator[bytes]:
         yield piece
 
 
-async def _chunk_size(connection: Connection) -> int:
-    line = await connection.line()
-    try:
-        return int(line.split(b";", 1)[0].strip(), 16)
-    except ValueError:
-        raise httpx.RemoteProtocolError("a malformed chunk size") from None
+class Dechunker:
+    r"""The chunked transfer coding undone as bytes arrive: ``feed`` returns the payload
+    the bytes complete, ``done`` once the last chunk and any trailers have come. Holds
+    at most a partial size or trailer line (``HEAD_LIMIT``), never a chunk's data.
+
+    >>> chunks = Dechunker()
+    >>> chunks.feed(b"5\r\nhel"), chunks.feed(b"lo\r\n0\r\n\r\n"), chunks.done
+    ([b'hel'], [b'lo'], True)
+    """
+
+    def __init__(self) -> None:
+        self.rest = b""  # an unfinished line (or, once done, bytes after the answer)
+        self.done = False
+        self._left = 0  # bytes of the current chunk's data still to come
+        self._expect = b"size"  # the next line: a chunk's size, its end, or a trailer
+
+    def feed(self, data: bytes) -> list[bytes]:
+        buffer = self.rest + data if self.rest else data
+        end, pos, out = len(buffer), 0, []
+        while pos < end and not self.done:
+            if self._left:
+                taken = min(self._left, end - pos)
+                out.append(buffer[pos : pos + taken])
+                pos += taken
+                self._left -= taken
+                if not self._left:
+                    self._expect = b"end"
+                continue
+            eol = buffer.find(b"\r\n", pos)
+            if eol < 0:
+                if end - pos > HEAD_LIMIT:
+                    raise httpx.RemoteProtocolError("a chunk line is too long")
+                break
+            self._line(buffer[pos:eol])
+            pos = eol + 2
+        self.rest = buffer[pos:]
+        return out
+
+    def _line(self, line: bytes) -> None:
+        if self._expect == b"end":
+            if line:
+                raise httpx.RemoteProtocolError("a chunk without its end")
+            self._expect = b"size"
+        elif self._expect == b"size":
+            self._left = _chunk_size(line)
+            self._expect = b"trailer" if self._left == 0 else b"data"
+        elif not line:  # the empty line after the trailers
+            self.done = True
+
+
+def _chunk_size(line: bytes) -> int:
+    text = line.split(b";", 1)[0].strip()
+    if not text or any(c not in b"0123456789abcdefABCDEF" for c in text):
+        raise httpx.RemoteProtocolError("a malformed chunk size")
+    return int(text, 16)

@@ -9,6 +9,7 @@ answer (at one instant, or at each step of a range).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -16,9 +17,17 @@ from functools import partial
 from app.offload import off_loop
 from app.promql.builder import milliseconds_factor
 from app.promql.durations import format_duration
-from app.promql.layout import Cell, layout_query, part_label, per_bucket, uneven
+from app.promql.layout import (
+    Cell,
+    cells,
+    layout_query,
+    part_label,
+    per_bucket,
+    uneven,
+    uneven_group,
+)
 from app.promql.native import native_rates
-from app.promql.quantile import Bucket, bucket_lists, parse_le
+from app.promql.quantile import Bucket, cumulative, parse_le
 from app.promql.screen import grouped
 from app.promql.upstream import Sample, Series
 from app.schemas.queries import DistributionQuery, DistributionRangeQuery
@@ -40,12 +49,10 @@ class Layouts:
 
 def classic_layouts(samples: list[Sample], *, model_label: str, tag: str) -> Layouts:
     """What a ``layout_query`` answered, as cells per model."""
-    rates = bucket_lists(grouped(samples, model_label, "le", counts=False, only=(tag, "rate")).by)
-    counted = bucket_lists(
-        grouped(samples, model_label, "le", counts=False, only=(tag, "samples")).by
-    )
-    cells = {model: per_bucket(rates[model]) for model in sorted(rates)}
-    return Layouts(cells, [m for m in sorted(counted) if uneven(counted[m])])
+    rates = grouped(samples, model_label, "le", counts=False, only=(tag, "rate")).by
+    counted = grouped(samples, model_label, "le", counts=False, only=(tag, "samples")).by
+    found = {model: cells(*cumulative(rates[model])) for model in sorted(rates)}
+    return Layouts(found, [m for m in sorted(counted) if uneven_group(counted[m])])
 
 
 def native_layouts(samples: list[Sample], *, model_label: str) -> Layouts:
@@ -68,6 +75,12 @@ def layout_warning(models: list[str]) -> list[str]:
     ]
 
 
+@functools.lru_cache(maxsize=4096)
+def bound_ms(bound: float | None, factor: float) -> float | None:
+    """A bucket bound in milliseconds: a few distinct bounds, listed for every model."""
+    return None if bound is None else to_milliseconds(bound, factor)
+
+
 def bucket_rows(cells: list[Cell], factor: float) -> tuple[float | None, Rows]:
     """The total rate and the buckets as the answer lists them."""
     total = sum(cell.count for cell in cells) if cells else None
@@ -77,8 +90,8 @@ def bucket_rows(cells: list[Cell], factor: float) -> tuple[float | None, Rows]:
         below += cell.count
         rows.append(
             {
-                "lower_ms": None if cell.lower is None else to_milliseconds(cell.lower, factor),
-                "le_ms": to_milliseconds(cell.upper, factor),
+                "lower_ms": bound_ms(cell.lower, factor),
+                "le_ms": bound_ms(cell.upper, factor),
                 "per_second": cell.count,
                 "share": cell.count / total if total else None,
                 "cumulative_share": below / total if total else None,
@@ -99,14 +112,25 @@ async def current_distribution(source: Source, query: DistributionQuery) -> Enco
     else:
         promql = layout_query(sel, query.window)
         reduce = partial(classic_layouts, model_label=sel.model_label, tag=part_label(sel))
-    result = await source.upstream.query_reduced(promql, at=at, reduce=reduce)
-    data: Rows = []
-    for model, cells in result.value.cells.items():
-        total, buckets = bucket_rows(cells, factor)
-        data.append({"model": model, "per_second": total, "buckets": buckets, "timestamp": at})
-    warnings = [*choice.warnings, *result.warnings, *layout_warning(result.value.uneven)]
+    # The rows are built where the answer is reduced (a worker thread for a large one).
+    rows = partial(instant_rows, reduce, factor=factor, at=at)
+    result = await source.upstream.query_reduced(promql, at=at, reduce=rows)
+    data, uneven_models = result.value
+    warnings = [*choice.warnings, *result.warnings, *layout_warning(uneven_models)]
     extra = {"metric_name": query.metric_name, "time_range": query.time_range}
     return await encoded(Answer(warnings, result.partial, choice.kind), data, extra)
+
+
+def instant_rows(
+    reduce: Callable[[list[Sample]], Layouts], samples: list[Sample], *, factor: float, at: float
+) -> tuple[Rows, list[str]]:
+    """The rows of an instant answer, and the models whose layouts were not one."""
+    layouts = reduce(samples)
+    data: Rows = []
+    for model, found in layouts.cells.items():
+        total, buckets = bucket_rows(found, factor)
+        data.append({"model": model, "per_second": total, "buckets": buckets, "timestamp": at})
+    return data, layouts.uneven
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ with bytes written here: each framing, keep-alive, an engine that hangs up, bad 
 from __future__ import annotations
 
 import asyncio
+import random
 import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -11,7 +12,7 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 
-from app.promql.transport import Http11Transport
+from app.promql.transport import Dechunker, Http11Transport
 
 Answer = Callable[[bytes], list[bytes]]
 """What the server writes for one request (its head and body), piece by piece; an empty
@@ -102,6 +103,32 @@ async def test_a_chunked_body_is_joined_and_the_connection_reused():
         assert (await client.get("/a")).content == b"hello world"
         assert (await client.get("/b")).content == b"hello world"
     assert server.connections == 1
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_chunks_split_anywhere_give_the_same_payload(seed):
+    """However the bytes arrive (a byte at a time, or chunks split mid-size, mid-data or
+    mid-end), the payload is the chunks' data joined, and nothing is left over."""
+    rng = random.Random(seed)
+    payloads = [rng.randbytes(rng.randint(1, 300)) for _ in range(rng.randint(1, 12))]
+    coded = b"".join(b"%x;x=1\r\n%s\r\n" % (len(p), p) for p in payloads)
+    coded += b"0\r\nTrailer: yes\r\n\r\n"
+    cuts = sorted(rng.sample(range(1, len(coded)), min(len(coded) - 1, rng.randint(1, 40))))
+    chunks = Dechunker()
+    out = []
+    for start, end in zip([0, *cuts], [*cuts, len(coded)], strict=True):
+        out += chunks.feed(coded[start:end])
+    assert b"".join(out) == b"".join(payloads)
+    assert chunks.done
+    assert chunks.rest == b""
+
+
+@pytest.mark.parametrize(
+    "coded", [b"5\r\nhelloX\r\n", b"-5\r\nhello\r\n", b"0x5\r\nhello\r\n", b"\r\n"]
+)
+def test_malformed_chunks_are_protocol_errors(coded):
+    with pytest.raises(httpx.RemoteProtocolError):
+        Dechunker().feed(coded)
 
 
 async def test_a_body_without_length_ends_with_the_connection():
