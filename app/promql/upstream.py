@@ -134,7 +134,8 @@ class Upstream(Protocol):
     ) -> Reduced[R]:
         """Evaluate an instant query; only ``reduce(samples)`` comes back. ``reduce`` runs
         where the answer is parsed (for a large answer, a worker thread), so a large
-        answer never reaches, nor is freed on, the event loop."""
+        answer never reaches, nor is freed on, the event loop; it owns ``samples`` and may
+        empty the list once it has read them."""
 
     async def query_range(
         self, promql: str, *, start: float, end: float, step: float, lookback: float = 0.0

@@ -48,9 +48,12 @@ class Layouts:
 
 
 def classic_layouts(samples: list[Sample], *, model_label: str, tag: str) -> Layouts:
-    """What a ``layout_query`` answered, as cells per model."""
+    """What a ``layout_query`` answered, as cells per model. The samples are read by
+    then and ``samples`` is emptied: the answer's records go before the rows are built
+    (the reducer owns them, ``Upstream.query_reduced``)."""
     rates = grouped(samples, model_label, "le", counts=False, only=(tag, "rate")).by
     counted = grouped(samples, model_label, "le", counts=False, only=(tag, "samples")).by
+    samples.clear()
     found = {model: cells(*cumulative(rates[model])) for model in sorted(rates)}
     return Layouts(found, [m for m in sorted(counted) if uneven_group(counted[m])])
 
