@@ -12,7 +12,8 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 
-from app.promql.transport import Dechunker, Http11Transport
+from app.promql.http11 import Dechunker
+from app.promql.transport import Http11Transport
 
 Answer = Callable[[bytes], list[bytes]]
 """What the server writes for one request (its head and body), piece by piece; an empty
