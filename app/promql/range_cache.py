@@ -24,7 +24,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from app.breaker import CircuitBreaker
 from app.offload import off_loop
 from app.promql.durations import MAX_POINTS
 from app.promql.range_grid import (
@@ -38,10 +37,8 @@ from app.promql.range_grid import (
     trim,
 )
 from app.promql.upstream import (
+    PassThrough,
     QueryResult,
-    R,
-    Reduced,
-    Sample,
     Series,
     Upstream,
 )
@@ -141,7 +138,7 @@ class RangeCache:
             self._bytes -= evicted.size
 
 
-class RangeCachedUpstream:
+class RangeCachedUpstream(PassThrough):
     """An ``Upstream`` whose range queries are answered from a ``RangeCache`` where they can.
 
     Instant queries and readiness go straight to ``inner``; one cache per upstream, so
@@ -149,24 +146,8 @@ class RangeCachedUpstream:
     """
 
     def __init__(self, inner: Upstream, cache: RangeCache) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.cache = cache
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    @property
-    def breaker(self) -> CircuitBreaker | None:
-        return self.inner.breaker
-
-    async def query(self, promql: str, *, at: float) -> QueryResult[Sample]:
-        return await self.inner.query(promql, at=at)
-
-    async def query_reduced(
-        self, promql: str, *, at: float, reduce: Callable[[list[Sample]], R]
-    ) -> Reduced[R]:
-        return await self.inner.query_reduced(promql, at=at, reduce=reduce)
 
     async def query_range(
         self, promql: str, *, start: float, end: float, step: float, lookback: float = 0.0
@@ -174,11 +155,3 @@ class RangeCachedUpstream:
         return await self.cache.query_range(
             self.inner, promql, start=start, end=end, step=step, lookback=lookback
         )
-
-    async def label_values(
-        self, label: str, *, match: str, start: float, end: float
-    ) -> QueryResult[str]:
-        return await self.inner.label_values(label, match=match, start=start, end=end)
-
-    async def ready(self) -> None:
-        await self.inner.ready()

@@ -17,9 +17,8 @@ import re
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
-from app.breaker import CircuitBreaker
 from app.errors import UpstreamError
-from app.promql.upstream import QueryResult, R, Reduced, Sample, Series, Upstream
+from app.promql.upstream import PassThrough, QueryResult, R, Reduced, Sample, Series, Upstream
 
 T = TypeVar("T")
 REDACTED = "[redacted]"
@@ -66,38 +65,28 @@ class Redactor:
         return [self.redact(warning) for warning in warnings]
 
 
-class RedactingUpstream:
+class RedactingUpstream(PassThrough):
     """An ``Upstream`` whose errors and warnings went through a ``Redactor``."""
 
     def __init__(self, inner: Upstream, redactor: Redactor) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._redactor = redactor
 
-    @property
-    def name(self) -> str:
-        return self._inner.name
-
-    @property
-    def breaker(self) -> CircuitBreaker | None:
-        return self._inner.breaker
-
     async def query(self, promql: str, *, at: float) -> QueryResult[Sample]:
-        result = await self._guarded(lambda: self._inner.query(promql, at=at))
+        result = await self._guarded(lambda: self.inner.query(promql, at=at))
         return QueryResult(result.items, self._redactor.warnings(result.warnings))
 
     async def query_reduced(
         self, promql: str, *, at: float, reduce: Callable[[list[Sample]], R]
     ) -> Reduced[R]:
-        result = await self._guarded(
-            lambda: self._inner.query_reduced(promql, at=at, reduce=reduce)
-        )
+        result = await self._guarded(lambda: self.inner.query_reduced(promql, at=at, reduce=reduce))
         return Reduced(result.value, self._redactor.warnings(result.warnings))
 
     async def query_range(
         self, promql: str, *, start: float, end: float, step: float, lookback: float = 0.0
     ) -> QueryResult[Series]:
         result = await self._guarded(
-            lambda: self._inner.query_range(
+            lambda: self.inner.query_range(
                 promql, start=start, end=end, step=step, lookback=lookback
             )
         )
@@ -107,12 +96,12 @@ class RedactingUpstream:
         self, label: str, *, match: str, start: float, end: float
     ) -> QueryResult[str]:
         result = await self._guarded(
-            lambda: self._inner.label_values(label, match=match, start=start, end=end)
+            lambda: self.inner.label_values(label, match=match, start=start, end=end)
         )
         return QueryResult(result.items, self._redactor.warnings(result.warnings))
 
     async def ready(self) -> None:
-        await self._guarded(self._inner.ready)
+        await self._guarded(self.inner.ready)
 
     async def _guarded(self, call: Callable[[], Awaitable[T]]) -> T:
         try:

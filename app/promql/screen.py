@@ -14,13 +14,12 @@ percentiles (null) and a note, instead of a negative latency.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from app.breaker import CircuitBreaker
 from app.errors import UpstreamBadResponse
-from app.promql.upstream import Labels, QueryResult, R, Reduced, Sample, Series, Upstream
+from app.promql.upstream import Labels, PassThrough, QueryResult, Sample, Series
 
 T = TypeVar("T")
 MAX_NAMED = 5  # models named in one note; the rest are counted
@@ -155,44 +154,17 @@ def contradiction(upstream: str, conflict: str) -> UpstreamBadResponse:
     )
 
 
-class ScreeningUpstream:
+class ScreeningUpstream(PassThrough):
     """An ``Upstream`` whose range answers are screened as they arrive, before anything
     (the range cache) keys their series by labels and a repeat is lost."""
-
-    def __init__(self, inner: Upstream) -> None:
-        self._inner = inner
-
-    @property
-    def name(self) -> str:
-        return self._inner.name
-
-    @property
-    def breaker(self) -> CircuitBreaker | None:
-        return self._inner.breaker
-
-    async def query(self, promql: str, *, at: float) -> QueryResult[Sample]:
-        return await self._inner.query(promql, at=at)
-
-    async def query_reduced(
-        self, promql: str, *, at: float, reduce: Callable[[list[Sample]], R]
-    ) -> Reduced[R]:
-        return await self._inner.query_reduced(promql, at=at, reduce=reduce)
 
     async def query_range(
         self, promql: str, *, start: float, end: float, step: float, lookback: float = 0.0
     ) -> QueryResult[Series]:
-        result = await self._inner.query_range(
+        result = await self.inner.query_range(
             promql, start=start, end=end, step=step, lookback=lookback
         )
         checked = screen_series(result.items)
         if checked.conflict is not None:
             raise contradiction(self.name, checked.conflict)
         return QueryResult(checked.value, [*result.warnings, *checked.notes])
-
-    async def label_values(
-        self, label: str, *, match: str, start: float, end: float
-    ) -> QueryResult[str]:
-        return await self._inner.label_values(label, match=match, start=start, end=end)
-
-    async def ready(self) -> None:
-        await self._inner.ready()

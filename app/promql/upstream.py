@@ -150,3 +150,42 @@ class Upstream(Protocol):
     ) -> QueryResult[str]:
         """The values ``label`` takes on series matching ``match`` between ``start`` and
         ``end`` (``/api/v1/label/<label>/values``): which metric names exist, cheaply."""
+
+
+class PassThrough:
+    """An ``Upstream`` that hands every call to ``inner``: the base of the wrappers that
+    change one or two calls (the range cache, range screening, redaction)."""
+
+    def __init__(self, inner: Upstream) -> None:
+        self.inner = inner
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def breaker(self) -> CircuitBreaker | None:
+        return self.inner.breaker
+
+    async def query(self, promql: str, *, at: float) -> QueryResult[Sample]:
+        return await self.inner.query(promql, at=at)
+
+    async def query_reduced(
+        self, promql: str, *, at: float, reduce: Callable[[list[Sample]], R]
+    ) -> Reduced[R]:
+        return await self.inner.query_reduced(promql, at=at, reduce=reduce)
+
+    async def query_range(
+        self, promql: str, *, start: float, end: float, step: float, lookback: float = 0.0
+    ) -> QueryResult[Series]:
+        return await self.inner.query_range(
+            promql, start=start, end=end, step=step, lookback=lookback
+        )
+
+    async def label_values(
+        self, label: str, *, match: str, start: float, end: float
+    ) -> QueryResult[str]:
+        return await self.inner.label_values(label, match=match, start=start, end=end)
+
+    async def ready(self) -> None:
+        await self.inner.ready()
