@@ -5,6 +5,7 @@ engine URL, the response cache and the request path's shared state.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import httpx
 
@@ -109,10 +110,13 @@ def _ignore(outcome: str, seconds: float) -> None:
 
 
 def build_cache(
-    settings: Settings, shared: ResponseStore | None, observability: ServiceMetrics | None
+    settings: Settings,
+    shared: ResponseStore | None,
+    observability: ServiceMetrics | None,
+    traced: bool = False,
 ) -> ResponseCache:
     """The response cache; the key memo's and the settled answers' bytes come out of
-    ``CACHE_MAX_BYTES`` too."""
+    ``CACHE_MAX_BYTES`` too. ``traced``: cache events also mark the request's span."""
     memo_bytes = settings.cache_max_bytes // MEMO_SHARE
     settled_bytes = settings.cache_max_bytes // SETTLED_SHARE
     near = LocalStore(
@@ -126,9 +130,20 @@ def build_cache(
         shared,
         claim_seconds=settings.upstream_timeout_seconds,
         wait_seconds=settings.upstream_timeout_seconds,
-        on_event=traced_cache_events(observability.count_cache_event) if observability else None,
+        on_event=cache_events(observability, traced),
         on_size=observability.cache_entries.set if observability else None,
     )
+
+
+def cache_events(
+    observability: ServiceMetrics | None, traced: bool
+) -> Callable[[str], None] | None:
+    """Where the cache's events go: the metrics, and the request's span when tracing is on
+    (asking for the current span costs a cache hit a twentieth of its time)."""
+    if observability is None:
+        return None
+    count = observability.count_cache_event
+    return traced_cache_events(count) if traced else count
 
 
 def build_state(
@@ -137,6 +152,7 @@ def build_state(
     observability: ServiceMetrics | None = None,
     shared: ResponseStore | None = None,
     profiles: ProfileRegistry | None = None,
+    traced: bool = False,
 ) -> AppState:
     upstreams = build_upstreams(settings, http, observability)
     return AppState(
@@ -144,7 +160,7 @@ def build_state(
         http=http,
         upstreams=upstreams,
         default_upstream=upstreams[public_url(settings.prometheus_url)],
-        cache=build_cache(settings, shared, observability),
+        cache=build_cache(settings, shared, observability, traced),
         health=HealthMonitor.for_settings(settings, http),
         kinds=HistogramKinds(),
         settled=SettledCache(

@@ -21,7 +21,7 @@ from app.cache.layer import HttpCache, query_models
 from app.http import handlers, openapi
 from app.http.connection import note_connection
 from app.http.cors import ServiceCORSMiddleware
-from app.http.headers import DefaultHeadersMiddleware, HeadMiddleware
+from app.http.headers import HeadMiddleware, with_security_headers
 from app.http.paths import TrailingSlashMiddleware, with_root
 from app.lifespan import lifespan
 from app.observability import MetricsMiddleware, ServiceMetrics, exposition
@@ -124,6 +124,8 @@ def build_stack(app: ServiceApp, settings: Settings, observability: ServiceMetri
         in_flight=lambda path: observability.in_progress_for(path, "GET").track_inprogress(),
         vary=b"Origin" if settings.cors_allowed_origins else None,
         memo_bytes=settings.cache_max_bytes // MEMO_SHARE,
+        # CORS, between here and the outermost layer, changes headers per request.
+        finish=list if settings.cors_allowed_origins else with_security_headers,
     )
     if settings.cors_allowed_origins:
         front = ServiceCORSMiddleware(
@@ -133,6 +135,5 @@ def build_stack(app: ServiceApp, settings: Settings, observability: ServiceMetri
             allow_headers=["*"],
             expose_headers=["X-Cache", "Age"],
         )
-    # Every answer, cache hits and CORS preflights included, gets them.
-    front = DefaultHeadersMiddleware(front)
-    return RequestIdMiddleware(front)
+    # Every answer, cache hits and CORS preflights included, gets the shared headers.
+    return RequestIdMiddleware(front, finish=with_security_headers)

@@ -39,7 +39,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
             trace_http_client(http, provider)
             stack.callback(provider.shutdown)  # the last spans go out before exit
         shared = await stack.enter_async_context(open_shared_store(settings, observability))
-        state = build_state(settings, http, observability, shared, app.state.profiles)
+        state = build_state(
+            settings, http, observability, shared, app.state.profiles, traced=provider is not None
+        )
         stack.enter_context(state.streams.closing_on_signals())
         stack.enter_context(startup_objects_frozen())
         yield LifespanState(app=state)

@@ -100,7 +100,8 @@ class HttpCache:
     ``record`` counts every answer given here, ``in_flight`` tracks the requests that
     wait (hits are answered at once and not tracked). ``vary``: the ``Vary`` value every
     cacheable answer carries (``Origin`` when CORS is on, so a shared HTTP cache keeps
-    one copy per origin).
+    one copy per origin). ``finish``: what the outermost layer does to every answer's
+    headers, done here once a second to a hit's (when no layer in between changes them).
     """
 
     def __init__(
@@ -112,8 +113,10 @@ class HttpCache:
         in_flight: InFlight = lambda path: nullcontext(),
         vary: bytes | None = None,
         memo_bytes: int = 1 << 20,
+        finish: Callable[[list[Header]], list[Header]] = list,
     ) -> None:
         self.app = app
+        self.finish = finish
         self.keys = KeyMemo(memo_bytes)
         self.hits = HitHeaders()
         self.routes = dict(routes)
@@ -149,6 +152,8 @@ class HttpCache:
         # The hit fast path: headers memoised per second, counted before the body goes out
         # (so a client that asks /metrics next, on another worker, already sees it).
         headers = self.hits.get(key, entry, now, lambda: self._hit_headers(cache, entry, now))
+        # A copy of the same kind: what the layers outside do to it stays out of the memo.
+        headers = type(headers)(headers)
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         cache.count_hit()
         self.record(path, 200, time.perf_counter() - started)
@@ -160,7 +165,7 @@ class HttpCache:
         age = int(max(0.0, now - entry.stored_at))
         headers = answer_headers(entry.headers, b"HIT", max_age, age, self.vary)
         headers.append((b"content-length", b"%d" % len(entry.body)))
-        return headers
+        return self.finish(headers)
 
     def _counting(self, send: Send, path: str, started: float) -> Send:
         """``send``, counting the answer just before its body goes out."""

@@ -3,7 +3,7 @@
 Starlette's ``CORSMiddleware`` refuses a preflight with a plain-text 400
 (``Disallowed CORS origin``); here the same refusal, with the same CORS headers, is
 ``{"status": "error", "error": "...", "details": {"refused": ["origin"]}}``. The
-security headers are added to it, as to every answer, by ``DefaultHeadersMiddleware``.
+security headers are added to it, as to every answer, by the outermost layer.
 """
 
 from __future__ import annotations

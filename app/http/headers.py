@@ -1,18 +1,19 @@
-"""Small pure-ASGI layers for HTTP details every answer shares.
+"""HTTP details every answer shares.
 
 ``HeadMiddleware`` answers ``HEAD`` wherever ``GET`` works (RFC 9110): the request
-runs as a GET and the body is dropped, headers kept. ``DefaultHeadersMiddleware``,
-outermost, adds ``X-Content-Type-Options: nosniff`` to every answer (cache hits, CORS
-preflights and framework errors included), ``Cache-Control: no-store`` to answers that
-do not say how long they may be kept (errors, health, preflights), and lists each
-``Vary`` value once however many layers added it.
+runs as a GET and the body is dropped, headers kept. ``with_security_headers`` adds
+``X-Content-Type-Options: nosniff``, ``Cache-Control: no-store`` to answers that do not
+say how long they may be kept (errors, health, preflights), and lists each ``Vary``
+value once however many layers added it. The outermost layer applies it to every
+answer (cache hits, CORS preflights and framework errors included); the cache layer
+applies it to its hit headers when it makes them, so hits are not looked at again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.http.asgi import HEAD_SLOT, without_body
 
@@ -31,40 +32,31 @@ class HeadMiddleware:
         await self.app({**scope, "method": "GET", HEAD_SLOT: True}, receive, without_body(send))
 
 
-class DefaultHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def with_defaults(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": with_security_headers(message.get("headers", []))}
-            await send(message)
-
-        await self.app(scope, receive, with_defaults)
+class Finished(list[tuple[bytes, bytes]]):
+    """Headers ``with_security_headers`` made: given to it again, they are kept as they are
+    (a cache hit's headers are finished once a second, not once per hit)."""
 
 
-def with_security_headers(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+def with_security_headers(raw: Iterable[tuple[bytes, bytes]]) -> Finished:
     """``raw`` with nosniff, no-store unless it says how to cache, and one ``Vary``."""
-    headers: list[tuple[bytes, bytes]] = []
+    if isinstance(raw, Finished):
+        return raw
+    headers = Finished()
     vary: list[bytes] = []
+    cached = False
     for name, value in raw:
-        lowered = bytes(name).lower()
+        lowered = name.lower()
         if lowered == b"vary":
             vary += [v.strip() for v in bytes(value).split(b",") if v.strip()]
         elif lowered != b"x-content-type-options":
+            cached = cached or lowered == b"cache-control"
             headers.append((name, value))
-    names = {bytes(name).lower() for name, _ in headers}
     if vary:
         unique: dict[bytes, bytes] = {}
         for value in vary:
             unique.setdefault(value.lower(), value)  # in order, first spelling kept
         headers.append((b"vary", b", ".join(unique.values())))
     headers.append(NOSNIFF)
-    if b"cache-control" not in names:
+    if not cached:
         headers.append(NO_STORE)
     return headers

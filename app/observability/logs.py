@@ -22,7 +22,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -49,17 +49,21 @@ def request_id_from(raw: bytes | None) -> str | None:
 
 
 def new_request_id() -> str:
-    """32 hex digits, unique across processes: a random prefix drawn once per process and
-    a counter. (``uuid4`` reads the system's randomness for every request: a system call
-    that cost a cache hit a sixth of its time, docs/performance.md.)"""
+    """32 hex digits, unique across processes: a random prefix drawn once per process (a
+    forked worker draws its own) and a counter. (``uuid4`` reads the system's randomness
+    for every request: a system call that cost a cache hit a sixth of its time,
+    docs/performance.md.)"""
+    return f"{_process[0]}{next(_process[1]):016x}"
+
+
+def _draw_prefix() -> None:
     global _process
-    pid = os.getpid()
-    if _process[0] != pid:  # (a forked worker draws its own prefix)
-        _process = (pid, os.urandom(8).hex(), itertools.count(1))
-    return f"{_process[1]}{next(_process[2]):016x}"
+    _process = (os.urandom(8).hex(), itertools.count(1))
 
 
-_process: tuple[int, str, itertools.count[int]] = (0, "", itertools.count(1))
+_process: tuple[str, itertools.count[int]]
+_draw_prefix()
+os.register_at_fork(after_in_child=_draw_prefix)
 
 
 def timed_upstream(observe: Callable[[str, float], None]) -> Callable[[str, float], None]:
@@ -81,53 +85,75 @@ async def send_request_id(request: httpx.Request) -> None:
         request.headers["X-Request-ID"] = current
 
 
-class RequestIdMiddleware:
-    """Outermost layer: the request id, its echo, and the request's summary line."""
+def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+    """The first value of the header ``name`` (lower case), or None."""
+    for key, value in headers:
+        if key.lower() == name:
+            return bytes(value)
+    return None
 
-    def __init__(self, app: ASGIApp) -> None:
+
+Headers = list[tuple[bytes, bytes]]
+
+
+class RequestIdMiddleware:
+    """Outermost layer: the request id, its echo, and the request's summary line.
+
+    ``finish`` makes the headers every answer carries (``with_security_headers``) from an
+    answer's own: applied here, in the one layer every answer passes, rather than in a
+    layer of its own (each layer costs a cache hit a sixth of its time).
+    """
+
+    def __init__(
+        self, app: ASGIApp, finish: Callable[[Iterable[tuple[bytes, bytes]]], Headers] = list
+    ) -> None:
         self.app = app
+        self.finish = finish
         self._labels: HandlerLabels | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = request_id_from(dict(scope["headers"]).get(REQUEST_ID_HEADER))
+        given = request_id_from(_header(scope["headers"], REQUEST_ID_HEADER))
         # A call the service makes to itself (a stream's update) keeps its request's id.
         request_id = given or REQUEST_ID.get() or new_request_id()
         id_token, spent_token = REQUEST_ID.set(request_id), _UPSTREAM.set([])
-        summary: dict[str, Any] = {"status": 500, "cache": None}
+        echoed = (REQUEST_ID_HEADER, request_id.encode())
+        answered: list[Message] = []
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
-                headers.append((REQUEST_ID_HEADER, request_id.encode()))
-                summary["status"] = message["status"]
-                summary["cache"] = dict(headers).get(b"x-cache", b"").decode() or None
+                finished = self.finish(message.get("headers", ()))
+                headers = [h for h in finished if h[0].lower() != REQUEST_ID_HEADER]
+                headers.append(echoed)
                 message = {**message, "headers": headers}
+                answered.append(message)
             await send(message)
 
         started = time.perf_counter()
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            self._log(scope, summary, time.perf_counter() - started)
+            if requests_log.isEnabledFor(logging.INFO):
+                self._log(scope, answered, time.perf_counter() - started)
             _UPSTREAM.reset(spent_token)
             REQUEST_ID.reset(id_token)
 
-    def _log(self, scope: Scope, summary: dict[str, Any], seconds: float) -> None:
-        if not requests_log.isEnabledFor(logging.INFO):
-            return
+    def _log(self, scope: Scope, answered: list[Message], seconds: float) -> None:
+        """The request's summary line: its status (500 if it sent none) and cache result."""
+        start = answered[0] if answered else {"status": 500, "headers": ()}
+        cache = _header(start["headers"], b"x-cache")
         route = self._route(scope)
         fields = {
             "method": scope["method"],
             "route": route,
-            "status": summary["status"],
+            "status": start["status"],
             "duration_ms": round(seconds * 1000, 3),
-            "cache": summary["cache"],
+            "cache": cache.decode() if cache else None,
             "upstream_ms": round(sum(_UPSTREAM.get() or ()) * 1000, 3),
         }
-        requests_log.info("%s %s %s", scope["method"], route, summary["status"], extra=fields)
+        requests_log.info("%s %s %s", scope["method"], route, start["status"], extra=fields)
 
     def _route(self, scope: Scope) -> str:
         # Built on the first request: by then every router has been included.
