@@ -142,7 +142,7 @@ class RequestIdMiddleware:
 
     def _log(self, scope: Scope, answered: list[Message], seconds: float) -> None:
         """The request's summary line: its status (500 if it sent none) and cache result."""
-        start = answered[0] if answered else {"status": 500, "headers": ()}
+        start: Message = answered[0] if answered else {"status": 500, "headers": ()}
         cache = _header(start["headers"], b"x-cache")
         route = self._route(scope)
         fields = {
