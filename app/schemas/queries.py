@@ -123,7 +123,13 @@ class StreamQuery(PercentilesQuery):
         Field(
             description="Seconds between updates, from CACHE_TTL_SECONDS (the default) to 3600.",
             examples=["15"],
-            json_schema_extra={"type": "number", "maximum": params.MAX_INTERVAL},
+            # (a number, or absent: one schema, not a number that must also be a string)
+            json_schema_extra={
+                "anyOf": [
+                    {"type": "number", "minimum": 1, "maximum": params.MAX_INTERVAL},
+                    {"type": "null"},
+                ]
+            },
         ),
     ] = None
 

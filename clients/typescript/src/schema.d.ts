@@ -3016,7 +3016,7 @@ export interface operations {
                 /** @description Comma-separated percentiles, each strictly between 0 and 100, at most 10. */
                 percentiles?: string;
                 /** @description Seconds between updates, from CACHE_TTL_SECONDS (the default) to 3600. */
-                interval?: number | string | null;
+                interval?: number | null;
             };
             header?: never;
             path?: never;
