@@ -23,9 +23,11 @@ from app.offload import off_loop
 from app.promql import decode, failures
 from app.promql.body import read_body
 from app.promql.upstream import (
+    Keyed,
     QueryResult,
     R,
     Reduced,
+    Reduction,
     Sample,
     Series,
 )
@@ -98,13 +100,14 @@ class PrometheusClient:
         )
         return QueryResult(items, warnings)
 
-    async def query_reduced(
-        self, promql: str, *, at: float, reduce: Callable[[list[Sample]], R]
-    ) -> Reduced[R]:
+    async def query_reduced(self, promql: str, *, at: float, reduce: Reduction[R]) -> Reduced[R]:
         """An instant query of which only ``reduce(samples)`` comes back (``Upstream``)."""
-        value, warnings = await self._call(
-            "/api/v1/query", instant(promql, at), decode.vector, reduce
-        )
+        form = instant(promql, at)
+        if isinstance(reduce, Keyed):
+            kept = decode.kept_vector(reduce.keys)
+            value, warnings = await self._call("/api/v1/query", form, kept, reduce.reduce)
+        else:
+            value, warnings = await self._call("/api/v1/query", form, decode.vector, reduce)
         return Reduced(value, warnings)
 
     async def query_range(

@@ -17,12 +17,14 @@ answer (an error body, a body that is not JSON) is told apart by
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any, Generic, Literal, TypeVar
 
 import msgspec
 
 from app.promql import failures
-from app.promql.upstream import Sample, Series
+from app.promql.upstream import Kept, KeptSample, Keys, Sample, Series
 
 D = TypeVar("D")
 MAX_WARNING = 500
@@ -31,6 +33,11 @@ MAX_WARNING = 500
 class Vector(msgspec.Struct):
     resultType: Literal["vector"]
     result: list[Sample]
+
+
+class KeptVector(msgspec.Struct):
+    resultType: Literal["vector"]
+    result: list[KeptSample]
 
 
 class Matrix(msgspec.Struct):
@@ -67,6 +74,39 @@ def vector(status: int, content: bytes, upstream: str) -> tuple[list[Sample], li
     """The samples of an instant answer, and its warnings."""
     answer = decode(VECTOR, status, content, upstream)
     return answer.data.result, answer.notes()
+
+
+def kept_vector(keys: Keys) -> Callable[[int, bytes, str], tuple[list[KeptSample], list[str]]]:
+    """Reads an instant answer keeping only ``keys``'s labels of each sample."""
+    return functools.partial(_kept, _kept_decoder(keys))
+
+
+def _kept(
+    decoder: msgspec.json.Decoder[Answer[KeptVector]], status: int, content: bytes, upstream: str
+) -> tuple[list[KeptSample], list[str]]:
+    answer = decode(decoder, status, content, upstream)
+    return answer.data.result, answer.notes()
+
+
+@functools.lru_cache(maxsize=64)  # keys come from the settings and profiles: a few
+def _kept_decoder(keys: Keys) -> msgspec.json.Decoder[Answer[KeptVector]]:
+    """A decoder of instant answers into ``KeptSample`` records whose labels are a
+    ``Kept`` made for ``keys``: its fields read under the keys' label names. A key not
+    asked for reads a name no series has (names starting ``__`` are the engine's own)."""
+    names = {
+        "group": keys.group,
+        "key": keys.key or "__unasked_key",
+        "tag": keys.tag or "__unasked_tag",
+    }
+    fields = [(name, str, None) for name in names]  # (a label sent as null is a bad answer)
+    labels = msgspec.defstruct("KeptLabels", fields, bases=(Kept,), rename=names, gc=False)
+    metric = msgspec.field(name="metric", default_factory=labels)
+    sample = msgspec.defstruct(
+        "KeptLabelsSample", [("labels", labels, metric)], bases=(KeptSample,), gc=False
+    )
+    result = list[sample]  # type: ignore[valid-type]
+    vector = msgspec.defstruct("KeptLabelsVector", [("result", result)], bases=(KeptVector,))
+    return msgspec.json.Decoder(Answer[vector], strict=False)  # type: ignore[valid-type]
 
 
 def matrix(status: int, content: bytes, upstream: str) -> tuple[list[Series], list[str]]:

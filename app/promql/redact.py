@@ -18,7 +18,16 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
 from app.errors import UpstreamError
-from app.promql.upstream import PassThrough, QueryResult, R, Reduced, Sample, Series, Upstream
+from app.promql.upstream import (
+    PassThrough,
+    QueryResult,
+    R,
+    Reduced,
+    Reduction,
+    Sample,
+    Series,
+    Upstream,
+)
 
 T = TypeVar("T")
 REDACTED = "[redacted]"
@@ -76,9 +85,7 @@ class RedactingUpstream(PassThrough):
         result = await self._guarded(lambda: self.inner.query(promql, at=at))
         return QueryResult(result.items, self._redactor.warnings(result.warnings))
 
-    async def query_reduced(
-        self, promql: str, *, at: float, reduce: Callable[[list[Sample]], R]
-    ) -> Reduced[R]:
+    async def query_reduced(self, promql: str, *, at: float, reduce: Reduction[R]) -> Reduced[R]:
         result = await self._guarded(lambda: self.inner.query_reduced(promql, at=at, reduce=reduce))
         return Reduced(result.value, self._redactor.warnings(result.warnings))
 

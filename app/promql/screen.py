@@ -7,7 +7,7 @@ silent: a repeat with the same value is dropped with a note in the answer's
 a conflict (the service answers 502); a model with a negative bucket count gets no
 percentiles (null) and a note, instead of a negative latency.
 
-    groups = grouped(samples, "model", "le", counts=True)  # in an instant reducer
+    groups = grouped(samples, Keys("model", "le"), counts=True)  # in an instant reducer
     upstream = ScreeningUpstream(client)  # range answers, before the range cache
 """
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from app.errors import UpstreamBadResponse
-from app.promql.upstream import Labels, PassThrough, QueryResult, Sample, Series
+from app.promql.upstream import Kept, KeptSample, Keys, Labels, PassThrough, QueryResult, Series
 
 T = TypeVar("T")
 MAX_NAMED = 5  # models named in one note; the rest are counted
@@ -58,33 +58,29 @@ def _same(a: float | None, b: float | None) -> bool:
 
 
 def grouped(
-    samples: list[Sample],
-    group_label: str,
-    key_label: str | None = None,
-    *,
-    counts: bool,
-    only: tuple[str, str] | None = None,
+    samples: list[KeptSample], keys: Keys, *, counts: bool, only: str | None = None
 ) -> Groups:
-    """``samples`` grouped by ``group_label`` and keyed by ``key_label``, in one pass.
+    """``samples`` grouped by ``keys.group`` and keyed by ``keys.key``, in one pass.
 
-    The queries that are read this way aggregate by exactly those labels (and the
-    ``only`` tag, ``(label, value)``, that selects samples), so a key seen twice in a
-    group is the same series twice: dropped with a note when its value is the same, a
-    conflict when not. ``counts``: the values are bucket counts or rates, so a negative
-    one disqualifies its group. Samples without ``group_label`` or ``key_label`` are
-    skipped; a value that is no number is NaN.
+    The queries that are read this way aggregate by exactly those labels (and the tag,
+    ``keys.tag`` equal to ``only``, that selects samples), so a key seen twice in a group
+    is the same series twice: dropped with a note when its value is the same, a conflict
+    when not. ``counts``: the values are bucket counts or rates, so a negative one
+    disqualifies its group. Samples without the group or the key label are skipped; a
+    value that is no number is NaN.
     """
     by: dict[str, dict[str, float]] = {}
     repeats = 0
     conflict: str | None = None
     negative: set[str] = set()
     nan = math.nan
+    keyless = keys.key is None
     for sample in samples:
         labels = sample.labels
-        if only is not None and labels.get(only[0]) != only[1]:
+        if only is not None and labels.tag != only:
             continue
-        name = labels.get(group_label)
-        key = labels.get(key_label) if key_label is not None else ""
+        name = labels.group
+        key = "" if keyless else labels.key
         if name is None or key is None:
             continue
         point = sample.point
@@ -98,11 +94,17 @@ def grouped(
             repeats += 1
             continue
         elif conflict is None:
-            conflict = f"the series {_shown(labels)} came twice with different values"
+            conflict = f"the series {_shown(_named(labels, keys))} came twice with different values"
         if counts and value < 0:
             negative.add(name)
     notes = [note for note in (_repeats(repeats), _negative(negative)) if note]
     return Groups(by, notes, conflict, frozenset(negative))
+
+
+def _named(labels: Kept, keys: Keys) -> dict[str, str]:
+    """The kept labels by their names."""
+    pairs = ((keys.group, labels.group), (keys.key, labels.key), (keys.tag, labels.tag))
+    return {name: value for name, value in pairs if name is not None and value is not None}
 
 
 def screen_series(series: list[Series]) -> Checked[list[Series]]:

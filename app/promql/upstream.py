@@ -15,7 +15,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Generic, Protocol, TypeVar
+from functools import partial
+from typing import Annotated, Generic, NamedTuple, Protocol, TypeVar
 
 import msgspec
 
@@ -69,6 +70,61 @@ class Sample(msgspec.Struct, gc=False):
     @property
     def histogram(self) -> NativeHistogram | None:
         return None if self.native is None else self.native[1]
+
+    def lacks(self, label: str) -> bool:
+        """Whether the sample has no ``label``."""
+        return label not in self.labels
+
+
+class Keys(NamedTuple):
+    """The labels a grouping reducer reads of each sample (app/promql/screen.py): the one
+    it groups by (the model label), the one that keys a group's values (``le``, a
+    quantile's tag; None: one value per group) and a ``tag`` that sorts samples apart."""
+
+    group: str
+    key: str | None = None
+    tag: str | None = None
+
+
+class Kept(msgspec.Struct, gc=False):
+    """The values of a sample's ``Keys`` labels (None where it has none). The decoder made
+    for the keys (app/promql/decode.py) reads these and drops every other label."""
+
+    group: str | None = None
+    key: str | None = None
+    tag: str | None = None
+
+
+class KeptSample(msgspec.Struct, gc=False):
+    """A sample of an instant answer with only its ``Keys`` labels kept: no dictionary
+    per sample, and a third less time to read a large answer (docs/performance.md)."""
+
+    labels: Kept = msgspec.field(name="metric", default_factory=Kept)
+    point: tuple[Stamp, float] | None = msgspec.field(name="value", default=None)
+
+    def lacks(self, label: str) -> bool:
+        """Whether the sample has no value for ``label`` (its keys' group label)."""
+        return self.labels.group is None
+
+
+@dataclass(frozen=True, slots=True)
+class Keyed(Generic[R]):
+    """A reducer that reads only the ``keys`` labels of the samples: ``query_reduced``
+    decodes the answer into ``KeptSample`` records for it."""
+
+    keys: Keys
+    reduce: Callable[[list[KeptSample]], R]
+
+
+Reduction = Callable[[list[Sample]], R] | Keyed[R]
+"""What ``Upstream.query_reduced`` runs on an answer's samples."""
+
+
+def around(reduce: Reduction[R], wrapper: Callable[..., T]) -> Reduction[T]:
+    """``wrapper(reduce, samples)`` as a reduction of the same kind as ``reduce``."""
+    if isinstance(reduce, Keyed):
+        return Keyed(reduce.keys, partial(wrapper, reduce.reduce))
+    return partial(wrapper, reduce)
 
 
 Point = tuple[Stamp, float]
@@ -129,13 +185,12 @@ class Upstream(Protocol):
     async def query(self, promql: str, *, at: float) -> QueryResult[Sample]:
         """Evaluate an instant query at unix time ``at``."""
 
-    async def query_reduced(
-        self, promql: str, *, at: float, reduce: Callable[[list[Sample]], R]
-    ) -> Reduced[R]:
-        """Evaluate an instant query; only ``reduce(samples)`` comes back. ``reduce`` runs
-        where the answer is parsed (for a large answer, a worker thread), so a large
-        answer never reaches, nor is freed on, the event loop; it owns ``samples`` and may
-        empty the list once it has read them."""
+    async def query_reduced(self, promql: str, *, at: float, reduce: Reduction[R]) -> Reduced[R]:
+        """Evaluate an instant query; only ``reduce(samples)`` comes back (``Keyed``: the
+        samples keep only its keys' labels). ``reduce`` runs where the answer is parsed
+        (for a large answer, a worker thread), so a large answer never reaches, nor is
+        freed on, the event loop; it owns ``samples`` and may empty the list once it has
+        read them."""
 
     async def query_range(
         self, promql: str, *, start: float, end: float, step: float, lookback: float = 0.0
@@ -170,9 +225,7 @@ class PassThrough:
     async def query(self, promql: str, *, at: float) -> QueryResult[Sample]:
         return await self.inner.query(promql, at=at)
 
-    async def query_reduced(
-        self, promql: str, *, at: float, reduce: Callable[[list[Sample]], R]
-    ) -> Reduced[R]:
+    async def query_reduced(self, promql: str, *, at: float, reduce: Reduction[R]) -> Reduced[R]:
         return await self.inner.query_reduced(promql, at=at, reduce=reduce)
 
     async def query_range(

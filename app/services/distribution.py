@@ -13,6 +13,7 @@ import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
+from typing import TypeVar
 
 from app.offload import off_loop
 from app.promql.builder import milliseconds_factor
@@ -29,13 +30,14 @@ from app.promql.layout import (
 from app.promql.native import native_rates
 from app.promql.quantile import Bucket, cumulative, parse_le
 from app.promql.screen import grouped
-from app.promql.upstream import Sample, Series
+from app.promql.upstream import KeptSample, Keyed, Keys, Reduction, Sample, Series, around
 from app.schemas.queries import DistributionQuery, DistributionRangeQuery
 from app.services.encoding import Encoded, check_values, encoded
 from app.services.kinds import Kind
 from app.services.latency import Source, to_milliseconds
 
 Rows = list[dict[str, object]]
+S = TypeVar("S")
 MAX_NAMED = 5
 
 
@@ -47,12 +49,13 @@ class Layouts:
     uneven: list[str]
 
 
-def classic_layouts(samples: list[Sample], *, model_label: str, tag: str) -> Layouts:
-    """What a ``layout_query`` answered, as cells per model. The samples are read by
-    then and ``samples`` is emptied: the answer's records go before the rows are built
-    (the reducer owns them, ``Upstream.query_reduced``)."""
-    rates = grouped(samples, model_label, "le", counts=False, only=(tag, "rate")).by
-    counted = grouped(samples, model_label, "le", counts=False, only=(tag, "samples")).by
+def classic_layouts(samples: list[KeptSample], *, keys: Keys) -> Layouts:
+    """What a ``layout_query`` answered (its parts tagged with ``keys.tag``), as cells
+    per model. The samples are read by then and ``samples`` is emptied: the answer's
+    records go before the rows are built (the reducer owns them,
+    ``Upstream.query_reduced``)."""
+    rates = grouped(samples, keys, counts=False, only="rate").by
+    counted = grouped(samples, keys, counts=False, only="samples").by
     samples.clear()
     found = {model: cells(*cumulative(rates[model])) for model in sorted(rates)}
     return Layouts(found, [m for m in sorted(counted) if uneven_group(counted[m])])
@@ -108,15 +111,16 @@ async def current_distribution(source: Source, query: DistributionQuery) -> Enco
     sel = source.selector(query)
     choice = await source.choose(query, sel, at)
     factor = milliseconds_factor(sel.metric_name)
-    reduce: Callable[[list[Sample]], Layouts]
+    reduce: Reduction[Layouts]
     if choice.kind == "native":
         promql = native_rates(sel, query.window)
         reduce = partial(native_layouts, model_label=sel.model_label)
     else:
         promql = layout_query(sel, query.window)
-        reduce = partial(classic_layouts, model_label=sel.model_label, tag=part_label(sel))
+        keys = Keys(sel.model_label, "le", part_label(sel))
+        reduce = Keyed(keys, partial(classic_layouts, keys=keys))
     # The rows are built where the answer is reduced (a worker thread for a large one).
-    rows = partial(instant_rows, reduce, factor=factor, at=at)
+    rows = around(reduce, partial(instant_rows, factor=factor, at=at))
     result = await source.upstream.query_reduced(promql, at=at, reduce=rows)
     data, uneven_models = result.value
     warnings = [*choice.warnings, *result.warnings, *layout_warning(uneven_models)]
@@ -125,7 +129,7 @@ async def current_distribution(source: Source, query: DistributionQuery) -> Enco
 
 
 def instant_rows(
-    reduce: Callable[[list[Sample]], Layouts], samples: list[Sample], *, factor: float, at: float
+    reduce: Callable[[list[S]], Layouts], samples: list[S], *, factor: float, at: float
 ) -> tuple[Rows, list[str]]:
     """The rows of an instant answer, and the models whose layouts were not one."""
     layouts = reduce(samples)

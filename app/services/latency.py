@@ -23,7 +23,7 @@ from app.promql.durations import iso8601
 from app.promql.native import native_quantiles_query, quantile_label
 from app.promql.quantile import cumulative, merged_quantiles
 from app.promql.screen import Checked, contradiction, grouped
-from app.promql.upstream import Sample, Upstream
+from app.promql.upstream import KeptSample, Keyed, Keys, Upstream
 from app.schemas.queries import (
     InstantQuery,
     LatencyQuery,
@@ -121,7 +121,7 @@ def trusted(source: Source, checked: Checked[T]) -> Checked[T]:
 ByModel = dict[str, dict[str, float | None]]
 
 
-Reducer = Callable[[list[Sample]], Checked[ByModel]]
+Reducer = Keyed[Checked[ByModel]]
 
 
 def quantile_plan(
@@ -133,21 +133,27 @@ def quantile_plan(
     the bucket rates, reduced here."""
     if kind == "native":
         promql = native_quantiles_query([p.value / 100 for p in wanted], sel, window)
-        tag = quantile_label(sel)
-        return promql, partial(engine_quantiles, sel=sel, wanted=wanted, factor=factor, tag=tag)
+        keys = Keys(sel.model_label, quantile_label(sel))
+        return promql, Keyed(
+            keys, partial(engine_quantiles, keys=keys, wanted=wanted, factor=factor)
+        )
     if len(wanted) == 1:
         promql = quantile_query(wanted[0].value / 100, sel, window)
-        return promql, partial(engine_quantiles, sel=sel, wanted=wanted, factor=factor, tag=None)
-    reduce = partial(computed_quantiles, model_label=sel.model_label, wanted=wanted, factor=factor)
-    return bucket_rates(sel, window), reduce
+        keys = Keys(sel.model_label)
+        return promql, Keyed(
+            keys, partial(engine_quantiles, keys=keys, wanted=wanted, factor=factor)
+        )
+    keys = Keys(sel.model_label, "le")
+    reduce = partial(computed_quantiles, keys=keys, wanted=wanted, factor=factor)
+    return bucket_rates(sel, window), Keyed(keys, reduce)
 
 
 def computed_quantiles(
-    samples: list[Sample], *, model_label: str, wanted: list[Percentile], factor: float
+    samples: list[KeptSample], *, keys: Keys, wanted: list[Percentile], factor: float
 ) -> Checked[ByModel]:
     """Every percentile of every model's bucket rates, in milliseconds, computed here;
     none for a model with a negative bucket rate."""
-    groups = grouped(samples, model_label, "le", counts=True)
+    groups = grouped(samples, keys, counts=True)
     qs = [p.value / 100 for p in wanted]
     labels = [p.label for p in wanted]
     by_model: ByModel = {}
@@ -164,17 +170,15 @@ def computed_quantiles(
 
 
 def engine_quantiles(
-    samples: list[Sample],
-    *,
-    sel: SeriesSelector,
-    wanted: list[Percentile],
-    factor: float,
-    tag: str | None,
+    samples: list[KeptSample], *, keys: Keys, wanted: list[Percentile], factor: float
 ) -> Checked[ByModel]:
-    """The engine's own quantiles, per model, in milliseconds; ``tag`` names each
-    sample's quantile (else every sample is of the one percentile wanted)."""
-    groups = grouped(samples, sel.model_label, tag, counts=False)
-    label_of = {f"{p.value / 100:.12g}": p.label for p in wanted} if tag else {"": wanted[0].label}
+    """The engine's own quantiles, per model, in milliseconds; ``keys.key`` is the tag
+    that names each sample's quantile (None: every sample is of the one percentile)."""
+    groups = grouped(samples, keys, counts=False)
+    tagged = keys.key is not None
+    label_of = (
+        {f"{p.value / 100:.12g}": p.label for p in wanted} if tagged else {"": wanted[0].label}
+    )
     names = [p.label for p in wanted]
     by_model: ByModel = {}
     for model in sorted(groups.by):

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Protocol, TypeVar
 
 import orjson
 
@@ -32,15 +33,23 @@ from app.promql.signals import (
     summary_series,
     with_matchers,
 )
-from app.promql.upstream import Sample, Upstream
+from app.promql.upstream import Reduction, Sample, Upstream, around
 from app.services.kinds import HistogramKinds, Wanted
 from app.services.latency import quantile_plan, to_milliseconds
 from app.services.summaries import summary_values
 
 Value = float | None | dict[str, float | None]
 ByModel = dict[str, Value]
-Reduce = Callable[[list[Sample]], tuple[ByModel, list[str]]]
+Reduce = Reduction[tuple[ByModel, list[str]]]
 JSON_HEADERS = ((b"content-type", b"application/json"),)
+S = TypeVar("S")
+L = TypeVar("L", bound="Labelled")
+
+
+class Labelled(Protocol):
+    """A sample that says whether it lacks a label (``Sample``, ``KeptSample``)."""
+
+    def lacks(self, label: str) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +109,7 @@ def selector(plan: Plan, ask: Ask, metric: str | None = None) -> SeriesSelector:
 async def evaluate(plan: Plan, ask: Ask) -> SignalAnswer:
     """The signal's values per model; ``UpstreamError`` when the engine cannot answer."""
     built = await build(plan, ask)
-    reduce = partial(joined, built.reduce, plan=plan)
+    reduce = around(built.reduce, partial(joined, plan=plan))
     key = "|".join(
         (
             "signal",
@@ -147,13 +156,13 @@ async def quantiles(plan: Plan, ask: Ask) -> Built:
     wanted = list(ask.percentiles)
     promql, reduce = quantile_plan(choice.kind, sel, wanted, ask.window, factor)
     labels = ",".join(p.label for p in wanted)
-    noted = partial(_noted, reduce, upstream=ask.upstream.name)
+    noted = around(reduce, partial(_noted, upstream=ask.upstream.name))
     return Built(promql, noted, f"quantiles {labels} x{factor}", choice.warnings)
 
 
 def _noted(
-    reduce: Callable[[list[Sample]], Checked[dict[str, dict[str, float | None]]]],
-    samples: list[Sample],
+    reduce: Callable[[list[S]], Checked[dict[str, dict[str, float | None]]]],
+    samples: list[S],
     *,
     upstream: str,
 ) -> tuple[ByModel, list[str]]:
@@ -232,17 +241,19 @@ def ratio(plan: Plan, ask: Ask) -> str:
     return complement(failures, counter_rate(sel, ask.window))
 
 
-def joined(reduce: Reduce, samples: list[Sample], *, plan: Plan) -> tuple[ByModel, list[str]]:
+def joined(
+    reduce: Callable[[list[L]], tuple[ByModel, list[str]]], samples: list[L], *, plan: Plan
+) -> tuple[ByModel, list[str]]:
     """``reduce``'s values, and a warning when the series lack the model label: such a
     signal cannot be joined to the rows and is null in them."""
     values, notes = reduce(samples)
     label = plan.model_label
-    if samples and not values and all(label not in s.labels for s in samples):
-        notes = [
-            *notes,
+    if samples and not values and all(s.lacks(label) for s in samples):
+        unjoined = (
             f"{plan.source} {plan.signal}: {plan.metric} has no {label} label, so it cannot "
-            "be joined to the models; null in every row",
-        ]
+            "be joined to the models; null in every row"
+        )
+        return values, [*notes, unjoined]
     return values, notes
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 
@@ -25,7 +24,7 @@ from app.promql.fraction import (
 )
 from app.promql.quantile import Bucket, bucket_lists
 from app.promql.screen import Checked, grouped
-from app.promql.upstream import Sample
+from app.promql.upstream import KeptSample, Keyed, Keys, Reduction, Sample
 from app.schemas.queries import SLOQuery
 from app.services.compare import Evaluated, Rows, attach, previous, with_notes
 from app.services.encoding import Encoded, encoded
@@ -89,11 +88,11 @@ def finite(value: float | None) -> float | None:
 
 
 def classic_attainments(
-    samples: list[Sample], *, model_label: str, limits: Thresholds
+    samples: list[KeptSample], *, keys: Keys, limits: Thresholds
 ) -> Checked[ByModel]:
     """Each model's attainment from its bucket rates; none for a model with a negative
     bucket rate (app/promql/screen.py)."""
-    groups = grouped(samples, model_label, "le", counts=True)
+    groups = grouped(samples, keys, counts=True)
     buckets = bucket_lists(groups.by)
     found = {
         model: IDLE if model in groups.negative else attainment(buckets[model], limits)
@@ -157,13 +156,14 @@ async def fetch_attainment(source: Source, query: SLOQuery, at: float) -> Found:
     sel = source.selector(query)
     choice = await source.choose(query, sel, at)
     limits = Thresholds.of(query)
-    reduce: Callable[[list[Sample]], Checked[ByModel]]
+    reduce: Reduction[Checked[ByModel]]
     if choice.kind == "native":
         promql = native_fractions_query(sel, native_parts(limits), limits.window)
         reduce = partial(native_attainments, sel=sel, tag=part_label(sel), limits=limits)
     else:
         promql = bucket_rates(sel, query.window)
-        reduce = partial(classic_attainments, model_label=sel.model_label, limits=limits)
+        keys = Keys(sel.model_label, "le")
+        reduce = Keyed(keys, partial(classic_attainments, keys=keys, limits=limits))
     result = await source.upstream.query_reduced(promql, at=at, reduce=reduce)
     checked = trusted(source, result.value)
     warnings = [*choice.warnings, *result.warnings, *checked.notes]

@@ -15,7 +15,7 @@ import pytest
 
 from app.promql.quantile import bucket_lists, bucket_quantile, parse_le
 from app.promql.screen import grouped
-from app.promql.upstream import Sample
+from app.promql.upstream import Kept, KeptSample, Keys
 
 INF = math.inf
 
@@ -164,14 +164,14 @@ def test_unsorted_input_is_sorted_first():
 
 def test_bucket_lists_skip_bad_le_and_missing_model():
     samples = [
-        Sample({"model": "a", "le": "0.1"}, (0.0, 1.0)),
-        Sample({"model": "a", "le": " 1"}, (0.0, 5.0)),  # Go's ParseFloat rejects the space
-        Sample({"model": "a", "le": "+Inf"}, (0.0, 2.0)),
-        Sample({"le": "+Inf"}, (0.0, 9.0)),
-        Sample({"model": "b"}, (0.0, 3.0)),
-        Sample({"model": "c", "le": "+Inf"}, (0.0, math.nan)),  # no number
+        KeptSample(Kept("a", "0.1"), (0.0, 1.0)),
+        KeptSample(Kept("a", " 1"), (0.0, 5.0)),  # Go's ParseFloat rejects the space
+        KeptSample(Kept("a", "+Inf"), (0.0, 2.0)),
+        KeptSample(Kept(None, "+Inf"), (0.0, 9.0)),
+        KeptSample(Kept("b"), (0.0, 3.0)),
+        KeptSample(Kept("c", "+Inf"), (0.0, math.nan)),  # no number
     ]
-    lists = bucket_lists(grouped(samples, "model", "le", counts=True).by)
+    lists = bucket_lists(grouped(samples, Keys("model", "le"), counts=True).by)
     assert math.isnan(lists.pop("c")[0][1])
     assert lists == {"a": [(0.1, 1.0), (INF, 2.0)]}
 

@@ -17,13 +17,14 @@ from app.promql import decode
 from app.promql.client import PrometheusClient
 from app.promql.quantile import bucket_lists, bucket_quantile
 from app.promql.screen import grouped
-from app.promql.upstream import Sample
+from app.promql.upstream import KeptSample, Keys
 from app.settings import Settings
 from tests.performance import oddities
 from tests.performance.conftest import CountingTransport, running
 
 pytestmark = pytest.mark.prometheus
 
+KEYS = Keys("model", "le")
 RATES = f"sum by (model, le) (rate({oddities.METRIC}_bucket[5m]))"
 QUANTILES = [-0.5, 0, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1, 1.5, math.nan]
 
@@ -40,12 +41,12 @@ async def prometheus_answers(url: str, q: float) -> dict[str, float]:
     return {item["metric"]["model"]: float(item["value"][1]) for item in result}
 
 
-async def raw_bucket_rates(url: str) -> list[Sample]:
+async def raw_bucket_rates(url: str) -> list[KeptSample]:
     async with httpx.AsyncClient() as http:
         response = await http.post(
             url + "/api/v1/query", data={"query": RATES, "time": str(oddities.END)}
         )
-    samples, _ = decode.vector(response.status_code, response.content, url)
+    samples, _ = decode.kept_vector(KEYS)(response.status_code, response.content, url)
     return samples
 
 
@@ -57,7 +58,7 @@ def same(a: float, b: float) -> bool:
 async def test_bucket_quantile_equals_prometheus(odd_prometheus, q):
     expected = await prometheus_answers(odd_prometheus.url, q)
     samples = await raw_bucket_rates(odd_prometheus.url)
-    groups = bucket_lists(grouped(samples, "model", "le", counts=True).by)
+    groups = bucket_lists(grouped(samples, KEYS, counts=True).by)
     assert set(groups) == set(expected)
     assert len(expected) >= 40
     mismatches = {
@@ -111,4 +112,5 @@ async def test_client_parse_keeps_the_order_prometheus_sent(odd_prometheus):
         client = PrometheusClient(http, odd_prometheus.url)
         result = await client.query(RATES, at=oddities.END)
     raw = await raw_bucket_rates(odd_prometheus.url)
-    assert [dict(s.labels) for s in result.items] == [s.labels for s in raw]
+    kept = [{"model": s.labels.group, "le": s.labels.key} for s in raw]
+    assert [dict(s.labels) for s in result.items] == kept
