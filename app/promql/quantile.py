@@ -82,40 +82,46 @@ def bucket_quantiles(qs: Sequence[float], buckets: Iterable[Bucket]) -> list[flo
 def merged_quantiles(qs: Sequence[float], bounds: list[float], counts: list[float]) -> list[float]:
     """Several quantiles of buckets already sorted and merged (``counts`` is made
     monotonic in place)."""
-    prepared: tuple[list[float], list[float]] | None = None
+    usable = False
     if bounds and bounds[-1] == math.inf:
         ensure_monotonic(counts)
-        if len(bounds) >= 2 and counts[-1] != 0:
-            prepared = bounds, counts
-    return [_quantile(q, prepared) for q in qs]
-
-
-def _quantile(q: float, prepared: tuple[list[float], list[float]] | None) -> float:
-    if math.isnan(q):
-        return math.nan
-    if q < 0:
-        return -math.inf
-    if q > 1:
-        return math.inf
-    if prepared is None:
-        return math.nan
-    bounds, counts = prepared
-    return _interpolate(q * counts[-1], bounds, counts)
+        usable = len(bounds) >= 2 and counts[-1] != 0
+    out: list[float] = []
+    for q in qs:
+        if math.isnan(q):
+            out.append(math.nan)
+        elif q < 0:
+            out.append(-math.inf)
+        elif q > 1:
+            out.append(math.inf)
+        else:
+            out.append(_interpolate(q * counts[-1], bounds, counts) if usable else math.nan)
+    return out
 
 
 def _interpolate(rank: float, bounds: list[float], counts: list[float]) -> float:
+    """The value at ``rank`` of usable buckets: linear inside the bucket that holds it."""
     last = len(bounds) - 1
-    b = rank_bucket(rank, counts, last)
+    # The first of counts[:last] at least rank, else last: Go's sort.Search(last, func(i)
+    # bool { return counts[i] >= rank }), the same bisection, so NaN counts land where
+    # Prometheus's do (inline: it runs for every percentile of every model).
+    b, high = 0, last
+    while b < high:
+        middle = (b + high) >> 1
+        if not counts[middle] >= rank:
+            b = middle + 1
+        else:
+            high = middle
     if b == last:
         return bounds[last - 1]
     if b == 0 and bounds[0] <= 0:
         return bounds[0]
-    start, end, count = 0.0, bounds[b], counts[b]
+    start, count = 0.0, counts[b]
     if b > 0:
         start = bounds[b - 1]
         count -= counts[b - 1]
         rank -= counts[b - 1]
-    return start + (end - start) * ieee_divide(rank, count)
+    return start + (bounds[b] - start) * ieee_divide(rank, count)
 
 
 def ieee_divide(a: float, b: float) -> float:
@@ -148,20 +154,6 @@ def ensure_monotonic(counts: list[float]) -> None:
             highest = counts[i]
         elif counts[i] < highest:
             counts[i] = highest
-
-
-def rank_bucket(rank: float, counts: list[float], n: int) -> int:
-    """The first of ``counts[:n]`` at least ``rank``, else ``n``: Go's
-    ``sort.Search(n, func(i) bool { return counts[i] >= rank })``, the same bisection, so
-    NaN counts land where Prometheus's do."""
-    low, high = 0, n
-    while low < high:
-        middle = (low + high) >> 1
-        if not counts[middle] >= rank:
-            low = middle + 1
-        else:
-            high = middle
-    return low
 
 
 @dataclass(frozen=True, slots=True)
