@@ -23,6 +23,7 @@ Native histograms need no port: ``native_fractions_query`` asks the engine's own
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -38,16 +39,24 @@ milliseconds and are scaled to the metric's unit, which can differ in the last b
 def prepared(buckets: Iterable[Bucket]) -> tuple[list[float], list[float]] | None:
     """Sorted, merged bounds and counts, or None where every fraction is NaN."""
     ordered = sorted(buckets, key=lambda pair: pair[0])
-    if not ordered or ordered[-1][0] != math.inf:
+    if not ordered:
         return None
     bounds, counts = coalesce(ordered)
-    if counts[-1] == 0 or math.isnan(counts[-1]):
-        return None
-    return bounds, counts
+    return (bounds, counts) if usable(bounds, counts) else None
+
+
+def usable(bounds: list[float], counts: list[float]) -> bool:
+    """Whether sorted, merged buckets give fractions: a +Inf bucket and observations."""
+    return bool(bounds) and bounds[-1] == math.inf and counts[-1] != 0 and counts[-1] == counts[-1]
 
 
 def bound_at(threshold: float, bounds: Sequence[float]) -> float | None:
     """The finite bucket bound that is ``threshold`` (by numeric value), if any."""
+    return _bound_in(threshold, tuple(bounds))
+
+
+@functools.lru_cache(maxsize=256)  # a few layouts and thresholds, asked for every model
+def _bound_in(threshold: float, bounds: tuple[float, ...]) -> float | None:
     for bound in bounds:
         if math.isfinite(bound) and math.isclose(bound, threshold, rel_tol=SAME_BOUND):
             return bound

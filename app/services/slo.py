@@ -20,9 +20,9 @@ from app.promql.fraction import (
     fraction_below,
     native_fractions_query,
     part_label,
-    prepared,
+    usable,
 )
-from app.promql.quantile import Bucket, bucket_lists
+from app.promql.quantile import cumulative
 from app.promql.screen import Checked, grouped
 from app.promql.upstream import KeptSample, Keyed, Keys, Reduction, Sample
 from app.schemas.queries import SLOQuery
@@ -69,11 +69,10 @@ def share_at(threshold: float, bounds: list[float], counts: list[float]) -> tupl
     return fraction_below(threshold if bound is None else bound, bounds, counts), bound is not None
 
 
-def attainment(buckets: list[Bucket], limits: Thresholds) -> Attainment:
-    ready = prepared(buckets)
-    if ready is None:
+def attainment(bounds: list[float], counts: list[float], limits: Thresholds) -> Attainment:
+    """One model's attainment from its sorted, merged buckets (``cumulative``)."""
+    if not usable(bounds, counts):
         return IDLE
-    bounds, counts = ready
     share, exact = share_at(limits.threshold, bounds, counts)
     apdex = None
     if limits.apdex_t is not None:
@@ -93,10 +92,10 @@ def classic_attainments(
     """Each model's attainment from its bucket rates; none for a model with a negative
     bucket rate (app/promql/screen.py)."""
     groups = grouped(samples, keys, counts=True)
-    buckets = bucket_lists(groups.by)
+    by = groups.by
     found = {
-        model: IDLE if model in groups.negative else attainment(buckets[model], limits)
-        for model in sorted(buckets)
+        model: IDLE if model in groups.negative else attainment(*cumulative(by[model]), limits)
+        for model in sorted(by)
     }
     return Checked(found, groups.notes, groups.conflict)
 
