@@ -121,14 +121,19 @@ async def evaluate(plan: Plan, ask: Ask) -> SignalAnswer:
         )
     )
 
+    made: list[SignalAnswer] = []  # what this request rendered itself, if it did
+
     async def render() -> Rendered:
         result = await ask.upstream.query_reduced(built.promql, at=ask.at, reduce=reduce)
         values, found = result.value
         warnings = [*built.notes, *found, *result.warnings]
+        made.append(SignalAnswer(values, warnings, result.partial))
         body = orjson.dumps({"values": values, "warnings": warnings})
         return Rendered(200, JSON_HEADERS, body, partial=result.partial)
 
     rendered = await ask.cache.fresh_or_load(key, render)
+    if made:  # (not read back from the bytes just written)
+        return made[0]
     document = orjson.loads(rendered.body)
     return SignalAnswer(document["values"], document["warnings"], rendered.partial)
 
