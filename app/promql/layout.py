@@ -14,16 +14,17 @@ per-bucket counts.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+import msgspec
 
 from app.promql.builder import SeriesSelector, bucket_selector
 from app.promql.durations import format_duration
 from app.promql.quantile import Bucket, coalesce, cumulative, ensure_monotonic
 
 
-# Not frozen: an answer holds one per model and bucket (docs/performance.md).
-@dataclass(slots=True)
-class Cell:
+# A struct made in C (not frozen, no cycles): an answer holds one per model and bucket
+# (docs/performance.md).
+class Cell(msgspec.Struct, gc=False):
     """One bucket: its bounds (``lower`` None for -Inf) and its own count (or rate)."""
 
     lower: float | None

@@ -38,13 +38,19 @@ class Checked(Generic[T]):
 @dataclass(frozen=True, slots=True)
 class Groups:
     """An instant answer per model: each model's values by one label's text (``le`` of
-    bucket rates, the tag of tagged quantiles; ``""`` without one), in arrival order; the
-    notes for its warnings, its conflict, and the models with a negative count."""
+    bucket rates, the tag of tagged quantiles; ``""`` without one), in arrival order, for
+    each part asked (``grouped``); the notes for its warnings, its conflict, and the
+    models with a negative count."""
 
-    by: dict[str, dict[str, float]]
+    parts: dict[str | None, dict[str, dict[str, float]]]
     notes: list[str]
     conflict: str | None
     negative: frozenset[str]
+
+    @property
+    def by(self) -> dict[str, dict[str, float]]:
+        """The groups of an answer read whole (no parts)."""
+        return self.parts[None]
 
 
 def _key(labels: Labels) -> Hashable:
@@ -58,18 +64,24 @@ def _same(a: float | None, b: float | None) -> bool:
 
 
 def grouped(
-    samples: list[KeptSample], keys: Keys, *, counts: bool, only: str | None = None
+    samples: list[KeptSample],
+    keys: Keys,
+    *,
+    counts: bool,
+    parts: tuple[str | None, ...] = (None,),
 ) -> Groups:
     """``samples`` grouped by ``keys.group`` and keyed by ``keys.key``, in one pass.
 
-    The queries that are read this way aggregate by exactly those labels (and the tag,
-    ``keys.tag`` equal to ``only``, that selects samples), so a key seen twice in a group
-    is the same series twice: dropped with a note when its value is the same, a conflict
-    when not. ``counts``: the values are bucket counts or rates, so a negative one
-    disqualifies its group. Samples without the group or the key label are skipped; a
-    value that is no number is NaN.
+    ``parts``: the values of the tag (``keys.tag``) that sort samples apart, each part
+    grouped on its own (None: the samples without the tag, all of them when ``keys`` has
+    none); samples of other parts are skipped. The queries that are read this way
+    aggregate by exactly those labels, so a key seen twice in a part's group is the same
+    series twice: dropped with a note when its value is the same, a conflict when not.
+    ``counts``: the values are bucket counts or rates, so a negative one disqualifies its
+    group. Samples without the group or the key label are skipped; a value that is no
+    number is NaN.
     """
-    by: dict[str, dict[str, float]] = {}
+    tables: dict[str | None, dict[str, dict[str, float]]] = {part: {} for part in parts}
     repeats = 0
     conflict: str | None = None
     negative: set[str] = set()
@@ -77,11 +89,10 @@ def grouped(
     keyless = keys.key is None
     for sample in samples:
         labels = sample.labels
-        if only is not None and labels.tag != only:
-            continue
+        by = tables.get(labels.tag)
         name = labels.group
         key = "" if keyless else labels.key
-        if name is None or key is None:
+        if by is None or name is None or key is None:
             continue
         point = sample.point
         value = nan if point is None else point[1]
@@ -98,7 +109,7 @@ def grouped(
         if counts and value < 0:
             negative.add(name)
     notes = [note for note in (_repeats(repeats), _negative(negative)) if note]
-    return Groups(by, notes, conflict, frozenset(negative))
+    return Groups(tables, notes, conflict, frozenset(negative))
 
 
 def _named(labels: Kept, keys: Keys) -> dict[str, str]:

@@ -54,8 +54,8 @@ def classic_layouts(samples: list[KeptSample], *, keys: Keys) -> Layouts:
     per model. The samples are read by then and ``samples`` is emptied: the answer's
     records go before the rows are built (the reducer owns them,
     ``Upstream.query_reduced``)."""
-    rates = grouped(samples, keys, counts=False, only="rate").by
-    counted = grouped(samples, keys, counts=False, only="samples").by
+    parts = grouped(samples, keys, counts=False, parts=("rate", "samples")).parts
+    rates, counted = parts["rate"], parts["samples"]
     samples.clear()
     found = {model: cells(*cumulative(rates[model])) for model in sorted(rates)}
     return Layouts(found, [m for m in sorted(counted) if uneven_group(counted[m])])
