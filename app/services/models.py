@@ -197,15 +197,19 @@ def row(
 ) -> dict[str, object]:
     values: dict[str, Value] = {}
     for signal in SIGNALS:
-        if signal in signals and not signals[signal][1].failed:
-            plan, answer = signals[signal]
-            raw = answer.values.get(model, empty(signal, wanted, plan))
-            values[signal] = keyed(signal, raw)
-        else:
+        found = signals.get(signal)
+        if found is None or found[1].failed:
             values[signal] = None
+            continue
+        plan, answer = found
+        raw = answer.values.get(model, _NONE)
+        values[signal] = empty(signal, wanted, plan) if raw is _NONE else keyed(signal, raw)
     status = status_of(values["latency"], values["requests_per_second"], board)
     shaped = {FIELDS.get(s, s): shown(s, v, wanted) for s, v in values.items()}
     return {"model": model, "source": source, "status": status, **shaped}
+
+
+_NONE: Value = {}  # (no value for the model: a marker, never shown)
 
 
 def keyed(signal: str, value: Value) -> Value:
