@@ -222,10 +222,12 @@ async def _poll(bench: Bench, clients: int, seconds: int, every: int) -> int:
             # and process): asked before the count starts, as it is no client's question.
             for path, params in pages:
                 await timed_get(http, service.url + path, params)
-            # Start on a TTL slot boundary of the wall clock (the cache's slots are on it),
-            # so both runs cover the same slots; phases up to 4 s leave a second for a
-            # client's two requests, queued behind a hundred others on two cores.
-            await asyncio.sleep(every - time.time() % every)
+            # Start on a minute boundary of the wall clock: a TTL slot boundary (the
+            # cache's slots are on it), so both runs cover the same slots, and where the
+            # range page's 1 m grid moves, so its refreshes (one more query when a new
+            # step arrives) fall at the same points of both runs. Phases up to 4 s leave a
+            # second for a client's two requests, queued behind a hundred others.
+            await asyncio.sleep(60 - time.time() % 60)
             bench.querylog.mark()
             origin = time.time()
 
