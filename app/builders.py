@@ -139,7 +139,7 @@ def cache_events(
     observability: ServiceMetrics | None, traced: bool
 ) -> Callable[[str], None] | None:
     """Where the cache's events go: the metrics, and the request's span when tracing is on
-    (asking for the current span costs a cache hit a twentieth of its time)."""
+    (asking for the current span is a cost every cache hit would pay for nothing)."""
     if observability is None:
         return None
     count = observability.count_cache_event

@@ -31,6 +31,7 @@ import httpx
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.http.asgi import Header
 from app.http.paths import route_path
 from app.observability.middleware import HandlerLabels
 
@@ -51,8 +52,7 @@ def request_id_from(raw: bytes | None) -> str | None:
 def new_request_id() -> str:
     """32 hex digits, unique across processes: a random prefix drawn once per process (a
     forked worker draws its own) and a counter. (``uuid4`` reads the system's randomness
-    for every request: a system call that cost a cache hit a sixth of its time,
-    docs/performance.md.)"""
+    for every request, a system call on every cache hit: docs/performance.md.)"""
     return f"{_process[0]}{next(_process[1]):016x}"
 
 
@@ -85,7 +85,7 @@ async def send_request_id(request: httpx.Request) -> None:
         request.headers["X-Request-ID"] = current
 
 
-def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+def _header(headers: Iterable[Header], name: bytes) -> bytes | None:
     """The first value of the header ``name`` (lower case), or None."""
     for key, value in headers:
         if key.lower() == name:
@@ -93,19 +93,16 @@ def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes | None
     return None
 
 
-Headers = list[tuple[bytes, bytes]]
-
-
 class RequestIdMiddleware:
     """Outermost layer: the request id, its echo, and the request's summary line.
 
     ``finish`` makes the headers every answer carries (``with_security_headers``) from an
     answer's own: applied here, in the one layer every answer passes, rather than in a
-    layer of its own (each layer costs a cache hit a sixth of its time).
+    layer of its own (what a layer costs a cache hit: docs/performance.md).
     """
 
     def __init__(
-        self, app: ASGIApp, finish: Callable[[Iterable[tuple[bytes, bytes]]], Headers] = list
+        self, app: ASGIApp, finish: Callable[[Iterable[Header]], list[Header]] = list
     ) -> None:
         self.app = app
         self.finish = finish

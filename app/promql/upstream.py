@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Annotated, Generic, NamedTuple, Protocol, TypeVar
+from typing import Annotated, Any, Generic, NamedTuple, Protocol, TypeVar
 
 import msgspec
 
@@ -97,7 +97,7 @@ class Kept(msgspec.Struct, gc=False):
 
 class KeptSample(msgspec.Struct, gc=False):
     """A sample of an instant answer with only its ``Keys`` labels kept: no dictionary
-    per sample, and a third less time to read a large answer (docs/performance.md)."""
+    per sample (what that saves a large answer: docs/performance.md)."""
 
     labels: Kept = msgspec.field(name="metric", default_factory=Kept)
     point: tuple[Stamp, float] | None = msgspec.field(name="value", default=None)
@@ -114,6 +114,11 @@ class Keyed(Generic[R]):
 
     keys: Keys
     reduce: Callable[[list[KeptSample]], R]
+
+    @staticmethod
+    def of(keys: Keys, reduce: Callable[..., R], **options: Any) -> Keyed[R]:
+        """``reduce(samples, keys=keys, **options)``, reading ``keys``."""
+        return Keyed(keys, partial(reduce, keys=keys, **options))
 
 
 Reduction = Callable[[list[Sample]], R] | Keyed[R]

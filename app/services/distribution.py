@@ -117,8 +117,7 @@ async def current_distribution(source: Source, query: DistributionQuery) -> Enco
         reduce = partial(native_layouts, model_label=sel.model_label)
     else:
         promql = layout_query(sel, query.window)
-        keys = Keys(sel.model_label, "le", part_label(sel))
-        reduce = Keyed(keys, partial(classic_layouts, keys=keys))
+        reduce = Keyed.of(Keys(sel.model_label, "le", part_label(sel)), classic_layouts)
     # The rows are built where the answer is reduced (a worker thread for a large one).
     rows = around(reduce, partial(instant_rows, factor=factor, at=at))
     result = await source.upstream.query_reduced(promql, at=at, reduce=rows)

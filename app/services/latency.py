@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from functools import partial
 from typing import TypedDict, TypeVar
 
 from app.params import Percentile
@@ -134,18 +133,13 @@ def quantile_plan(
     if kind == "native":
         promql = native_quantiles_query([p.value / 100 for p in wanted], sel, window)
         keys = Keys(sel.model_label, quantile_label(sel))
-        return promql, Keyed(
-            keys, partial(engine_quantiles, keys=keys, wanted=wanted, factor=factor)
-        )
+        return promql, Keyed.of(keys, engine_quantiles, wanted=wanted, factor=factor)
     if len(wanted) == 1:
         promql = quantile_query(wanted[0].value / 100, sel, window)
         keys = Keys(sel.model_label)
-        return promql, Keyed(
-            keys, partial(engine_quantiles, keys=keys, wanted=wanted, factor=factor)
-        )
-    keys = Keys(sel.model_label, "le")
-    reduce = partial(computed_quantiles, keys=keys, wanted=wanted, factor=factor)
-    return bucket_rates(sel, window), Keyed(keys, reduce)
+        return promql, Keyed.of(keys, engine_quantiles, wanted=wanted, factor=factor)
+    reduce = Keyed.of(Keys(sel.model_label, "le"), computed_quantiles, wanted=wanted, factor=factor)
+    return bucket_rates(sel, window), reduce
 
 
 def computed_quantiles(

@@ -161,8 +161,7 @@ async def fetch_attainment(source: Source, query: SLOQuery, at: float) -> Found:
         reduce = partial(native_attainments, sel=sel, tag=part_label(sel), limits=limits)
     else:
         promql = bucket_rates(sel, query.window)
-        keys = Keys(sel.model_label, "le")
-        reduce = Keyed(keys, partial(classic_attainments, keys=keys, limits=limits))
+        reduce = Keyed.of(Keys(sel.model_label, "le"), classic_attainments, limits=limits)
     result = await source.upstream.query_reduced(promql, at=at, reduce=reduce)
     checked = trusted(source, result.value)
     warnings = [*choice.warnings, *result.warnings, *checked.notes]
