@@ -32,7 +32,7 @@ from app.services.encoding import Encoded
 from app.services.kinds import HistogramKinds
 from app.services.latency import percentile_key
 from app.services.settled import SettledCache
-from app.services.signals import Ask, Plan, SignalAnswer, Value, evaluate
+from app.services.signals import Ask, ByModel, Plan, SignalAnswer, Value, evaluate
 
 P95 = Percentile("95", 95.0)
 FIELDS: dict[str, str] = {
@@ -150,7 +150,7 @@ def status_of(latency: Value, rps: Value, board: Board) -> str:
     """idle without requests or latency; else good, warning, danger by p95 (or mean)."""
     value = None
     if isinstance(latency, dict):
-        value = latency.get(percentile_key(P95), latency.get("mean"))
+        value = latency.get(P95.label, latency.get("mean"))
     if rps == 0 or value is None:
         return "idle"
     if value < board.warning_ms:
@@ -158,65 +158,68 @@ def status_of(latency: Value, rps: Value, board: Board) -> str:
     return "warning" if value < board.danger_ms else "danger"
 
 
-def shown(signal: str, value: Value, wanted: Sequence[Percentile]) -> Value:
-    """A latency signal's value with the percentiles asked (keyed ``p50``), or the mean."""
-    if signal not in DURATION_SIGNALS or not isinstance(value, dict) or "mean" in value:
-        return value
-    return {percentile_key(p): value.get(percentile_key(p)) for p in wanted}
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One signal's field in every row of a source: its values per model as evaluated
+    (percentiles keyed by label, ``95``), and how a row shows them."""
+
+    field: str
+    values: ByModel  # (empty when the source lacks the signal or its query failed)
+    pairs: tuple[tuple[str, str], ...]  # (key shown, label evaluated): ("p95", "95")
+    absent: Value  # a model the signal has no value for
+
+    def cell(self, raw: Value) -> Value:
+        """The percentiles asked, keyed ``p95`` (a mean, a rate or a ratio as it is)."""
+        if not isinstance(raw, dict):
+            return raw
+        if "mean" in raw or not self.pairs:
+            return raw
+        return {key: raw.get(label) for key, label in self.pairs}
 
 
-def empty(signal: str, wanted: Sequence[Percentile], plan: Plan) -> Value:
-    """A model the signal has no value for: null percentiles (idle), else null."""
+def column(
+    signal: SignalName, found: tuple[Plan, SignalAnswer] | None, wanted: Sequence[Percentile]
+) -> Column:
+    field = FIELDS.get(signal, signal)
+    if found is None or found[1].failed:
+        return Column(field, {}, (), None)
+    plan, answer = found
     if signal not in DURATION_SIGNALS:
-        return None
-    if plan.spec.kind == "average":
-        return {"mean": None}
-    return {percentile_key(p): None for p in wanted}
+        return Column(field, answer.values, (), None)
+    pairs = tuple((percentile_key(p), p.label) for p in wanted)
+    average = plan.spec.kind == "average"
+    absent: Value = {"mean": None} if average else dict.fromkeys(label for _, label in pairs)
+    return Column(field, answer.values, pairs, absent)
 
 
 def rows(
     found: Sources, answers: list[SignalAnswer], query: ModelsQuery, board: Board
 ) -> list[dict[str, object]]:
+    wanted = query.wanted
     by_source: dict[str, dict[str, tuple[Plan, SignalAnswer]]] = {}
     for plan, answer in zip(found.plans, answers, strict=True):
         by_source.setdefault(plan.source, {})[plan.signal] = (plan, answer)
     table = []
     for source, signals in by_source.items():
+        columns = {signal: column(signal, signals.get(signal), wanted) for signal in SIGNALS}
         models = sorted({m for _, answer in signals.values() for m in answer.values})
-        for model in models:
-            table.append(row(model, source, signals, query.wanted, board))
+        table += [row(model, source, columns, board) for model in models]
     return sorted(table, key=lambda r: (str(r["model"]), str(r["source"])))
 
 
 def row(
-    model: str,
-    source: str,
-    signals: dict[str, tuple[Plan, SignalAnswer]],
-    wanted: tuple[Percentile, ...],
-    board: Board,
+    model: str, source: str, columns: dict[SignalName, Column], board: Board
 ) -> dict[str, object]:
-    values: dict[str, Value] = {}
-    for signal in SIGNALS:
-        found = signals.get(signal)
-        if found is None or found[1].failed:
-            values[signal] = None
-            continue
-        plan, answer = found
-        raw = answer.values.get(model, _NONE)
-        values[signal] = empty(signal, wanted, plan) if raw is _NONE else keyed(signal, raw)
-    status = status_of(values["latency"], values["requests_per_second"], board)
-    shaped = {FIELDS.get(s, s): shown(s, v, wanted) for s, v in values.items()}
-    return {"model": model, "source": source, "status": status, **shaped}
-
-
-_NONE: Value = {}  # (no value for the model: a marker, never shown)
-
-
-def keyed(signal: str, value: Value) -> Value:
-    """Percentile labels (``95``) as the answer's keys (``p95``)."""
-    if signal in DURATION_SIGNALS and isinstance(value, dict) and "mean" not in value:
-        return {key if key.startswith("p") else f"p{key}": v for key, v in value.items()}
-    return value
+    latency = columns["latency"].values.get(model)
+    rps = columns["requests_per_second"].values.get(model)
+    shown: dict[str, object] = {
+        "model": model,
+        "source": source,
+        "status": status_of(latency, rps, board),
+    }
+    for one in columns.values():
+        shown[one.field] = one.cell(one.values.get(model, one.absent))
+    return shown
 
 
 def ask_at(board: Board, query: ModelsQuery, at: float, pinned: float | None) -> Ask:
