@@ -32,7 +32,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.cache.core import Header, Rendered, ResponseCache
-from app.cache.memos import HitHeaders, KeyMemo
+from app.cache.memos import Hit, HitHeaders, KeyMemo
 from app.cache.store import Entry
 from app.errors import UpstreamError
 from app.http.asgi import ERRORS_SLOT, PARTIAL_SLOT, RENDER_SLOT, capture, without_body
@@ -144,28 +144,31 @@ class HttpCache:
     ) -> None:
         started = time.perf_counter()
         now = cache.now()
-        entry = cache.hit(key, now)
-        if entry is None:
-            with self.in_flight(path):
-                await self._slow_answer(scope, self._counting(send, path, started), cache, key)
-            return
+        hit = self.hits.get(key, now)
+        if hit is None:
+            entry = cache.hit(key, now)
+            if entry is None:
+                with self.in_flight(path):
+                    await self._slow_answer(scope, self._counting(send, path, started), cache, key)
+                return
+            hit = self.hits.put(key, self._hit(cache, entry, now))
         # The hit fast path: headers memoised per second, counted before the body goes out
-        # (so a client that asks /metrics next, on another worker, already sees it).
-        headers = self.hits.get(key, entry, now, lambda: self._hit_headers(cache, entry, now))
-        # A copy of the same kind: what the layers outside do to it stays out of the memo.
-        headers = type(headers)(headers)
+        # (so a client that asks /metrics next, on another worker, already sees it). A copy
+        # of the same kind: what the layers outside do to it stays out of the memo.
+        headers = type(hit.headers)(hit.headers)
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         cache.count_hit()
         self.record(path, 200, time.perf_counter() - started)
-        await send({"type": "http.response.body", "body": entry.body})
+        await send({"type": "http.response.body", "body": hit.entry.body})
 
-    def _hit_headers(self, cache: ResponseCache, entry: Entry, now: float) -> list[Header]:
+    def _hit(self, cache: ResponseCache, entry: Entry, now: float) -> Hit:
         # Seconds left in the TTL slot (rounded up, as a hit is still fresh) and the age.
-        max_age = math.ceil(cache.fresh_until(entry.stored_at) - now)
+        fresh_until = cache.fresh_until(entry.stored_at)
+        max_age = math.ceil(fresh_until - now)
         age = int(max(0.0, now - entry.stored_at))
         headers = answer_headers(entry.headers, b"HIT", max_age, age, self.vary)
         headers.append((b"content-length", b"%d" % len(entry.body)))
-        return self.finish(headers)
+        return Hit(entry, self.finish(headers), fresh_until)
 
     def _counting(self, send: Send, path: str, started: float) -> Send:
         """``send``, counting the answer just before its body goes out."""

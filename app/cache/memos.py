@@ -1,14 +1,14 @@
 """What the HTTP cache layer remembers to skip work on its fast path.
 
 ``KeyMemo``: the cache key of each raw query string (parsing it through the query
-model is the costly part of a hit). ``HitHeaders``: the headers of the hits of the
-current second per key (their ``Age`` and ``max-age`` change once a second; hits in
-between reuse them). Both belong to the HTTP layer, not to the store.
+model is the costly part of a hit). ``HitHeaders``: the hits of the current second per
+key, entry and headers (their ``Age`` and ``max-age`` change once a second; hits in
+between reuse them and skip the store). Both belong to the HTTP layer, not to the store.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import NamedTuple
 
 from app.cache.store import Entry
 
@@ -41,24 +41,34 @@ class KeyMemo:
         self.size_bytes += size
 
 
+class Hit(NamedTuple):
+    """A hit's entry, its headers, and the end of the entry's TTL slot."""
+
+    entry: Entry
+    headers: list[Header]
+    fresh_until: float
+
+
 class HitHeaders:
-    """Hit headers per key for one second at a time (emptied when the second changes)."""
+    """The hits of the current second per key: the entry and its headers (emptied when
+    the second changes). A hit found here skips the store: until its entry's slot ends,
+    the entry the store holds for the key is the same one (a key is rendered again only
+    once its entry is no longer fresh)."""
 
     def __init__(self) -> None:
         self._second = -1
-        self._by_key: dict[str, tuple[Entry, list[Header]]] = {}
+        self._by_key: dict[str, Hit] = {}
 
-    def get(
-        self, key: str, entry: Entry, now: float, make: Callable[[], list[Header]]
-    ) -> list[Header]:
-        """The headers for a hit on ``entry`` at ``now``, made by ``make`` once a second."""
+    def get(self, key: str, now: float) -> Hit | None:
+        """The hit kept for ``key`` this second, while its entry is fresh at ``now``."""
         second = int(now)
         if second != self._second:
             self._by_key.clear()
             self._second = second
+            return None
         known = self._by_key.get(key)
-        if known is not None and known[0] is entry:
-            return known[1]
-        headers = make()
-        self._by_key[key] = (entry, headers)
-        return headers
+        return known if known is not None and now < known.fresh_until else None
+
+    def put(self, key: str, hit: Hit) -> Hit:
+        self._by_key[key] = hit
+        return hit
