@@ -19,6 +19,8 @@ from app.http.asgi import HEAD_SLOT, without_body
 
 NOSNIFF = (b"x-content-type-options", b"nosniff")
 NO_STORE = (b"cache-control", b"no-store")
+# Set only by the outermost layer: one from inside is dropped (X-Request-ID is its echo).
+OUTERMOST = frozenset({b"x-content-type-options", b"x-request-id"})
 
 
 class HeadMiddleware:
@@ -34,11 +36,14 @@ class HeadMiddleware:
 
 class Finished(list[tuple[bytes, bytes]]):
     """Headers ``with_security_headers`` made: given to it again, they are kept as they are
-    (a cache hit's headers are finished once a second, not once per hit)."""
+    (a cache hit's headers are finished once a second, not once per hit; each hit is sent
+    a copy of its own)."""
 
 
 def with_security_headers(raw: Iterable[tuple[bytes, bytes]]) -> Finished:
-    """``raw`` with nosniff, no-store unless it says how to cache, and one ``Vary``."""
+    """``raw`` with nosniff, no-store unless it says how to cache, and one ``Vary``; without
+    the headers only the outermost layer sets. A list the caller may add to: a new one,
+    or ``raw`` itself when it is ``Finished`` already."""
     if isinstance(raw, Finished):
         return raw
     headers = Finished()
@@ -48,7 +53,7 @@ def with_security_headers(raw: Iterable[tuple[bytes, bytes]]) -> Finished:
         lowered = name.lower()
         if lowered == b"vary":
             vary += [v.strip() for v in bytes(value).split(b",") if v.strip()]
-        elif lowered != b"x-content-type-options":
+        elif lowered not in OUTERMOST:
             cached = cached or lowered == b"cache-control"
             headers.append((name, value))
     if vary:

@@ -37,8 +37,20 @@ from app.observability.middleware import HandlerLabels
 
 REQUEST_ID_HEADER = b"x-request-id"
 _SAFE_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
-REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
-_UPSTREAM: ContextVar[list[float] | None] = ContextVar("upstream_seconds", default=None)
+
+
+class Current:
+    """The request being answered: its id, and the seconds its engine calls took."""
+
+    __slots__ = ("id", "upstream_seconds")
+
+    def __init__(self, request_id: str) -> None:
+        self.id = request_id
+        self.upstream_seconds = 0.0
+
+
+# One context variable for both (one set and one reset per request, cache hits included).
+CURRENT: ContextVar[Current | None] = ContextVar("request", default=None)
 # Fields of ``app.requests`` lines, passed as ``extra``: they become JSON keys.
 FIELDS = ("method", "route", "status", "duration_ms", "cache", "upstream_ms")
 requests_log = logging.getLogger("app.requests")
@@ -71,18 +83,18 @@ def timed_upstream(observe: Callable[[str, float], None]) -> Callable[[str, floa
 
     def observer(outcome: str, seconds: float) -> None:
         observe(outcome, seconds)
-        spent = _UPSTREAM.get()
-        if spent is not None:
-            spent.append(seconds)
+        current = CURRENT.get()
+        if current is not None:
+            current.upstream_seconds += seconds
 
     return observer
 
 
 async def send_request_id(request: httpx.Request) -> None:
     """An httpx request hook: the engine gets the request's id as ``X-Request-ID``."""
-    current = REQUEST_ID.get()
+    current = CURRENT.get()
     if current is not None:
-        request.headers["X-Request-ID"] = current
+        request.headers["X-Request-ID"] = current.id
 
 
 def _header(headers: Iterable[Header], name: bytes) -> bytes | None:
@@ -98,12 +110,11 @@ class RequestIdMiddleware:
 
     ``finish`` makes the headers every answer carries (``with_security_headers``) from an
     answer's own: applied here, in the one layer every answer passes, rather than in a
-    layer of its own (what a layer costs a cache hit: docs/performance.md).
+    layer of its own (what a layer costs a cache hit: docs/performance.md). It returns a
+    list this layer may add the echo to, without an ``X-Request-ID`` from inside.
     """
 
-    def __init__(
-        self, app: ASGIApp, finish: Callable[[Iterable[Header]], list[Header]] = list
-    ) -> None:
+    def __init__(self, app: ASGIApp, finish: Callable[[Iterable[Header]], list[Header]]) -> None:
         self.app = app
         self.finish = finish
         self._labels: HandlerLabels | None = None
@@ -113,16 +124,17 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         given = request_id_from(_header(scope["headers"], REQUEST_ID_HEADER))
+        outer = CURRENT.get()
         # A call the service makes to itself (a stream's update) keeps its request's id.
-        request_id = given or REQUEST_ID.get() or new_request_id()
-        id_token, spent_token = REQUEST_ID.set(request_id), _UPSTREAM.set([])
-        echoed = (REQUEST_ID_HEADER, request_id.encode())
+        current = Current(given or (outer.id if outer is not None else new_request_id()))
+        token = CURRENT.set(current)
+        echoed = (REQUEST_ID_HEADER, current.id.encode())
         answered: list[Message] = []
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                finished = self.finish(message.get("headers", ()))
-                headers = [h for h in finished if h[0].lower() != REQUEST_ID_HEADER]
+                # (``finish`` drops an id from inside and gives a list of this answer's own.)
+                headers = self.finish(message.get("headers", ()))
                 headers.append(echoed)
                 message = {**message, "headers": headers}
                 answered.append(message)
@@ -133,11 +145,10 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             if requests_log.isEnabledFor(logging.INFO):
-                self._log(scope, answered, time.perf_counter() - started)
-            _UPSTREAM.reset(spent_token)
-            REQUEST_ID.reset(id_token)
+                self._log(scope, answered, current, time.perf_counter() - started)
+            CURRENT.reset(token)
 
-    def _log(self, scope: Scope, answered: list[Message], seconds: float) -> None:
+    def _log(self, scope: Scope, answered: list[Message], current: Current, seconds: float) -> None:
         """The request's summary line: its status (500 if it sent none) and cache result."""
         start: Message = answered[0] if answered else {"status": 500, "headers": ()}
         cache = _header(start["headers"], b"x-cache")
@@ -148,7 +159,7 @@ class RequestIdMiddleware:
             "status": start["status"],
             "duration_ms": round(seconds * 1000, 3),
             "cache": cache.decode() if cache else None,
-            "upstream_ms": round(sum(_UPSTREAM.get() or ()) * 1000, 3),
+            "upstream_ms": round(current.upstream_seconds * 1000, 3),
         }
         requests_log.info("%s %s %s", scope["method"], route, start["status"], extra=fields)
 
@@ -168,7 +179,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", None) or REQUEST_ID.get(),
+            "request_id": getattr(record, "request_id", None) or _current_id(),
         }
         for name in FIELDS:
             if hasattr(record, name):
@@ -176,6 +187,11 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return orjson.dumps(line, default=str).decode()
+
+
+def _current_id() -> str | None:
+    current = CURRENT.get()
+    return None if current is None else current.id
 
 
 def _timestamp(created: float) -> str:
