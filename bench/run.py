@@ -117,7 +117,10 @@ def with_prometheus(
     print(f"-- backfilling {source.stat().st_size >> 20} MB ...", file=sys.stderr, flush=True)
     server = start_prometheus(workdir, source, log)
     try:
-        bench = targets.Bench(server.url, QueryLog(log), workdir, end, quick=args.quick)
+        pid = server.process.pid if server.process is not None else None
+        bench = targets.Bench(
+            server.url, QueryLog(log), workdir, end, quick=args.quick, engine_pid=pid
+        )
         return run(bench)
     finally:
         server.stop()

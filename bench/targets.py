@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psutil
 
 from bench.dataset import DENSE, SPARSE
 from bench.load import burst, paired, paired_ratio, timed_get, wrk_rps
@@ -41,6 +42,14 @@ class Bench:
     workdir: Path
     end: int
     quick: bool = False
+    engine_pid: int | None = None  # Prometheus's process, for its own CPU time
+
+    def engine_cpu(self) -> float:
+        """CPU seconds Prometheus has used so far, user and system (0 when unknown)."""
+        if self.engine_pid is None:
+            return 0.0
+        times = psutil.Process(self.engine_pid).cpu_times()
+        return float(times.user + times.system)
 
     def service(self, name: str, **settings: str) -> AbstractContextManager[Service]:
         env = {"PROMETHEUS_URL": self.prometheus_url, **settings}
@@ -202,7 +211,7 @@ async def polling(bench: Bench) -> list[Row]:
         at_most(
             "5",
             f"100 vs 10 clients polling the status page every {every} s for {seconds} s",
-            f"{len(many)} vs {len(few)} upstream queries ({_slots(many)} vs {_slots(few)})",
+            f"{len(many)} vs {len(few)} upstream queries ({_slots(many)}; {_slots(few)})",
             len(many) / len(few),
             1,
         )
@@ -210,10 +219,13 @@ async def polling(bench: Bench) -> list[Row]:
 
 
 def _slots(queries: list[LoggedQuery]) -> str:
-    """How many instants the instant queries were at, and how many range queries came."""
-    instants = {q.end for q in queries if q.step == 0}
+    """The instants the instant queries were at (seconds after the run's minute) and how
+    many range queries came."""
+    instants = sorted({q.end for q in queries if q.step == 0})
     ranges = sum(1 for q in queries if q.step != 0)
-    return f"{len(instants)} instants, {ranges} range"
+    minute = instants[0] // 60 * 60 if instants else 0
+    at = ",".join(f"{t - minute:g}" for t in instants)
+    return f"instants at {at} s, {ranges} range"
 
 
 async def _poll(bench: Bench, clients: int, seconds: int, every: int) -> list[LoggedQuery]:
