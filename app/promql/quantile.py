@@ -88,14 +88,12 @@ def merged_quantiles(qs: Sequence[float], bounds: list[float], counts: list[floa
         usable = len(bounds) >= 2 and counts[-1] != 0
     out: list[float] = []
     for q in qs:
-        if math.isnan(q):
-            out.append(math.nan)
-        elif q < 0:
-            out.append(-math.inf)
-        elif q > 1:
-            out.append(math.inf)
-        else:
+        if 0 <= q <= 1:  # (the usual case first: NaN is not in it)
             out.append(_interpolate(q * counts[-1], bounds, counts) if usable else math.nan)
+        elif math.isnan(q):
+            out.append(math.nan)
+        else:
+            out.append(-math.inf if q < 0 else math.inf)
     return out
 
 

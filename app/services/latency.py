@@ -148,14 +148,15 @@ def computed_quantiles(
     """Every percentile of every model's bucket rates, in milliseconds, computed here;
     none for a model with a negative bucket rate."""
     groups = grouped(samples, keys, counts=True)
+    by, negative = groups.by, groups.negative
     qs = [p.value / 100 for p in wanted]
     labels = [p.label for p in wanted]
     by_model: ByModel = {}
-    for model in sorted(groups.by):  # (names alone sort faster than (name, group) pairs)
-        if model in groups.negative:
+    for model in sorted(by):  # (names alone sort faster than (name, group) pairs)
+        if model in negative:
             by_model[model] = dict.fromkeys(labels)
             continue
-        values = merged_quantiles(qs, *cumulative(groups.by[model]))
+        values = merged_quantiles(qs, *cumulative(by[model]))
         by_model[model] = {
             label: to_milliseconds(value, factor)
             for label, value in zip(labels, values, strict=True)
