@@ -22,11 +22,10 @@ from contextlib import ExitStack
 
 import httpx
 
-from bench.dataset import DENSE
 from bench.load import timed_get
 from bench.querylog import LoggedQuery
 from bench.report import Row, at_most
-from bench.targets import RANGE, SUMMARY, Bench
+from bench.targets import Bench, status_questions
 from harness.processes import Service
 from harness.redis import RedisServer
 
@@ -34,7 +33,6 @@ ROW = "8"
 REPLICAS = 3
 PER_REPLICA = 100
 EVERY = 5  # seconds between a page's polls, and the cache TTL
-RANGE_QUESTION = {"metric_name": DENSE, "duration": "1h", "step": "1m"}
 PROBE_TAG = "histogram_kind"  # app/promql/native.py kind_label: only the probe has it
 
 
@@ -67,13 +65,6 @@ async def fleet(bench: Bench) -> list[Row]:
             1,
         )
     ]
-
-
-def status_questions(bench: Bench) -> list[tuple[str, dict[str, object]]]:
-    """The status page's two questions. The summary is pinned to the end of the backfilled
-    data: asked at "now" it would find nothing once the backfill and the earlier targets
-    have taken longer than its 5 m window. The 1 h range, asked at now, still overlaps it."""
-    return [(SUMMARY, {"metric_name": DENSE, "time": bench.end}), (RANGE, RANGE_QUESTION)]
 
 
 async def poll(bench: Bench, urls: list[str], clients: int, seconds: int) -> list[LoggedQuery]:
