@@ -9,7 +9,6 @@ answer (at one instant, or at each step of a range).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -81,13 +80,20 @@ def layout_warning(models: list[str]) -> list[str]:
     ]
 
 
-@functools.lru_cache(maxsize=4096)
-def bound_ms(bound: float | None, factor: float) -> float | None:
-    """A bucket bound in milliseconds: a few distinct bounds, listed for every model."""
-    return None if bound is None else to_milliseconds(bound, factor)
+class InMs(dict[float | None, float | None]):
+    """Bucket bounds in milliseconds, each converted once per answer: a few distinct
+    bounds, listed for every model (a lookup here is a plain dictionary's)."""
+
+    def __init__(self, factor: float) -> None:
+        super().__init__()
+        self.factor = factor
+
+    def __missing__(self, bound: float | None) -> float | None:
+        found = self[bound] = None if bound is None else to_milliseconds(bound, self.factor)
+        return found
 
 
-def bucket_rows(cells: list[Cell], factor: float) -> tuple[float | None, Rows]:
+def bucket_rows(cells: list[Cell], ms: InMs) -> tuple[float | None, Rows]:
     """The total rate and the buckets as the answer lists them."""
     total = sum(cell.count for cell in cells) if cells else None
     rows: Rows = []
@@ -96,8 +102,8 @@ def bucket_rows(cells: list[Cell], factor: float) -> tuple[float | None, Rows]:
         below += cell.count
         rows.append(
             {
-                "lower_ms": bound_ms(cell.lower, factor),
-                "le_ms": bound_ms(cell.upper, factor),
+                "lower_ms": ms[cell.lower],
+                "le_ms": ms[cell.upper],
                 "per_second": cell.count,
                 "share": cell.count / total if total else None,
                 "cumulative_share": below / total if total else None,
@@ -132,9 +138,10 @@ def instant_rows(
 ) -> tuple[Rows, list[str]]:
     """The rows of an instant answer, and the models whose layouts were not one."""
     layouts = reduce(samples)
+    ms = InMs(factor)
     data: Rows = []
     for model, found in layouts.cells.items():
-        total, buckets = bucket_rows(found, factor)
+        total, buckets = bucket_rows(found, ms)
         data.append({"model": model, "per_second": total, "buckets": buckets, "timestamp": at})
     return data, layouts.uneven
 
@@ -175,6 +182,7 @@ def range_rows(
     worker thread), and the models whose layouts were not one."""
     found = steps_of((s for s in series if s.labels.get(tag) == "rate"), model_label)
     counted = steps_of((s for s in series if s.labels.get(tag) == "samples"), model_label)
+    ms = InMs(factor)
     data: Rows = []
     differing = []
     for model in sorted(found):
@@ -183,7 +191,7 @@ def range_rows(
             differing.append(model)
         points = []
         for ts in sorted(steps):
-            total, buckets = bucket_rows(per_bucket(steps[ts]), factor)
+            total, buckets = bucket_rows(per_bucket(steps[ts]), ms)
             points.append({"timestamp": ts, "per_second": total, "buckets": buckets})
         data.append({"model": model, "points": points})
     return data, differing
@@ -196,13 +204,14 @@ def native_values(series: list[Series]) -> int:
 
 def native_range_rows(series: list[Series], model_label: str, factor: float) -> Rows:
     """Per model, per step, its own native buckets (pure: may run in a worker thread)."""
+    ms = InMs(factor)
     data: Rows = []
     named = [(s.labels[model_label], s) for s in series if s.histograms and model_label in s.labels]
     for model, s in sorted(named, key=lambda pair: pair[0]):
         points = []
         for ts, histogram in s.histograms:
             cells = [Cell(low, high, count) for _, low, high, count in histogram.buckets]
-            total, buckets = bucket_rows(cells, factor)
+            total, buckets = bucket_rows(cells, ms)
             points.append({"timestamp": ts, "per_second": total, "buckets": buckets})
         data.append({"model": model, "points": points})
     return data
