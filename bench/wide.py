@@ -7,8 +7,9 @@ directly, measured in pairs in one run at the same instant:
 
 - several percentiles and SLO attainment: the bucket rates themselves,
   ``sum by (model, le) (rate(..._bucket[5m]))``, from which each answer is computed;
-- the distribution: the same bucket rates and, tagged apart, each bucket's sample count
-  in the window (``layout_query``), from which it also tells a bucket layout that changed;
+- the distribution: the same bucket rates and, tagged apart, the models whose buckets had
+  different sample counts in the window (``suspects_query``), from which it tells a bucket
+  layout that changed (the dataset has none, so no second query follows);
 - one percentile (``/p95/``): ``histogram_quantile(0.95, <those bucket rates>)``;
 - the 1 h range at 1 m: Prometheus's own range query of that ``histogram_quantile``.
 
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 import httpx
 
 from app.promql.builder import SeriesSelector
-from app.promql.layout import layout_query
+from app.promql.layout import suspects_query
 from bench.dataset import WIDE_SIZES, wide_metric
 from bench.load import Instants, Paired, paired_at, settled_cpu, timed_get
 from bench.report import Row, at_most
@@ -49,10 +50,10 @@ def user_query(models: int, quantile: float = 0.95) -> str:
 
 
 def layouts(models: int) -> str:
-    """The distribution's own query: the bucket rates and, tagged apart, each bucket's
-    sample count in the window (app/promql/layout.py), which tells a bucket layout that
-    changed; the engine evaluates the bucket selector twice for it."""
-    return layout_query(SeriesSelector(wide_metric(models), "model"), 300)
+    """The distribution's own query: the bucket rates and, tagged apart, the models whose
+    buckets had different sample counts in the window (app/promql/layout.py), which tells
+    a bucket layout that changed; the engine evaluates the bucket selector twice for it."""
+    return suspects_query(SeriesSelector(wide_metric(models), "model"), 300)
 
 
 @dataclass(frozen=True, eq=False)  # a key by identity: its fields hold dicts
@@ -112,9 +113,9 @@ DISTRIBUTION = Endpoint(
     path="/api/metrics/distribution/",
     params={},
     floor=layouts,
-    floor_name="bucket rates and their sample counts",
+    floor_name="bucket rates and the models whose sample counts differ",
     limits=EVERY_BUCKET,
-    what="distribution, miss vs Prometheus's own bucket rates and sample counts",
+    what="distribution, miss vs Prometheus's own bucket rates and layout suspects",
 )
 ENDPOINTS = (P95, PERCENTILES, SLO, DISTRIBUTION)
 CPU_LIMITS_MS = ((PERCENTILES, "3 percentiles", 45.0), (P95, "p95", 10.0))

@@ -17,9 +17,9 @@ from collections.abc import Iterable
 
 import msgspec
 
-from app.promql.builder import SeriesSelector, bucket_selector
+from app.promql.builder import SeriesSelector, bucket_rates, bucket_selector
 from app.promql.durations import format_duration
-from app.promql.quantile import Bucket, coalesce, cumulative, ensure_monotonic
+from app.promql.quantile import Bucket, coalesce, cumulative, ensure_monotonic, layout
 
 
 # A struct made in C (not frozen, no cycles): an answer holds one per model and bucket
@@ -55,23 +55,47 @@ def cells(bounds: list[float], counts: list[float]) -> list[Cell]:
     return found
 
 
+SUSPECT = "suspect"
+"""The tag of ``suspects_query``'s models whose bounds had different sample counts."""
+
+
 def part_label(sel: SeriesSelector) -> str:
     """The label ``layout_query`` tags its two parts with; never the model label itself."""
     return "bucket_part_" if sel.model_label == "bucket_part" else "bucket_part"
 
 
-def layout_query(sel: SeriesSelector, window_seconds: float) -> str:
-    """Bucket rates per (model, le), tagged ``rate``, and the samples each (model, le) had
-    in the window, tagged ``samples``: a bound that some instances lack, or that came or
-    went during the window, has fewer samples than the model's other bounds."""
+def sample_counts(sel: SeriesSelector, window_seconds: float) -> str:
+    """The samples each (model, le) had in the window: a bound that some instances lack,
+    or that came or went during the window, has fewer than the model's other bounds."""
     window = format_duration(window_seconds)
-    by, tag, selector = sel.model_label, part_label(sel), bucket_selector(sel)
-    rates = f"sum by ({by}, le) (rate({selector}[{window}]))"
-    samples = f"sum by ({by}, le) (count_over_time({selector}[{window}]))"
+    return f"sum by ({sel.model_label}, le) (count_over_time({bucket_selector(sel)}[{window}]))"
+
+
+def layout_query(sel: SeriesSelector, window_seconds: float) -> str:
+    """Bucket rates per (model, le), tagged ``rate``, and their ``sample_counts``, tagged
+    ``samples`` (a range: each step's layouts)."""
+    tag = part_label(sel)
     return (
-        f'label_replace({rates}, "{tag}", "rate", "", "")'
-        f' or label_replace({samples}, "{tag}", "samples", "", "")'
+        f'label_replace({bucket_rates(sel, window_seconds)}, "{tag}", "rate", "", "")'
+        f' or label_replace({sample_counts(sel, window_seconds)}, "{tag}", "samples", "", "")'
     )
+
+
+def suspects_query(sel: SeriesSelector, window_seconds: float) -> str:
+    """Bucket rates per (model, le), untagged, and, tagged ``suspect``, one sample for
+    each model whose ``le`` texts had different numbers of samples in the window (an
+    instant: usually none). Only a suspect's texts need counting (``sample_counts``):
+    its bounds may still be even once spellings of one bound (``1``, ``1.0``) are added
+    up, which PromQL cannot do. The engine sends one sample per bucket instead of two,
+    and the service reads half as many (docs/performance.md)."""
+    by, tag = sel.model_label, part_label(sel)
+    spread = (
+        f'count by ({by}) (count_values by ({by}) ("{tag}", {sample_counts(sel, window_seconds)}))'
+    )
+    # (``le`` names it too: a reducer keys each part's values by ``le``)
+    suspects = f'label_replace({spread} > 1, "{tag}", "{SUSPECT}", "", "")'
+    named = f'label_replace({suspects}, "le", "{SUSPECT}", "", "")'
+    return f"{bucket_rates(sel, window_seconds)} or {named}"
 
 
 def uneven(samples: Iterable[Bucket]) -> bool:
@@ -87,3 +111,9 @@ def uneven_group(counted: dict[str, float]) -> bool:
     """``uneven`` of one model's ``{le text: sample count}``."""
     _, counts = cumulative(counted)
     return len(set(counts)) > 1
+
+
+def spelled_unevenly(group: dict[str, float]) -> bool:
+    """Whether a model whose ``le`` texts (the keys of ``group``) all had one sample count
+    is uneven all the same: a bound spelled more times than another adds up more."""
+    return len({len(texts) for texts in layout(tuple(group)).texts}) > 1

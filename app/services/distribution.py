@@ -10,26 +10,41 @@ answer (at one instant, or at each step of a range).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TypeVar
 
+from app.errors import UpstreamError
 from app.offload import off_loop
-from app.promql.builder import milliseconds_factor
+from app.promql.builder import SeriesSelector, milliseconds_factor
 from app.promql.durations import format_duration
 from app.promql.layout import (
+    SUSPECT,
     Cell,
     cells,
     layout_query,
     part_label,
     per_bucket,
+    sample_counts,
+    spelled_unevenly,
+    suspects_query,
     uneven,
     uneven_group,
 )
 from app.promql.native import native_rates
 from app.promql.quantile import Bucket, cumulative, parse_le
 from app.promql.screen import grouped
-from app.promql.upstream import KeptSample, Keyed, Keys, Reduction, Sample, Series, around
+from app.promql.upstream import (
+    KeptSample,
+    Keyed,
+    Keys,
+    Reduced,
+    Reduction,
+    Sample,
+    Series,
+    around,
+    is_partial,
+)
 from app.schemas.queries import DistributionQuery, DistributionRangeQuery
 from app.services.encoding import Encoded, check_values, encoded
 from app.services.kinds import Kind
@@ -38,26 +53,54 @@ from app.services.latency import Source, to_milliseconds
 Rows = list[dict[str, object]]
 S = TypeVar("S")
 MAX_NAMED = 5
+MAX_ASKED = 100  # suspects named in the query that counts their samples; more: every model
 
 
 @dataclass(frozen=True, slots=True)
 class Layouts:
-    """Each model's cells, and the models whose bucket layouts were not one."""
+    """Each model's cells, the models whose bucket layouts were not one, and the models
+    whose bounds' sample counts still have to be read to tell (``suspects_query``)."""
 
     cells: dict[str, list[Cell]]
     uneven: list[str]
+    suspects: list[str]
 
 
 def classic_layouts(samples: list[KeptSample], *, keys: Keys) -> Layouts:
-    """What a ``layout_query`` answered (its parts tagged with ``keys.tag``), as cells
+    """What a ``suspects_query`` answered (its suspects tagged with ``keys.tag``), as cells
     per model. The samples are read by then and ``samples`` is emptied: the answer's
     records go before the rows are built (the reducer owns them,
     ``Upstream.query_reduced``)."""
-    parts = grouped(samples, keys, counts=False, parts=("rate", "samples")).parts
-    rates, counted = parts["rate"], parts["samples"]
+    parts = grouped(samples, keys, counts=False, parts=(None, SUSPECT)).parts
+    rates, suspects = parts[None], parts[SUSPECT]
     samples.clear()
     found = {model: cells(*cumulative(rates[model])) for model in sorted(rates)}
-    return Layouts(found, [m for m in sorted(counted) if uneven_group(counted[m])])
+    spelled = [m for m in found if m not in suspects and spelled_unevenly(rates[m])]
+    return Layouts(found, spelled, sorted(suspects))
+
+
+def uneven_models(samples: list[KeptSample], *, keys: Keys) -> list[str]:
+    """The models of a ``sample_counts`` answer whose bounds had different sample counts
+    once spellings of one bound are added up."""
+    counted = grouped(samples, keys, counts=False).by
+    return [model for model in sorted(counted) if uneven_group(counted[model])]
+
+
+async def checked_suspects(
+    source: Source, sel: SeriesSelector, window: float, at: float, suspects: list[str]
+) -> Reduced[list[str]]:
+    """Which ``suspects`` are uneven: their bounds' sample counts, asked of the engine
+    (for a few, only theirs; for many, every model's). When that query fails the rows
+    still stand: the answer is partial, with a note."""
+    asked = replace(sel, models=tuple(suspects)) if len(suspects) <= MAX_ASKED else sel
+    reduce = Keyed.of(Keys(sel.model_label, "le"), uneven_models)
+    try:
+        return await source.upstream.query_reduced(
+            sample_counts(asked, window), at=at, reduce=reduce
+        )
+    except UpstreamError as exc:
+        note = f"bucket layouts of {len(suspects)} model(s) were not checked ({exc.message})"
+        return Reduced([], [note])
 
 
 def native_layouts(samples: list[Sample], *, model_label: str) -> Layouts:
@@ -67,7 +110,7 @@ def native_layouts(samples: list[Sample], *, model_label: str) -> Layouts:
         model, histogram = s.labels.get(model_label), s.histogram
         if model is not None and histogram is not None:
             cells[model] = [Cell(low, high, count) for _, low, high, count in histogram.buckets]
-    return Layouts({model: cells[model] for model in sorted(cells)}, [])
+    return Layouts({model: cells[model] for model in sorted(cells)}, [], [])
 
 
 def layout_warning(models: list[str]) -> list[str]:
@@ -122,28 +165,34 @@ async def current_distribution(source: Source, query: DistributionQuery) -> Enco
         promql = native_rates(sel, query.window)
         reduce = partial(native_layouts, model_label=sel.model_label)
     else:
-        promql = layout_query(sel, query.window)
+        promql = suspects_query(sel, query.window)
         reduce = Keyed.of(Keys(sel.model_label, "le", part_label(sel)), classic_layouts)
     # The rows are built where the answer is reduced (a worker thread for a large one).
     rows = around(reduce, partial(instant_rows, factor=factor, at=at))
     result = await source.upstream.query_reduced(promql, at=at, reduce=rows)
-    data, uneven_models = result.value
-    warnings = [*choice.warnings, *result.warnings, *layout_warning(uneven_models)]
+    data, uneven_models, suspects = result.value
+    notes = result.warnings
+    if suspects:  # (rare: a bound some instances lack, or one that came or went)
+        checked = await checked_suspects(source, sel, query.window, at, suspects)
+        uneven_models = sorted({*uneven_models, *checked.value})
+        notes = [*notes, *checked.warnings]
+    warnings = [*choice.warnings, *notes, *layout_warning(uneven_models)]
     extra = {"metric_name": query.metric_name, "time_range": query.time_range}
-    return await encoded(Answer(warnings, result.partial, choice.kind), data, extra)
+    return await encoded(Answer(warnings, is_partial(notes), choice.kind), data, extra)
 
 
 def instant_rows(
     reduce: Callable[[list[S]], Layouts], samples: list[S], *, factor: float, at: float
-) -> tuple[Rows, list[str]]:
-    """The rows of an instant answer, and the models whose layouts were not one."""
+) -> tuple[Rows, list[str], list[str]]:
+    """The rows of an instant answer, the models whose layouts were not one, and the
+    suspects still to be checked."""
     layouts = reduce(samples)
     ms = InMs(factor)
     data: Rows = []
     for model, found in layouts.cells.items():
         total, buckets = bucket_rows(found, ms)
         data.append({"model": model, "per_second": total, "buckets": buckets, "timestamp": at})
-    return data, layouts.uneven
+    return data, layouts.uneven, layouts.suspects
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,11 +10,13 @@ import math
 import httpx
 import pytest
 
+from app.services import distribution as distribution_service
 from app.settings import Settings
 from tests.conftest import backfilled_prometheus
 from tests.slo.promql import ask, ask_one
 from tests.support import layouts
 from tests.support.dataset import END
+from tests.support.relay import Relay
 
 pytestmark = pytest.mark.prometheus
 REL = 1e-9
@@ -26,9 +28,9 @@ def layout_prometheus(tmp_path_factory):
     yield from backfilled_prometheus(tmp_path_factory, "layouts", layouts.openmetrics())
 
 
-async def distribution(make_client, url: str, at: float, **params) -> dict:
+async def distribution(make_client, url: str, at: float, relay=None, **params) -> dict:
     settings = Settings(prometheus_url=url, cache_ttl_seconds=0)
-    async with make_client(settings) as client:
+    async with make_client(settings, transport=relay) as client:
         response = await client.get("/api/metrics/distribution/", params={"time": at, **params})
     assert response.status_code == 200, response.text
     return response.json()
@@ -82,6 +84,55 @@ async def test_differing_layouts_are_answered_on_the_union_with_a_warning(
     assert [b["le_ms"] for b in mixed["buckets"]] == [100, 250, 500, None]
     assert [w for w in body["warnings"] if "union" in w and "mixed" in w]
     assert all(b["per_second"] >= 0 for b in mixed["buckets"])
+
+
+async def test_even_layouts_cost_one_query(prometheus, make_client):
+    relay = Relay()
+    body = await distribution(make_client, prometheus.url, END, relay)
+    assert body["data"]
+    assert not [w for w in body["warnings"] if "union" in w]
+    (asked,) = relay.queries()
+    assert asked.count("count_over_time") == 1
+
+
+async def test_only_suspects_have_their_samples_counted(layout_prometheus, make_client):
+    relay = Relay()
+    body = await distribution(
+        make_client, layout_prometheus.url, layouts.END, relay, metric_name=layouts.METRIC
+    )
+    first, counted = relay.queries()
+    assert "count_values" in first
+    assert f'{layouts.METRIC}_bucket{{model=~"mixed|spelled"}}' in counted
+    (warning,) = [w for w in body["warnings"] if "union" in w]
+    assert "mixed" in warning
+    assert "spelled" not in warning
+
+
+async def test_many_suspects_are_counted_in_one_query_of_every_model(
+    layout_prometheus, make_client, monkeypatch
+):
+    monkeypatch.setattr(distribution_service, "MAX_ASKED", 1)
+    relay = Relay()
+    body = await distribution(
+        make_client, layout_prometheus.url, layouts.END, relay, metric_name=layouts.METRIC
+    )
+    _, counted = relay.queries()
+    assert f"count_over_time({layouts.METRIC}_bucket{{}}[5m])" in counted
+    (warning,) = [w for w in body["warnings"] if "union" in w]
+    assert "mixed" in warning
+    assert "spelled" not in warning
+
+
+async def test_a_failing_count_leaves_the_rows_and_says_so(layout_prometheus, make_client):
+    relay = Relay(fail_when="_bucket{model=~")
+    body = await distribution(
+        make_client, layout_prometheus.url, layouts.END, relay, metric_name=layouts.METRIC
+    )
+    assert relay.refused == 1
+    assert set(by_model(body)) == {"mixed", "spelled"}
+    assert body["partial"] is True
+    assert [w for w in body["warnings"] if "2 model(s) were not checked" in w]
+    assert not [w for w in body["warnings"] if "union" in w]
 
 
 async def test_standard_buckets_are_sorted_and_match_prometheus(prometheus, make_client):
