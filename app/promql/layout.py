@@ -60,7 +60,8 @@ SUSPECT = "suspect"
 
 
 def part_label(sel: SeriesSelector) -> str:
-    """The label ``layout_query`` tags its two parts with; never the model label itself."""
+    """The label ``layout_query`` tags its two parts with (``suspects_query``, its
+    suspects); never the model label itself."""
     return "bucket_part_" if sel.model_label == "bucket_part" else "bucket_part"
 
 
