@@ -63,15 +63,19 @@ async def _read_raw(response: httpx.Response, limit: int, upstream: str) -> byte
         if len(response.content) > limit:
             raise failures.too_large(upstream, limit)
         return response.content
-    body = bytearray()
+    # Kept as pieces and joined once: a growing bytearray copies a large body again and
+    # again as it grows, then once more into bytes.
+    pieces: list[bytes] = []
+    size = 0
     try:
         async for chunk in response.aiter_raw():
-            if len(body) + len(chunk) > limit:
+            size += len(chunk)
+            if size > limit:
                 raise failures.too_large(upstream, limit)
-            body += chunk
+            pieces.append(chunk)
     except (httpx.RemoteProtocolError, httpx.ReadError):
         raise failures.truncated(upstream) from None
-    return bytes(body)
+    return b"".join(pieces)
 
 
 def gunzip(raw: bytes, limit: int, upstream: str) -> bytes:

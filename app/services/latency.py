@@ -20,7 +20,7 @@ from app.promql.builder import (
 )
 from app.promql.durations import iso8601
 from app.promql.native import native_quantiles_query, quantile_label
-from app.promql.quantile import cumulative, merged_quantiles
+from app.promql.quantile import grouped_quantiles
 from app.promql.screen import Checked, contradiction, grouped
 from app.promql.upstream import KeptSample, Keyed, Keys, Upstream
 from app.schemas.queries import (
@@ -151,12 +151,14 @@ def computed_quantiles(
     by, negative = groups.by, groups.negative
     qs = [p.value / 100 for p in wanted]
     labels = [p.label for p in wanted]
+    counted = {m: by[m] for m in by if m not in negative} if negative else by
+    found = grouped_quantiles(qs, counted)
     by_model: ByModel = {}
     for model in sorted(by):  # (names alone sort faster than (name, group) pairs)
         if model in negative:
             by_model[model] = dict.fromkeys(labels)
             continue
-        values = merged_quantiles(qs, *cumulative(by[model]))
+        values = found[model]
         by_model[model] = {
             label: to_milliseconds(value, factor)
             for label, value in zip(labels, values, strict=True)

@@ -8,12 +8,22 @@ runner we compare them with a relative tolerance of 1e-6 (they are printed round
 
 from __future__ import annotations
 
+import itertools
 import math
+import random
 from collections.abc import Mapping, Sequence
 
 import pytest
 
-from app.promql.quantile import bucket_lists, bucket_quantile, parse_le
+from app.promql import quantile
+from app.promql.quantile import (
+    bucket_lists,
+    bucket_quantile,
+    cumulative,
+    grouped_quantiles,
+    merged_quantiles,
+    parse_le,
+)
 from app.promql.screen import grouped
 from app.promql.upstream import Kept, KeptSample, Keys
 
@@ -195,3 +205,53 @@ def test_bucket_lists_skip_bad_le_and_missing_model():
 )
 def test_parse_le_follows_go(text, expected):
     assert parse_le(text) == expected
+
+
+def random_groups(rng: random.Random, texts: list[str], count: int) -> dict[str, dict[str, float]]:
+    """``count`` histograms of one layout: non-monotonic, empty, tied, fractional counts."""
+    groups = {}
+    for n in range(count):
+        counts = [rng.choice([0.0, 0.0, 1.0, 2.5, 1 / 3, 7.0, 1e-9]) for _ in texts]
+        if n % 3:
+            counts = list(itertools.accumulate(counts))
+        if n % 7 == 0:
+            counts = [0.0] * len(texts)
+        groups[f"m{n:03d}"] = dict(zip(texts, counts, strict=True))
+    return groups
+
+
+LAYOUTS = [
+    ["0.1", "0.5", "1", "2.5", "+Inf"],
+    ["-1", "-0.5", "0", "0.5", "+Inf"],  # bounds <= 0: the lowest bucket's special case
+    ["0", "1", "+Inf"],
+    ["+Inf", "0.25", "1", "0.5"],  # in the order the engine sent them, not sorted
+    ["0.1", "0.2", "1"],  # no +Inf: NaN
+]
+QS = [0.0, 0.01, 0.25, 0.5, 0.9, 0.95, 0.99, 0.999, 1.0, -0.5, 1.5, math.nan]
+
+
+@pytest.mark.parametrize("texts", LAYOUTS, ids=",".join)
+@pytest.mark.parametrize("seed", range(5))
+def test_table_equals_one_histogram_at_a_time(texts, seed, monkeypatch):
+    """The table path gives the very float64 numbers of ``merged_quantiles`` per histogram."""
+    groups = random_groups(random.Random(seed), texts, 60)
+    monkeypatch.setattr(quantile, "TABLE_MIN", 1)
+    found = grouped_quantiles(QS, groups)
+    for name, group in groups.items():
+        expected = merged_quantiles(QS, *cumulative(group))
+        assert [str(v) for v in found[name]] == [str(v) for v in expected], name
+
+
+def test_table_leaves_non_finite_counts_to_one_histogram_at_a_time(monkeypatch):
+    """A NaN count keeps Go's bisection rules (which the table does not follow)."""
+    texts = ["0.1", "0.5", "+Inf"]
+    groups = random_groups(random.Random(1), texts, 20)
+    groups["nan"] = {"0.1": 1.0, "0.5": math.nan, "+Inf": 4.0}
+    groups["inf"] = {"0.1": 1.0, "0.5": math.inf, "+Inf": 4.0}
+    monkeypatch.setattr(quantile, "TABLE_MIN", 1)
+    found = grouped_quantiles([0.25, 0.5, 0.75], groups)
+    for name in ("nan", "inf"):
+        expected = merged_quantiles([0.25, 0.5, 0.75], *cumulative(groups[name]))
+        assert [str(v) for v in found[name]] == [str(v) for v in expected]
+    # Go's search passes over the NaN count to the +Inf bucket: the second-highest bound.
+    assert found["nan"][1] == 0.5
