@@ -13,13 +13,16 @@ per-bucket counts.
 
 from __future__ import annotations
 
+import itertools
+import operator
 from collections.abc import Iterable
 
 import msgspec
+import numpy as np
 
 from app.promql.builder import SeriesSelector, bucket_rates, bucket_selector
 from app.promql.durations import format_duration
-from app.promql.quantile import Bucket, coalesce, cumulative, ensure_monotonic, layout
+from app.promql.quantile import Array, Bucket, coalesce, cumulative, ensure_monotonic, layout
 
 
 # A struct made in C (not frozen, no cycles): an answer holds one per model and bucket
@@ -53,6 +56,22 @@ def cells(bounds: list[float], counts: list[float]) -> list[Cell]:
         found.append(Cell(lower, bound, total - below))
         lower, below = bound, total
     return found
+
+
+def running_sums(counts: Iterable[float]) -> list[float]:
+    """Each bucket's count added to the counts below it, from 0.0, in order."""
+    return list(itertools.accumulate(counts, operator.add, initial=0.0))[1:]
+
+
+def cell_table(table: Array) -> tuple[Array, Array]:
+    """``cells`` of every row of a table of cumulative counts (app/promql/quantile.py):
+    each bucket's own count, and ``running_sums`` of those; the same float64s."""
+    counts = np.maximum.accumulate(table, axis=1)  # ensure_monotonic: no NaN to keep
+    below = np.zeros_like(counts)
+    below[:, 1:] = counts[:, :-1]
+    own = counts - below
+    running = np.cumsum(np.hstack([np.zeros((len(own), 1)), own]), axis=1)[:, 1:]
+    return own, running
 
 
 SUSPECT = "suspect"

@@ -226,31 +226,60 @@ def bucket_lists(by: dict[str, dict[str, float]]) -> dict[str, list[Bucket]]:
 def grouped_quantiles(
     qs: Sequence[float], groups: Mapping[str, dict[str, float]]
 ) -> dict[str, list[float]]:
-    """``merged_quantiles(qs, *cumulative(group))`` of every group, by name.
+    """``merged_quantiles(qs, *cumulative(group))`` of every group, by name: the groups
+    ``tables`` takes computed as tables (``table_quantiles``), the rest one at a time."""
+    found, rest = tables(groups)
+    out: dict[str, list[float]] = {}
+    for table in found:
+        if _interpolated(table.bounds):
+            values = table_quantiles(qs, table.bounds, table.counts).tolist()
+            out.update(zip(table.names, values, strict=True))
+        else:  # (NaN: no +Inf bucket)
+            rest += table.names
+    for name in rest:
+        out[name] = merged_quantiles(qs, *cumulative(groups[name]))
+    return out
 
-    The groups of one layout (the same ``le`` texts in the same order, each bound spelled
-    once) whose counts are all finite are computed as one table (``table_quantiles``);
-    the rest, and layouts of fewer than ``TABLE_MIN`` groups, one at a time.
-    """
+
+Array = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """Histograms of one layout as one array: a row of counts per name, in the order of
+    ``bounds`` (sorted, each spelled once), every count finite."""
+
+    bounds: list[float]
+    names: list[str]
+    counts: Array
+
+
+def tables(groups: Mapping[str, dict[str, float]]) -> tuple[list[Table], list[str]]:
+    """The groups (``{le text: count}``) of each layout shared by at least ``TABLE_MIN``
+    of them, each bound spelled once, as tables of their finite rows; and the names of
+    every other group, for the one-at-a-time path."""
     layouts: dict[tuple[str, ...], list[str]] = {}
     for name, group in groups.items():
         layouts.setdefault(tuple(group), []).append(name)
-    out: dict[str, list[float]] = {}
+    found: list[Table] = []
+    rest: list[str] = []
     for texts, names in layouts.items():
         plan = layout(texts)
-        rest = names
-        if len(names) >= TABLE_MIN and plan.single is not None and _interpolated(plan.bounds):
-            getter = operator.itemgetter(*plan.single)
-            table = np.array([getter(groups[name]) for name in names], dtype=float)
-            table = table.reshape(len(names), len(plan.bounds))
-            finite = np.isfinite(table).all(axis=1)
-            found = table_quantiles(qs, plan.bounds, table[finite]).tolist()
-            kept = [name for name, ok in zip(names, finite.tolist(), strict=True) if ok]
-            out.update(zip(kept, found, strict=True))
-            rest = [name for name, ok in zip(names, finite.tolist(), strict=True) if not ok]
-        for name in rest:
-            out[name] = merged_quantiles(qs, *cumulative(groups[name]))
-    return out
+        if len(names) < TABLE_MIN or plan.single is None or not plan.bounds:
+            rest += names
+            continue
+        getter = operator.itemgetter(*plan.single)
+        counts = np.array([getter(groups[name]) for name in names], dtype=float)
+        counts = counts.reshape(len(names), len(plan.bounds))
+        finite = np.isfinite(counts).all(axis=1)
+        if finite.all():
+            found.append(Table(plan.bounds, names, counts))
+            continue
+        flags = finite.tolist()
+        kept = [name for name, ok in zip(names, flags, strict=True) if ok]
+        found.append(Table(plan.bounds, kept, counts[finite]))
+        rest += [name for name, ok in zip(names, flags, strict=True) if not ok]
+    return found, rest
 
 
 def _interpolated(bounds: list[float]) -> bool:
@@ -258,10 +287,7 @@ def _interpolated(bounds: list[float]) -> bool:
     return len(bounds) >= 2 and bounds[-1] == math.inf
 
 
-Table = npt.NDArray[np.float64]
-
-
-def table_quantiles(qs: Sequence[float], bounds: list[float], table: Table) -> Table:
+def table_quantiles(qs: Sequence[float], bounds: list[float], table: Array) -> Array:
     """``merged_quantiles`` of each row of ``table`` (one histogram's counts per row, in
     the order of ``bounds``, the last +Inf; every count finite): a row of quantiles per
     histogram, each the float64 ``_interpolate`` gives for that row."""

@@ -9,7 +9,7 @@ answer (at one instant, or at each step of a range).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import TypeVar
@@ -21,10 +21,12 @@ from app.promql.durations import format_duration
 from app.promql.layout import (
     SUSPECT,
     Cell,
+    cell_table,
     cells,
     layout_query,
     part_label,
     per_bucket,
+    running_sums,
     sample_counts,
     spelled_unevenly,
     suspects_query,
@@ -32,7 +34,7 @@ from app.promql.layout import (
     uneven_group,
 )
 from app.promql.native import native_rates
-from app.promql.quantile import Bucket, cumulative, parse_le
+from app.promql.quantile import Bucket, Table, cumulative, parse_le, tables
 from app.promql.screen import grouped
 from app.promql.upstream import (
     KeptSample,
@@ -56,27 +58,43 @@ MAX_NAMED = 5
 MAX_ASKED = 100  # suspects named in the query that counts their samples; more: every model
 
 
+Buckets = tuple[float | None, Rows]
+"""A histogram's total rate and its buckets as the answer lists them."""
+
+
 @dataclass(frozen=True, slots=True)
 class Layouts:
-    """Each model's cells, the models whose bucket layouts were not one, and the models
-    whose bounds' sample counts still have to be read to tell (``suspects_query``)."""
+    """Each model's buckets (``Buckets``), in model order, the models whose bucket
+    layouts were not one, and the models whose bounds' sample counts still have to be
+    read to tell (``suspects_query``)."""
 
-    cells: dict[str, list[Cell]]
+    buckets: dict[str, Buckets]
     uneven: list[str]
     suspects: list[str]
 
 
-def classic_layouts(samples: list[KeptSample], *, keys: Keys) -> Layouts:
-    """What a ``suspects_query`` answered (its suspects tagged with ``keys.tag``), as cells
-    per model. The samples are read by then and ``samples`` is emptied: the answer's
+def classic_layouts(samples: list[KeptSample], *, keys: Keys, factor: float) -> Layouts:
+    """What a ``suspects_query`` answered (its suspects tagged with ``keys.tag``), as
+    buckets per model: the models of a shared layout as tables (``tables``), the rest one
+    at a time. The samples are read by then and ``samples`` is emptied: the answer's
     records go before the rows are built (the reducer owns them,
     ``Upstream.query_reduced``)."""
     parts = grouped(samples, keys, counts=False, parts=(None, SUSPECT)).parts
     rates, suspects = parts[None], parts[SUSPECT]
     samples.clear()
-    found = {model: cells(*cumulative(rates[model])) for model in sorted(rates)}
-    spelled = [m for m in found if m not in suspects and spelled_unevenly(rates[m])]
-    return Layouts(found, spelled, sorted(suspects))
+    ms = InMs(factor)
+    found: dict[str, Buckets] = {}
+    shared, rest = tables(rates)
+    for table in shared:  # (each bound spelled once: never spelled unevenly)
+        found.update(table_buckets(table, ms))
+    spelled = []
+    for model in rest:
+        found[model] = cell_buckets(cells(*cumulative(rates[model])), ms)
+        if model not in suspects and spelled_unevenly(rates[model]):
+            spelled.append(model)
+    return Layouts(
+        {model: found[model] for model in sorted(found)}, sorted(spelled), sorted(suspects)
+    )
 
 
 def uneven_models(samples: list[KeptSample], *, keys: Keys) -> list[str]:
@@ -103,14 +121,16 @@ async def checked_suspects(
         return Reduced([], [note])
 
 
-def native_layouts(samples: list[Sample], *, model_label: str) -> Layouts:
+def native_layouts(samples: list[Sample], *, model_label: str, factor: float) -> Layouts:
     """Each model's own native buckets (the ``histogram`` field of its summed rate)."""
-    cells: dict[str, list[Cell]] = {}
+    ms = InMs(factor)
+    found: dict[str, Buckets] = {}
     for s in samples:
         model, histogram = s.labels.get(model_label), s.histogram
         if model is not None and histogram is not None:
-            cells[model] = [Cell(low, high, count) for _, low, high, count in histogram.buckets]
-    return Layouts({model: cells[model] for model in sorted(cells)}, [], [])
+            own = [Cell(low, high, count) for _, low, high, count in histogram.buckets]
+            found[model] = cell_buckets(own, ms)
+    return Layouts({model: found[model] for model in sorted(found)}, [], [])
 
 
 def layout_warning(models: list[str]) -> list[str]:
@@ -136,23 +156,49 @@ class InMs(dict[float | None, float | None]):
         return found
 
 
-def bucket_rows(cells: list[Cell], ms: InMs) -> tuple[float | None, Rows]:
-    """The total rate and the buckets as the answer lists them."""
-    total = sum(cell.count for cell in cells) if cells else None
-    rows: Rows = []
-    below = 0.0
-    for cell in cells:
-        below += cell.count
-        rows.append(
-            {
-                "lower_ms": ms[cell.lower],
-                "le_ms": ms[cell.upper],
-                "per_second": cell.count,
-                "share": cell.count / total if total else None,
-                "cumulative_share": below / total if total else None,
-            }
-        )
-    return total, rows
+def shown(
+    lowers: list[float | None],
+    uppers: list[float | None],
+    counts: list[float],
+    running: list[float],
+) -> Buckets:
+    """The total rate and the buckets as the answer lists them, from each bucket's bounds
+    (milliseconds), its own count and ``running_sums`` of the counts."""
+    total = running[-1] if running else None
+    if not total:
+        return total, [
+            {"lower_ms": lo, "le_ms": up, "per_second": c, "share": None, "cumulative_share": None}
+            for lo, up, c in zip(lowers, uppers, counts, strict=True)
+        ]
+    return total, [
+        {
+            "lower_ms": lo,
+            "le_ms": up,
+            "per_second": c,
+            "share": c / total,
+            "cumulative_share": below / total,
+        }
+        for lo, up, c, below in zip(lowers, uppers, counts, running, strict=True)
+    ]
+
+
+def cell_buckets(found: list[Cell], ms: InMs) -> Buckets:
+    """``shown`` of one histogram's cells."""
+    counts = [cell.count for cell in found]
+    lowers = [ms[cell.lower] for cell in found]
+    uppers = [ms[cell.upper] for cell in found]
+    return shown(lowers, uppers, counts, running_sums(counts))
+
+
+def table_buckets(table: Table, ms: InMs) -> Iterator[tuple[str, Buckets]]:
+    """``shown`` of each row of a table, by name: the same as ``cell_buckets`` of its
+    ``cells`` (the bounds' milliseconds read once for all rows)."""
+    bounds = table.bounds
+    lower = [0.0 if bounds[0] > 0 else None, *bounds[:-1]]
+    lowers, uppers = [ms[b] for b in lower], [ms[b] for b in bounds]
+    own, running = cell_table(table.counts)
+    for name, counts, sums in zip(table.names, own.tolist(), running.tolist(), strict=True):
+        yield name, shown(lowers, uppers, counts, sums)
 
 
 async def current_distribution(source: Source, query: DistributionQuery) -> Encoded:
@@ -163,12 +209,13 @@ async def current_distribution(source: Source, query: DistributionQuery) -> Enco
     reduce: Reduction[Layouts]
     if choice.kind == "native":
         promql = native_rates(sel, query.window)
-        reduce = partial(native_layouts, model_label=sel.model_label)
+        reduce = partial(native_layouts, model_label=sel.model_label, factor=factor)
     else:
         promql = suspects_query(sel, query.window)
-        reduce = Keyed.of(Keys(sel.model_label, "le", part_label(sel)), classic_layouts)
+        keys = Keys(sel.model_label, "le", part_label(sel))
+        reduce = Keyed.of(keys, classic_layouts, factor=factor)
     # The rows are built where the answer is reduced (a worker thread for a large one).
-    rows = around(reduce, partial(instant_rows, factor=factor, at=at))
+    rows = around(reduce, partial(instant_rows, at=at))
     result = await source.upstream.query_reduced(promql, at=at, reduce=rows)
     data, uneven_models, suspects = result.value
     notes = result.warnings
@@ -182,16 +229,15 @@ async def current_distribution(source: Source, query: DistributionQuery) -> Enco
 
 
 def instant_rows(
-    reduce: Callable[[list[S]], Layouts], samples: list[S], *, factor: float, at: float
+    reduce: Callable[[list[S]], Layouts], samples: list[S], *, at: float
 ) -> tuple[Rows, list[str], list[str]]:
     """The rows of an instant answer, the models whose layouts were not one, and the
     suspects still to be checked."""
     layouts = reduce(samples)
-    ms = InMs(factor)
-    data: Rows = []
-    for model, found in layouts.cells.items():
-        total, buckets = bucket_rows(found, ms)
-        data.append({"model": model, "per_second": total, "buckets": buckets, "timestamp": at})
+    data: Rows = [
+        {"model": model, "per_second": total, "buckets": buckets, "timestamp": at}
+        for model, (total, buckets) in layouts.buckets.items()
+    ]
     return data, layouts.uneven, layouts.suspects
 
 
@@ -240,7 +286,7 @@ def range_rows(
             differing.append(model)
         points = []
         for ts in sorted(steps):
-            total, buckets = bucket_rows(per_bucket(steps[ts]), ms)
+            total, buckets = cell_buckets(per_bucket(steps[ts]), ms)
             points.append({"timestamp": ts, "per_second": total, "buckets": buckets})
         data.append({"model": model, "points": points})
     return data, differing
@@ -260,7 +306,7 @@ def native_range_rows(series: list[Series], model_label: str, factor: float) -> 
         points = []
         for ts, histogram in s.histograms:
             cells = [Cell(low, high, count) for _, low, high, count in histogram.buckets]
-            total, buckets = bucket_rows(cells, ms)
+            total, buckets = cell_buckets(cells, ms)
             points.append({"timestamp": ts, "per_second": total, "buckets": buckets})
         data.append({"model": model, "points": points})
     return data
