@@ -13,8 +13,6 @@ per-bucket counts.
 
 from __future__ import annotations
 
-import itertools
-import operator
 from collections.abc import Iterable
 
 import msgspec
@@ -58,14 +56,10 @@ def cells(bounds: list[float], counts: list[float]) -> list[Cell]:
     return found
 
 
-def running_sums(counts: Iterable[float]) -> list[float]:
-    """Each bucket's count added to the counts below it, from 0.0, in order."""
-    return list(itertools.accumulate(counts, operator.add, initial=0.0))[1:]
-
-
 def cell_table(table: Array) -> tuple[Array, Array]:
     """``cells`` of every row of a table of cumulative counts (app/promql/quantile.py):
-    each bucket's own count, and ``running_sums`` of those; the same float64s."""
+    each bucket's own count, and the running sums of those from 0.0 (what the answer's
+    cumulative shares divide); the same float64s as one row at a time."""
     counts = np.maximum.accumulate(table, axis=1)  # ensure_monotonic: no NaN to keep
     below = np.zeros_like(counts)
     below[:, 1:] = counts[:, :-1]

@@ -35,7 +35,7 @@ import numpy.typing as npt
 Bucket = tuple[float, float]
 """``(upper_bound, cumulative_count)``, as the ``le`` label and the sample value."""
 _BOUND = operator.itemgetter(0)
-TABLE_MIN = 16
+TABLE_MIN = 32
 """Histograms of one layout computed as a table from this many on; for fewer, numpy's
 fixed cost per call is more than the per-histogram path's."""
 

@@ -26,7 +26,6 @@ from app.promql.layout import (
     layout_query,
     part_label,
     per_bucket,
-    running_sums,
     sample_counts,
     spelled_unevenly,
     suspects_query,
@@ -156,19 +155,18 @@ class InMs(dict[float | None, float | None]):
         return found
 
 
-def shown(
-    lowers: list[float | None],
-    uppers: list[float | None],
-    counts: list[float],
-    running: list[float],
-) -> Buckets:
-    """The total rate and the buckets as the answer lists them, from each bucket's bounds
-    (milliseconds), its own count and ``running_sums`` of the counts."""
-    total = running[-1] if running else None
+Part = tuple[float | None, float | None, float, float]
+"""A bucket as the answer lists it: its bounds in milliseconds, its own count and the
+running sum of the counts up to it, from 0.0."""
+
+
+def shown(parts: list[Part], total: float | None) -> Buckets:
+    """The total rate and the buckets as the answer lists them; ``total`` is the last
+    running sum (None for no buckets)."""
     if not total:
         return total, [
             {"lower_ms": lo, "le_ms": up, "per_second": c, "share": None, "cumulative_share": None}
-            for lo, up, c in zip(lowers, uppers, counts, strict=True)
+            for lo, up, c, _ in parts
         ]
     return total, [
         {
@@ -178,27 +176,29 @@ def shown(
             "share": c / total,
             "cumulative_share": below / total,
         }
-        for lo, up, c, below in zip(lowers, uppers, counts, running, strict=True)
+        for lo, up, c, below in parts
     ]
 
 
 def cell_buckets(found: list[Cell], ms: InMs) -> Buckets:
     """``shown`` of one histogram's cells."""
-    counts = [cell.count for cell in found]
-    lowers = [ms[cell.lower] for cell in found]
-    uppers = [ms[cell.upper] for cell in found]
-    return shown(lowers, uppers, counts, running_sums(counts))
+    below = 0.0
+    parts: list[Part] = []
+    for cell in found:
+        below += cell.count
+        parts.append((ms[cell.lower], ms[cell.upper], cell.count, below))
+    return shown(parts, below if found else None)
 
 
 def table_buckets(table: Table, ms: InMs) -> Iterator[tuple[str, Buckets]]:
     """``shown`` of each row of a table, by name: the same as ``cell_buckets`` of its
     ``cells`` (the bounds' milliseconds read once for all rows)."""
     bounds = table.bounds
-    lower = [0.0 if bounds[0] > 0 else None, *bounds[:-1]]
-    lowers, uppers = [ms[b] for b in lower], [ms[b] for b in bounds]
+    lowers = [ms[b] for b in [0.0 if bounds[0] > 0 else None, *bounds[:-1]]]
+    uppers = [ms[b] for b in bounds]
     own, running = cell_table(table.counts)
     for name, counts, sums in zip(table.names, own.tolist(), running.tolist(), strict=True):
-        yield name, shown(lowers, uppers, counts, sums)
+        yield name, shown(list(zip(lowers, uppers, counts, sums, strict=True)), sums[-1])
 
 
 async def current_distribution(source: Source, query: DistributionQuery) -> Encoded:
