@@ -20,7 +20,8 @@ import numpy as np
 
 from app.promql.builder import SeriesSelector, bucket_rates, bucket_selector
 from app.promql.durations import format_duration
-from app.promql.quantile import Array, Bucket, coalesce, cumulative, ensure_monotonic, layout
+from app.promql.quantile import Bucket, coalesce, cumulative, ensure_monotonic, layout
+from app.promql.tables import Array
 
 
 # A struct made in C (not frozen, no cycles): an answer holds one per model and bucket

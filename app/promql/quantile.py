@@ -15,9 +15,8 @@ linearly inside the bucket that holds the rank.
     >>> bucket_quantile(0.5, [(0.1, 5.0), (0.2, 7.0), (1.0, 11.0), (math.inf, 12.0)])
     0.15000000000000002
 
-Many histograms of one bucket layout (the models of one answer, usually) are computed
-together as one table (``grouped_quantiles``, numpy): the same IEEE operations in the
-same order on each row, so the same float64 numbers as one histogram at a time.
+Many histograms of one bucket layout are computed together as tables in
+``app.promql.tables``.
 """
 
 from __future__ import annotations
@@ -26,18 +25,12 @@ import functools
 import math
 import operator
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-
-import numpy as np
-import numpy.typing as npt
 
 Bucket = tuple[float, float]
 """``(upper_bound, cumulative_count)``, as the ``le`` label and the sample value."""
 _BOUND = operator.itemgetter(0)
-TABLE_MIN = 32
-"""Histograms of one layout computed as a table from this many on; for fewer, numpy's
-fixed cost per call is more than the per-histogram path's."""
 
 # Go's strconv.ParseFloat grammar: no spaces, no underscores (outside base prefixes,
 # which a bucket label never uses), hexadecimal only with a binary exponent.
@@ -221,100 +214,3 @@ def bucket_lists(by: dict[str, dict[str, float]]) -> dict[str, list[Bucket]]:
                 buckets.append((bound, count))
         lists[name] = buckets
     return lists
-
-
-def grouped_quantiles(
-    qs: Sequence[float], groups: Mapping[str, dict[str, float]]
-) -> dict[str, list[float]]:
-    """``merged_quantiles(qs, *cumulative(group))`` of every group, by name: the groups
-    ``tables`` takes computed as tables (``table_quantiles``), the rest one at a time."""
-    found, rest = tables(groups)
-    out: dict[str, list[float]] = {}
-    for table in found:
-        if _interpolated(table.bounds):
-            values = table_quantiles(qs, table.bounds, table.counts).tolist()
-            out.update(zip(table.names, values, strict=True))
-        else:  # (NaN: no +Inf bucket)
-            rest += table.names
-    for name in rest:
-        out[name] = merged_quantiles(qs, *cumulative(groups[name]))
-    return out
-
-
-Array = npt.NDArray[np.float64]
-
-
-@dataclass(frozen=True, slots=True)
-class Table:
-    """Histograms of one layout as one array: a row of counts per name, in the order of
-    ``bounds`` (sorted, each spelled once), every count finite."""
-
-    bounds: list[float]
-    names: list[str]
-    counts: Array
-
-
-def tables(groups: Mapping[str, dict[str, float]]) -> tuple[list[Table], list[str]]:
-    """The groups (``{le text: count}``) of each layout shared by at least ``TABLE_MIN``
-    of them, each bound spelled once, as tables of their finite rows; and the names of
-    every other group, for the one-at-a-time path."""
-    layouts: dict[tuple[str, ...], list[str]] = {}
-    for name, group in groups.items():
-        layouts.setdefault(tuple(group), []).append(name)
-    found: list[Table] = []
-    rest: list[str] = []
-    for texts, names in layouts.items():
-        plan = layout(texts)
-        if len(names) < TABLE_MIN or plan.single is None or not plan.bounds:
-            rest += names
-            continue
-        getter = operator.itemgetter(*plan.single)
-        counts = np.array([getter(groups[name]) for name in names], dtype=float)
-        counts = counts.reshape(len(names), len(plan.bounds))
-        finite = np.isfinite(counts).all(axis=1)
-        if finite.all():
-            found.append(Table(plan.bounds, names, counts))
-            continue
-        flags = finite.tolist()
-        kept = [name for name, ok in zip(names, flags, strict=True) if ok]
-        found.append(Table(plan.bounds, kept, counts[finite]))
-        rest += [name for name, ok in zip(names, flags, strict=True) if not ok]
-    return found, rest
-
-
-def _interpolated(bounds: list[float]) -> bool:
-    """Whether buckets of these bounds can hold a quantile (else every one is NaN)."""
-    return len(bounds) >= 2 and bounds[-1] == math.inf
-
-
-def table_quantiles(qs: Sequence[float], bounds: list[float], table: Array) -> Array:
-    """``merged_quantiles`` of each row of ``table`` (one histogram's counts per row, in
-    the order of ``bounds``, the last +Inf; every count finite): a row of quantiles per
-    histogram, each the float64 ``_interpolate`` gives for that row."""
-    counts = np.maximum.accumulate(table, axis=1)  # ensure_monotonic: no NaN to keep
-    last = len(bounds) - 1
-    edges = np.asarray(bounds, dtype=float)
-    totals = counts[:, last]
-    rows = np.arange(len(counts))
-    out = np.empty((len(counts), len(qs)))
-    for column, q in enumerate(qs):
-        if not 0 <= q <= 1:
-            out[:, column] = math.nan if math.isnan(q) else (-math.inf if q < 0 else math.inf)
-            continue
-        rank = q * totals
-        reached = counts[:, :last] >= rank[:, None]
-        # The first count at least the rank (sort.Search on monotonic counts), else last.
-        b = np.where(reached.any(axis=1), reached.argmax(axis=1), last)
-        inside = np.minimum(b, last - 1)
-        after = b > 0
-        before = np.maximum(inside - 1, 0)
-        start = np.where(after, edges[before], 0.0)
-        below = np.where(after, counts[rows, before], 0.0)
-        count = counts[rows, inside] - below
-        with np.errstate(divide="ignore", invalid="ignore"):  # Go's division: NaN, ±Inf
-            found = start + (edges[inside] - start) * ((rank - below) / count)
-        found = np.where(b == last, edges[last - 1], found)
-        if edges[0] <= 0:
-            found = np.where(b == 0, edges[0], found)
-        out[:, column] = np.where(totals != 0, found, math.nan)
-    return out

@@ -9,7 +9,7 @@ answer (at one instant, or at each step of a range).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import TypeVar
@@ -21,7 +21,6 @@ from app.promql.durations import format_duration
 from app.promql.layout import (
     SUSPECT,
     Cell,
-    cell_table,
     cells,
     layout_query,
     part_label,
@@ -33,8 +32,9 @@ from app.promql.layout import (
     uneven_group,
 )
 from app.promql.native import native_rates
-from app.promql.quantile import Bucket, Table, cumulative, parse_le, tables
+from app.promql.quantile import Bucket, cumulative, parse_le
 from app.promql.screen import grouped
+from app.promql.tables import tables
 from app.promql.upstream import (
     KeptSample,
     Keyed,
@@ -47,18 +47,14 @@ from app.promql.upstream import (
     is_partial,
 )
 from app.schemas.queries import DistributionQuery, DistributionRangeQuery
+from app.services.buckets import Buckets, InMs, Rows, cell_buckets, table_buckets
 from app.services.encoding import Encoded, check_values, encoded
 from app.services.kinds import Kind
-from app.services.latency import Source, to_milliseconds
+from app.services.latency import Source
 
-Rows = list[dict[str, object]]
 S = TypeVar("S")
 MAX_NAMED = 5
 MAX_ASKED = 100  # suspects named in the query that counts their samples; more: every model
-
-
-Buckets = tuple[float | None, Rows]
-"""A histogram's total rate and its buckets as the answer lists them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,65 +136,6 @@ def layout_warning(models: list[str]) -> list[str]:
         f"bucket layouts differ between instances or over time for {len(models)} model(s) "
         f"({named}); answered on the union of their bounds"
     ]
-
-
-class InMs(dict[float | None, float | None]):
-    """Bucket bounds in milliseconds, each converted once per answer: a few distinct
-    bounds, listed for every model (a lookup here is a plain dictionary's)."""
-
-    def __init__(self, factor: float) -> None:
-        super().__init__()
-        self.factor = factor
-
-    def __missing__(self, bound: float | None) -> float | None:
-        found = self[bound] = None if bound is None else to_milliseconds(bound, self.factor)
-        return found
-
-
-Part = tuple[float | None, float | None, float, float]
-"""A bucket as the answer lists it: its bounds in milliseconds, its own count and the
-running sum of the counts up to it, from 0.0."""
-
-
-def shown(parts: list[Part], total: float | None) -> Buckets:
-    """The total rate and the buckets as the answer lists them; ``total`` is the last
-    running sum (None for no buckets)."""
-    if not total:
-        return total, [
-            {"lower_ms": lo, "le_ms": up, "per_second": c, "share": None, "cumulative_share": None}
-            for lo, up, c, _ in parts
-        ]
-    return total, [
-        {
-            "lower_ms": lo,
-            "le_ms": up,
-            "per_second": c,
-            "share": c / total,
-            "cumulative_share": below / total,
-        }
-        for lo, up, c, below in parts
-    ]
-
-
-def cell_buckets(found: list[Cell], ms: InMs) -> Buckets:
-    """``shown`` of one histogram's cells."""
-    below = 0.0
-    parts: list[Part] = []
-    for cell in found:
-        below += cell.count
-        parts.append((ms[cell.lower], ms[cell.upper], cell.count, below))
-    return shown(parts, below if found else None)
-
-
-def table_buckets(table: Table, ms: InMs) -> Iterator[tuple[str, Buckets]]:
-    """``shown`` of each row of a table, by name: the same as ``cell_buckets`` of its
-    ``cells`` (the bounds' milliseconds read once for all rows)."""
-    bounds = table.bounds
-    lowers = [ms[b] for b in [0.0 if bounds[0] > 0 else None, *bounds[:-1]]]
-    uppers = [ms[b] for b in bounds]
-    own, running = cell_table(table.counts)
-    for name, counts, sums in zip(table.names, own.tolist(), running.tolist(), strict=True):
-        yield name, shown(list(zip(lowers, uppers, counts, sums, strict=True)), sums[-1])
 
 
 async def current_distribution(source: Source, query: DistributionQuery) -> Encoded:

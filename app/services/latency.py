@@ -20,8 +20,8 @@ from app.promql.builder import (
 )
 from app.promql.durations import iso8601
 from app.promql.native import native_quantiles_query, quantile_label
-from app.promql.quantile import grouped_quantiles
 from app.promql.screen import Checked, contradiction, grouped
+from app.promql.tables import grouped_quantiles
 from app.promql.upstream import KeptSample, Keyed, Keys, Upstream
 from app.schemas.queries import (
     InstantQuery,

@@ -15,16 +15,16 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from app.promql import quantile
+from app.promql import tables
 from app.promql.quantile import (
     bucket_lists,
     bucket_quantile,
     cumulative,
-    grouped_quantiles,
     merged_quantiles,
     parse_le,
 )
 from app.promql.screen import grouped
+from app.promql.tables import grouped_quantiles
 from app.promql.upstream import Kept, KeptSample, Keys
 
 INF = math.inf
@@ -235,7 +235,7 @@ QS = [0.0, 0.01, 0.25, 0.5, 0.9, 0.95, 0.99, 0.999, 1.0, -0.5, 1.5, math.nan]
 def test_table_equals_one_histogram_at_a_time(texts, seed, monkeypatch):
     """The table path gives the very float64 numbers of ``merged_quantiles`` per histogram."""
     groups = random_groups(random.Random(seed), texts, 60)
-    monkeypatch.setattr(quantile, "TABLE_MIN", 1)
+    monkeypatch.setattr(tables, "TABLE_MIN", 1)
     found = grouped_quantiles(QS, groups)
     for name, group in groups.items():
         expected = merged_quantiles(QS, *cumulative(group))
@@ -248,7 +248,7 @@ def test_table_leaves_non_finite_counts_to_one_histogram_at_a_time(monkeypatch):
     groups = random_groups(random.Random(1), texts, 20)
     groups["nan"] = {"0.1": 1.0, "0.5": math.nan, "+Inf": 4.0}
     groups["inf"] = {"0.1": 1.0, "0.5": math.inf, "+Inf": 4.0}
-    monkeypatch.setattr(quantile, "TABLE_MIN", 1)
+    monkeypatch.setattr(tables, "TABLE_MIN", 1)
     found = grouped_quantiles([0.25, 0.5, 0.75], groups)
     for name in ("nan", "inf"):
         expected = merged_quantiles([0.25, 0.5, 0.75], *cumulative(groups[name]))

@@ -13,7 +13,7 @@ import math
 import httpx
 import pytest
 
-from app.promql import decode, quantile
+from app.promql import decode, tables
 from app.promql.client import PrometheusClient
 from app.promql.quantile import bucket_lists, bucket_quantile
 from app.promql.screen import grouped
@@ -79,11 +79,11 @@ async def test_odd_cases_take_the_special_paths(odd_prometheus):
     assert median["nonmonotonic"] == pytest.approx(0.1 * 4.5 / 5)
 
 
-@pytest.mark.parametrize("table_min", [1, quantile.TABLE_MIN], ids=["table", "default"])
+@pytest.mark.parametrize("table_min", [1, tables.TABLE_MIN], ids=["table", "default"])
 async def test_percentiles_endpoint_equals_prometheus(odd_prometheus, table_min, monkeypatch):
     """Through the whole service: one upstream query, every percentile as Prometheus says;
     with ``table_min`` 1 every layout the table can take is computed as a table."""
-    monkeypatch.setattr(quantile, "TABLE_MIN", table_min)
+    monkeypatch.setattr(tables, "TABLE_MIN", table_min)
     wanted = (1.0, 50.0, 95.0, 99.9)
     transport = CountingTransport()
     settings = Settings(prometheus_url=odd_prometheus.url, cache_ttl_seconds=0)

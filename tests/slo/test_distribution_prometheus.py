@@ -10,7 +10,7 @@ import math
 import httpx
 import pytest
 
-from app.promql import quantile
+from app.promql import tables
 from app.services import distribution as distribution_service
 from app.settings import Settings
 from tests.conftest import backfilled_prometheus
@@ -263,16 +263,16 @@ async def test_tables_answer_as_one_model_at_a_time(
     """Every model's buckets computed as tables (``TABLE_MIN`` 1) are the ones computed one
     model at a time, which the tests above check against Prometheus."""
     url = request.getfixturevalue(dataset).url
-    monkeypatch.setattr(quantile, "TABLE_MIN", 10**9)
+    monkeypatch.setattr(tables, "TABLE_MIN", 10**9)
     one_at_a_time = await distribution(make_client, url, at, metric_name=metric)
     tabled: list[str] = []
 
     def counted(groups):
-        found, rest = quantile.tables(groups)
+        found, rest = tables.tables(groups)
         tabled.extend(name for table in found for name in table.names)
         return found, rest
 
-    monkeypatch.setattr(quantile, "TABLE_MIN", 1)
+    monkeypatch.setattr(tables, "TABLE_MIN", 1)
     monkeypatch.setattr(distribution_service, "tables", counted)
     body = await distribution(make_client, url, at, metric_name=metric)
     assert tabled

@@ -15,10 +15,11 @@ import random
 
 import pytest
 
-from app.promql import quantile
+from app.promql import tables as table_module
 from app.promql.layout import cells
-from app.promql.quantile import cumulative, tables
-from app.services.distribution import InMs, cell_buckets, table_buckets
+from app.promql.quantile import cumulative
+from app.promql.tables import tables
+from app.services.buckets import InMs, cell_buckets, table_buckets
 
 LAYOUTS = [
     ["0.1", "0.5", "1", "2.5", "+Inf"],
@@ -56,7 +57,7 @@ def exact(value: object) -> object:
 @pytest.mark.parametrize("seed", range(4))
 def test_table_rows_equal_cell_rows(texts, seed, monkeypatch):
     groups = random_groups(random.Random(seed), texts, 40)
-    monkeypatch.setattr(quantile, "TABLE_MIN", 1)
+    monkeypatch.setattr(table_module, "TABLE_MIN", 1)
     found, rest = tables(groups)
     assert rest == []
     assert len(found) == 1
@@ -70,14 +71,14 @@ def test_rows_with_a_count_that_is_no_number_are_left_out_of_the_table(monkeypat
     groups = random_groups(random.Random(3), LAYOUTS[0], 20)
     groups["nan"] = dict.fromkeys(LAYOUTS[0], math.nan)
     groups["inf"] = {**groups["m001"], "+Inf": math.inf}
-    monkeypatch.setattr(quantile, "TABLE_MIN", 1)
+    monkeypatch.setattr(table_module, "TABLE_MIN", 1)
     found, rest = tables(groups)
     assert sorted(rest) == ["inf", "nan"]
     assert sorted(found[0].names) == sorted(set(groups) - {"inf", "nan"})
 
 
 def test_layouts_shared_by_few_go_one_at_a_time():
-    groups = random_groups(random.Random(4), LAYOUTS[0], quantile.TABLE_MIN - 1)
+    groups = random_groups(random.Random(4), LAYOUTS[0], table_module.TABLE_MIN - 1)
     found, rest = tables(groups)
     assert found == []
     assert sorted(rest) == sorted(groups)
