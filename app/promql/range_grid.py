@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.promql.upstream import (
@@ -44,6 +45,10 @@ class Grid:
 
     def seconds(self, index: int) -> float:
         return (index * self.step_ms + self.phase_ms) / 1000
+
+    def stamps(self, low: int, high: int) -> list[float]:
+        """``seconds`` of every index from ``low`` to ``high``."""
+        return [self.seconds(i) for i in range(low, high + 1)]
 
     def index(self, seconds: float) -> int:
         return round((round(seconds * 1000) - self.phase_ms) / self.step_ms)
@@ -82,17 +87,38 @@ def label_key(series: Series) -> LabelKey:
 def store(series_list: list[Series], grid: Grid, low: int, high: int) -> Stored:
     """Keep the points of ``series_list`` at indexes ``low..high``."""
     width = high - low + 1
+    stamps = grid.stamps(low, high)
     columns: dict[LabelKey, Column] = {}
     for series in series_list:
-        column = Column(array("d", [math.nan]) * width, bytearray(width))
-        for stamp, value in series.points:
-            i = grid.index(stamp) - low
-            if 0 <= i < width:
-                column.values[i] = value
-                column.present[i] = 1
+        column = _aligned(series.points, stamps, grid.index, low)
+        if column is None:
+            column = Column(array("d", [math.nan]) * width, bytearray(width))
+            for stamp, value in series.points:
+                i = grid.index(stamp) - low
+                if 0 <= i < width:
+                    column.values[i] = value
+                    column.present[i] = 1
         if any(column.present):
             columns[label_key(series)] = column
     return Stored(low, high, columns)
+
+
+def _aligned(
+    points: list[Point], stamps: list[float], index: Callable[[float], int], low: int
+) -> Column | None:
+    """The column of points that are exactly the grid's times from one index on, one per
+    step (what an engine answers), made by slices; None for any other points."""
+    if not points:
+        return None
+    i = index(points[0][0]) - low
+    end = i + len(points)
+    if i < 0 or end > len(stamps) or [stamp for stamp, _ in points] != stamps[i:end]:
+        return None
+    width = len(stamps)
+    column = Column(array("d", [math.nan]) * width, bytearray(width))
+    column.values[i:end] = array("d", [value for _, value in points])
+    column.present[i:end] = b"\x01" * len(points)
+    return column
 
 
 def merge(old: Stored, new: Stored) -> Stored:
@@ -128,12 +154,16 @@ def trim(stored: Stored, keep_from: int) -> Stored:
 def points_between(stored: Stored, grid: Grid, low: int, high: int) -> dict[LabelKey, list[Point]]:
     out: dict[LabelKey, list[Point]] = {}
     first, last = max(low, stored.low), min(high, stored.high)
+    if first > last:
+        return out
+    stamps = grid.stamps(first, last)
+    a, b = first - stored.low, last - stored.low + 1
     for key, column in stored.columns.items():
-        points = [
-            (grid.seconds(i), column.values[i - stored.low])
-            for i in range(first, last + 1)
-            if column.present[i - stored.low]
-        ]
+        values, present = column.values[a:b], column.present[a:b]
+        if present.count(0) == 0:  # (every step: the usual case, made in C)
+            points = list(zip(stamps, values, strict=True))
+        else:
+            points = [(t, v) for t, v, p in zip(stamps, values, present, strict=True) if p]
         if points:
             out[key] = points
     return out
