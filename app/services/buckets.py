@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from app.promql.layout import Cell, cell_table
 from app.promql.tables import Table
-from app.services.latency import to_milliseconds
+from app.services.milliseconds import to_milliseconds
 
 Rows = list[dict[str, object]]
 

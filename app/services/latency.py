@@ -31,6 +31,7 @@ from app.schemas.queries import (
 from app.services.compare import Evaluated, attach, previous, with_notes
 from app.services.encoding import Encoded, encoded
 from app.services.kinds import Choice, HistogramKinds, Kind
+from app.services.milliseconds import to_milliseconds
 from app.services.settled import SettledCache
 
 Q = TypeVar("Q", bound=LatencyQuery)
@@ -77,14 +78,6 @@ class Quantiles:
 def percentile_key(percentile: Percentile) -> str:
     """``p50``, ``p95``, ``p99.9``: the seeds' keys for a percentile, as it was asked."""
     return f"p{percentile.label}"
-
-
-def to_milliseconds(value: float | None, factor: float) -> float | None:
-    """Scaled to milliseconds; NaN and infinities (no answer) become None (JSON null)."""
-    if value is None:
-        return None
-    scaled = round(value * factor, 6)
-    return scaled if scaled - scaled == 0 else None  # (finite: inf - inf and NaN are NaN)
 
 
 async def fetch_quantiles(

@@ -25,7 +25,7 @@ from app.promql.signals import average, counter_rate
 from app.promql.upstream import Series
 from app.schemas.model_queries import ModelsRangeQuery
 from app.services.encoding import Encoded
-from app.services.latency import to_milliseconds
+from app.services.milliseconds import to_milliseconds
 from app.services.models import Board, sources
 from app.services.signals import Ask, Plan, mean, rate, ratio, selector
 

@@ -21,7 +21,8 @@ from app.schemas.queries import HistoryQuery, LatencyQuery, RangeQuery
 from app.schemas.ranges import Span
 from app.services.encoding import Encoded, check_values, envelope
 from app.services.kinds import Kind
-from app.services.latency import Source, to_milliseconds
+from app.services.latency import Source
+from app.services.milliseconds import milliseconds
 
 Q = TypeVar("Q", bound=LatencyQuery)
 
@@ -63,10 +64,24 @@ def check_size(answer: SeriesAnswer, limit: int) -> int:
     return check_values(answer.values, limit)
 
 
-def points(s: Series, factor: float, stamp: Callable[[float], object]) -> list[dict[str, object]]:
-    return [
-        {"timestamp": stamp(ts), "p95_latency_ms": to_milliseconds(v, factor)} for ts, v in s.points
-    ]
+def points_of(
+    answer: SeriesAnswer, factor: float, stamp: Callable[[float], object]
+) -> list[list[dict[str, object]]]:
+    """Each series' points as the answer lists them, in milliseconds (all values of the
+    answer converted at once, ``milliseconds``)."""
+    values = milliseconds([v for _, s in answer.series for _, v in s.points], factor)
+    found = []
+    at = 0
+    for _, s in answer.series:
+        ms = values[at : at + len(s.points)]
+        at += len(s.points)
+        found.append(
+            [
+                {"timestamp": stamp(ts), "p95_latency_ms": value}
+                for (ts, _), value in zip(s.points, ms, strict=True)
+            ]
+        )
+    return found
 
 
 def range_body(answer: SeriesAnswer, query: RangeQuery, span: Span) -> bytes:
@@ -77,12 +92,12 @@ def range_body(answer: SeriesAnswer, query: RangeQuery, span: Span) -> bytes:
     data: list[dict[str, object]] = [
         {
             "model": model,
-            "data_points": points(s, factor, float),
+            "data_points": found,
             "metric_name": query.metric_name,
             "duration": duration,
             "step": every,
         }
-        for model, s in answer.series
+        for (model, _), found in zip(answer.series, points_of(answer, factor, float), strict=True)
     ]
     return orjson.dumps({**envelope(answer, data), "start": start, "end": end})
 
@@ -92,7 +107,8 @@ def history_body(answer: SeriesAnswer, query: HistoryQuery, span: Span) -> bytes
     start, end, step = span
     factor = milliseconds_factor(query.metric_name)
     data: list[dict[str, object]] = [
-        {"model": model, "data_points": points(s, factor, iso8601)} for model, s in answer.series
+        {"model": model, "data_points": found}
+        for (model, _), found in zip(answer.series, points_of(answer, factor, iso8601), strict=True)
     ]
     window = {
         "start": iso8601(start),

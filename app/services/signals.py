@@ -35,7 +35,8 @@ from app.promql.signals import (
 )
 from app.promql.upstream import Reduction, Sample, Upstream, around
 from app.services.kinds import HistogramKinds, Wanted
-from app.services.latency import quantile_plan, to_milliseconds
+from app.services.latency import quantile_plan
+from app.services.milliseconds import to_milliseconds
 from app.services.summaries import summary_values
 
 Value = float | None | dict[str, float | None]

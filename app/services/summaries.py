@@ -13,7 +13,7 @@ import math
 from app.params import Percentile
 from app.promql.quantile import parse_le
 from app.promql.upstream import Sample
-from app.services.latency import to_milliseconds
+from app.services.milliseconds import to_milliseconds
 
 Values = dict[str, float | None]
 
