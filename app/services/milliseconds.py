@@ -18,6 +18,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from app.promql.upstream import Series
+
 MICRO = 1e6  # (rounding to 6 decimals: whole millionths)
 EXACT = 2.0**52  # below this a double holds every half of a millionth exactly
 
@@ -50,4 +52,16 @@ def milliseconds(values: Sequence[float], factor: float) -> list[float | None]:
     if not safe.all():
         for i in np.flatnonzero(~safe).tolist():
             found[i] = to_milliseconds(values[i], factor)
+    return found
+
+
+def series_milliseconds(series: Sequence[Series], factor: float) -> list[list[float | None]]:
+    """Each series' point values in milliseconds, in order: ``milliseconds`` of all the
+    points of all the series at once (one array for a whole range answer)."""
+    values = milliseconds([v for s in series for _, v in s.points], factor)
+    found = []
+    at = 0
+    for s in series:
+        found.append(values[at : at + len(s.points)])
+        at += len(s.points)
     return found

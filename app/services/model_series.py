@@ -25,7 +25,7 @@ from app.promql.signals import average, counter_rate
 from app.promql.upstream import Series
 from app.schemas.model_queries import ModelsRangeQuery
 from app.services.encoding import Encoded
-from app.services.milliseconds import to_milliseconds
+from app.services.milliseconds import series_milliseconds
 from app.services.models import Board, sources
 from app.services.signals import Ask, Plan, mean, rate, ratio, selector
 
@@ -127,14 +127,15 @@ def items(fetched: list[Fetched]) -> list[dict[str, object]]:
     for one in fetched:
         asked = one.asked
         label, factor = asked.plan.model_label, asked.factor
-        scale = asked.wanted.unit == "ms"
-        for s in one.series:
-            model = s.labels.get(label)
-            if model is None:
-                continue
+        named = [s for s in one.series if label in s.labels]
+        if asked.wanted.unit == "ms":
+            shown = series_milliseconds(named, factor)
+        else:
+            shown = [[v for _, v in s.points] for s in named]
+        for s, values in zip(named, shown, strict=True):
+            model = s.labels[label]
             points = [
-                {"timestamp": ts, "value": to_milliseconds(v, factor) if scale else v}
-                for ts, v in s.points
+                {"timestamp": ts, "value": v} for (ts, _), v in zip(s.points, values, strict=True)
             ]
             data.append(
                 {

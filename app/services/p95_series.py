@@ -22,7 +22,7 @@ from app.schemas.ranges import Span
 from app.services.encoding import Encoded, check_values, envelope
 from app.services.kinds import Kind
 from app.services.latency import Source
-from app.services.milliseconds import milliseconds
+from app.services.milliseconds import series_milliseconds
 
 Q = TypeVar("Q", bound=LatencyQuery)
 
@@ -67,21 +67,15 @@ def check_size(answer: SeriesAnswer, limit: int) -> int:
 def points_of(
     answer: SeriesAnswer, factor: float, stamp: Callable[[float], object]
 ) -> list[list[dict[str, object]]]:
-    """Each series' points as the answer lists them, in milliseconds (all values of the
-    answer converted at once, ``milliseconds``)."""
-    values = milliseconds([v for _, s in answer.series for _, v in s.points], factor)
-    found = []
-    at = 0
-    for _, s in answer.series:
-        ms = values[at : at + len(s.points)]
-        at += len(s.points)
-        found.append(
-            [
-                {"timestamp": stamp(ts), "p95_latency_ms": value}
-                for (ts, _), value in zip(s.points, ms, strict=True)
-            ]
-        )
-    return found
+    """Each series' points as the answer lists them, in milliseconds."""
+    series = [s for _, s in answer.series]
+    return [
+        [
+            {"timestamp": stamp(ts), "p95_latency_ms": value}
+            for (ts, _), value in zip(s.points, values, strict=True)
+        ]
+        for s, values in zip(series, series_milliseconds(series, factor), strict=True)
+    ]
 
 
 def range_body(answer: SeriesAnswer, query: RangeQuery, span: Span) -> bytes:
