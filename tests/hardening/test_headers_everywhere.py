@@ -18,7 +18,10 @@ EVIL = "https://evil.example"
 
 
 def settings_for(prometheus) -> Settings:
-    return Settings(prometheus_url=prometheus.url, cors_allowed_origins=ORIGIN)
+    # One TTL slot: a request and its repeat never straddle a boundary.
+    return Settings(
+        prometheus_url=prometheus.url, cors_allowed_origins=ORIGIN, cache_ttl_seconds=3600
+    )
 
 
 def assert_secured(response: httpx.Response) -> None:

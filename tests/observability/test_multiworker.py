@@ -161,6 +161,10 @@ def test_prometheus_sees_the_sum_over_two_workers(service: Running, scraper: Pro
 
 def test_promtool_is_silent_on_a_two_worker_scrape(service: Running):
     require_binary(PROMTOOL)
+    # Both workers must have answered before either counts the other (a worker shows in
+    # the shared directory once it has answered a request).
+    _, pids = send_traffic(service.url)
+    assert len(pids) == 2, "both workers should have answered some requests"
     for path in (LIVE, P95, "/nowhere"):
         get_fresh(service.url + path)
     response = httpx.get(service.url + "/metrics", timeout=10)
