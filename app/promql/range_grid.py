@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.promql.upstream import (
@@ -65,6 +64,11 @@ class Column:
     values: array[float] = field(default_factory=lambda: array("d"))
     present: bytearray = field(default_factory=bytearray)
 
+    @staticmethod
+    def empty(width: int) -> Column:
+        """``width`` steps, none present."""
+        return Column(array("d", [math.nan]) * width, bytearray(width))
+
 
 @dataclass(slots=True)
 class Stored:
@@ -90,9 +94,9 @@ def store(series_list: list[Series], grid: Grid, low: int, high: int) -> Stored:
     stamps = grid.stamps(low, high)
     columns: dict[LabelKey, Column] = {}
     for series in series_list:
-        column = _aligned(series.points, stamps, grid.index, low)
+        column = _aligned(series.points, stamps, grid, low)
         if column is None:
-            column = Column(array("d", [math.nan]) * width, bytearray(width))
+            column = Column.empty(width)
             for stamp, value in series.points:
                 i = grid.index(stamp) - low
                 if 0 <= i < width:
@@ -103,19 +107,16 @@ def store(series_list: list[Series], grid: Grid, low: int, high: int) -> Stored:
     return Stored(low, high, columns)
 
 
-def _aligned(
-    points: list[Point], stamps: list[float], index: Callable[[float], int], low: int
-) -> Column | None:
+def _aligned(points: list[Point], stamps: list[float], grid: Grid, low: int) -> Column | None:
     """The column of points that are exactly the grid's times from one index on, one per
     step (what an engine answers), made by slices; None for any other points."""
     if not points:
         return None
-    i = index(points[0][0]) - low
+    i = grid.index(points[0][0]) - low
     end = i + len(points)
     if i < 0 or end > len(stamps) or [stamp for stamp, _ in points] != stamps[i:end]:
         return None
-    width = len(stamps)
-    column = Column(array("d", [math.nan]) * width, bytearray(width))
+    column = Column.empty(len(stamps))
     column.values[i:end] = array("d", [value for _, value in points])
     column.present[i:end] = b"\x01" * len(points)
     return column
@@ -130,7 +131,7 @@ def merge(old: Stored, new: Stored) -> Stored:
         for key, column in block.columns.items():
             target = columns.get(key)
             if target is None:
-                target = columns[key] = Column(array("d", [math.nan]) * width, bytearray(width))
+                target = columns[key] = Column.empty(width)
             offset = block.low - low
             end = offset + len(column.present)
             target.present[offset:end] = column.present
