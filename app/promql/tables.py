@@ -6,13 +6,17 @@ go through the same IEEE operations in the same order as one histogram at a time
 ``merged_quantiles`` gives for that histogram. Layouts shared by fewer than
 ``TABLE_MIN`` models, layouts that spell a bound twice, and rows with a NaN or
 infinite count stay on the one-at-a-time path.
+
+An answer that came as blocks (``Block``: every model once under each ``le``, in one
+order, as Prometheus orders an aggregation by model and ``le``) is one layout already:
+its values become the table by a reshape, with no group made per model.
 """
 
 from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +47,19 @@ def grouped_quantiles(
     return out
 
 
+def histograms(
+    groups: Mapping[str, dict[str, float]],
+) -> Iterator[tuple[str, list[float], list[float]]]:
+    """``cumulative`` of every group, as its name, bounds and counts: the groups of a
+    shared layout read from their table (the same floats), the rest one at a time."""
+    found, rest = tables(groups)
+    for table in found:
+        for name, counts in zip(table.names, table.counts.tolist(), strict=True):
+            yield name, table.bounds, counts
+    for name in rest:
+        yield name, *cumulative(groups[name])
+
+
 Array = npt.NDArray[np.float64]
 
 
@@ -56,10 +73,53 @@ class Table:
     counts: Array
 
 
+class Block(Mapping[str, dict[str, float]]):
+    """Groups that came as blocks: under each of ``texts`` (in the order they came) the
+    same ``names`` in the same order, each once; ``flat``: their values block after block. Read as
+    the mapping ``{name: {text: value}}`` (texts in block order), each group made only
+    when asked for; ``tables`` reads the values as they are."""
+
+    __slots__ = ("_array", "_where", "flat", "names", "texts")
+
+    def __init__(self, names: list[str], texts: list[str], flat: list[float]) -> None:
+        self.names = names
+        self.texts = texts
+        self.flat = flat
+        self._where: dict[str, int] | None = None
+        self._array: Array | None = None
+
+    def array(self) -> Array:
+        """The values as an array, a row per text (made once)."""
+        if self._array is None:
+            found = np.array(self.flat, dtype=float)
+            self._array = found.reshape(len(self.texts), len(self.names))
+        return self._array
+
+    def _index(self) -> dict[str, int]:
+        if self._where is None:
+            self._where = {name: i for i, name in enumerate(self.names)}
+        return self._where
+
+    def __getitem__(self, name: str) -> dict[str, float]:
+        at = self._index()[name]
+        return dict(zip(self.texts, self.flat[at :: len(self.names)], strict=True))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._index()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
 def tables(groups: Mapping[str, dict[str, float]]) -> tuple[list[Table], list[str]]:
     """The groups (``{le text: count}``) of each layout shared by at least ``TABLE_MIN``
     of them, each bound spelled once, as tables of their finite rows; and the names of
     every other group, for the one-at-a-time path."""
+    if isinstance(groups, Block):  # one layout: no group to make or to sort by layout
+        return _block_tables(groups)
     layouts: dict[tuple[str, ...], list[str]] = {}
     for name, group in groups.items():
         layouts.setdefault(tuple(group), []).append(name)
@@ -72,16 +132,38 @@ def tables(groups: Mapping[str, dict[str, float]]) -> tuple[list[Table], list[st
             continue
         getter = operator.itemgetter(*plan.single)
         counts = np.array([getter(groups[name]) for name in names], dtype=float)
-        counts = counts.reshape(len(names), len(plan.bounds))
-        finite = np.isfinite(counts).all(axis=1)
-        if finite.all():
-            found.append(Table(plan.bounds, names, counts))
-            continue
-        flags = finite.tolist()
-        kept = [name for name, ok in zip(names, flags, strict=True) if ok]
-        found.append(Table(plan.bounds, kept, counts[finite]))
-        rest += [name for name, ok in zip(names, flags, strict=True) if not ok]
+        _finite(plan.bounds, names, counts.reshape(len(names), len(plan.bounds)), found, rest)
     return found, rest
+
+
+def _block_tables(block: Block) -> tuple[list[Table], list[str]]:
+    """``tables`` of a ``Block``: its values, a row per text, taken in bound order and
+    turned to a row per name."""
+    plan = layout(tuple(block.texts))
+    if len(block) < TABLE_MIN or plan.single is None or not plan.bounds:
+        return [], list(block.names)
+    where = {text: row for row, text in enumerate(block.texts)}
+    rows = [where[text] for text in plan.single]
+    counts = np.ascontiguousarray(block.array()[rows].T)
+    found: list[Table] = []
+    rest: list[str] = []
+    _finite(plan.bounds, block.names, counts, found, rest)
+    return found, rest
+
+
+def _finite(
+    bounds: list[float], names: list[str], counts: Array, found: list[Table], rest: list[str]
+) -> None:
+    """The rows of ``counts`` with every count finite as a table onto ``found``; the
+    names of the others onto ``rest``."""
+    finite = np.logical_and.reduce(np.isfinite(counts), axis=1)  # (each row whole)
+    if finite.all():
+        found.append(Table(bounds, names, counts))
+        return
+    flags = finite.tolist()
+    kept = [name for name, ok in zip(names, flags, strict=True) if ok]
+    found.append(Table(bounds, kept, counts[finite]))
+    rest += [name for name, ok in zip(names, flags, strict=True) if not ok]
 
 
 def _interpolated(bounds: list[float]) -> bool:

@@ -22,8 +22,8 @@ from app.promql.fraction import (
     part_label,
     usable,
 )
-from app.promql.quantile import cumulative
 from app.promql.screen import Checked, grouped
+from app.promql.tables import histograms
 from app.promql.upstream import KeptSample, Keyed, Keys, Reduction, Sample
 from app.schemas.queries import SLOQuery
 from app.services.compare import Evaluated, Rows, attach, previous, with_notes
@@ -92,12 +92,12 @@ def classic_attainments(
     """Each model's attainment from its bucket rates; none for a model with a negative
     bucket rate (app/promql/screen.py)."""
     groups = grouped(samples, keys, counts=True)
-    by = groups.by
-    found = {
-        model: IDLE if model in groups.negative else attainment(*cumulative(by[model]), limits)
-        for model in sorted(by)
-    }
-    return Checked(found, groups.notes, groups.conflict)
+    by, negative = groups.by, groups.negative
+    counted = {m: by[m] for m in by if m not in negative} if negative else by
+    found = dict.fromkeys(negative, IDLE)
+    for model, bounds, counts in histograms(counted):
+        found[model] = attainment(bounds, counts, limits)
+    return Checked({model: found[model] for model in sorted(by)}, groups.notes, groups.conflict)
 
 
 def native_parts(limits: Thresholds) -> dict[str, float]:

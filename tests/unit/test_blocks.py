@@ -1,0 +1,178 @@
+"""An answer read as blocks gives what reading it sample by sample gives.
+
+``grouped`` keeps an answer in Prometheus's order for an aggregation by model and ``le``
+(every model once under each ``le``, in one order) as a ``Block``, and ``tables`` reads
+its values as one table. Here random answers in that order, and the same answers broken
+in each way the block check looks for, go through both ``grouped`` and ``one_by_one``
+(the sample-by-sample rule), and both tables paths: the groups, their order, the notes,
+the conflict, the negative models and every table must be the same, to the last bit.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import pytest
+
+from app.promql import tables as table_module
+from app.promql.screen import Groups, grouped, one_by_one
+from app.promql.tables import Block, tables
+from app.promql.upstream import Kept, KeptSample, Keys
+
+KEYS = Keys("model", "le", "part")
+KEYLESS = Keys("model", None, "part")
+TEXTS = ["+Inf", "0.005", "0.01", "0.025", "0.1", "0.5", "1", "10", "2.5"]  # the engine's order
+VALUES = [0.0, -0.0, 1.0, 2.5, 1 / 3, 7.0, 1e-9, math.nan, math.inf]
+
+
+def sample(name: str | None, key: str | None, value: float | None, tag: str | None = None):
+    point = None if value is None else (1_700_000_000.0, value)
+    return KeptSample(Kept(name, key, tag), point)
+
+
+def value_of(one: KeptSample) -> float:
+    assert one.point is not None
+    return one.point[1]
+
+
+def block_answer(rng: random.Random, models: int, texts: list[str]) -> list[KeptSample]:
+    names = [f"model-{n:02d}" for n in range(models)]
+    rng.shuffle(names)
+    return [sample(name, text, rng.choice(VALUES)) for text in texts for name in names]
+
+
+def exact(value: object) -> object:
+    """Floats as their repr (-0.0 and NaN told apart), containers item by item, in order."""
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, Mapping):
+        return [(key, exact(item)) for key, item in value.items()]
+    if isinstance(value, list | tuple):
+        return [exact(item) for item in value]
+    return value
+
+
+def seen(groups: Groups) -> object:
+    return exact(
+        {
+            "parts": {part: groups.parts[part] for part in groups.parts},
+            "notes": groups.notes,
+            "conflict": groups.conflict,
+            "negative": sorted(groups.negative),
+        }
+    )
+
+
+def both(samples: list[KeptSample], keys: Keys, counts: bool, parts=(None,)) -> Groups:
+    found = grouped(list(samples), keys, counts=counts, parts=parts)
+    rule = one_by_one(list(samples), keys, counts=counts, parts=parts)
+    assert seen(found) == seen(rule)
+    return found
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("counts", [True, False])
+def test_answers_in_blocks_are_read_as_blocks(seed, counts):
+    rng = random.Random(seed)
+    texts = rng.sample(TEXTS, rng.randint(1, len(TEXTS)))
+    answer = block_answer(rng, rng.randint(1, 40), texts)
+    if counts:  # (a negative count is the sample-by-sample path's; see below)
+        answer = [sample(s.labels.group, s.labels.key, abs(value_of(s))) for s in answer]
+    found = both(answer, KEYS, counts, parts=(None, "suspect"))
+    assert isinstance(found.parts[None], Block)
+    assert found.parts["suspect"] == {}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_one_value_per_model_is_one_block(seed):
+    rng = random.Random(seed)
+    answer = block_answer(rng, rng.randint(1, 40), [""])
+    answer = [sample(s.labels.group, None, value_of(s)) for s in answer]
+    found = both(answer, KEYLESS, False)
+    assert isinstance(found.by, Block)
+
+
+def _swapped(answer: list[KeptSample]) -> list[KeptSample]:
+    broken = list(answer)
+    broken[1], broken[-1] = broken[-1], broken[1]
+    return broken
+
+
+def _twice_in_each(answer: list[KeptSample]) -> list[KeptSample]:
+    """The second model's name on the third model's samples too, in every block."""
+    width = 6
+    return [
+        sample(answer[n - 1].labels.group, s.labels.key, value_of(s)) if n % width == 2 else s
+        for n, s in enumerate(answer)
+    ]
+
+
+BROKEN: dict[str, Callable[[list[KeptSample]], list[KeptSample]]] = {
+    "two samples swapped": _swapped,
+    "one sample missing": lambda a: a[:-1],
+    "a series twice, same value": lambda a: [*a, a[-1]],
+    "a series twice, another value": lambda a: [
+        *a,
+        sample(a[0].labels.group, a[0].labels.key, 99.0),
+    ],
+    "a model twice in a block": lambda a: [sample(a[1].labels.group, a[0].labels.key, 1.0), *a[1:]],
+    "a model twice in every block": _twice_in_each,
+    "a tagged sample": lambda a: [*a[:-1], sample(a[-1].labels.group, "0.5", 1.0, "suspect")],
+    "a sample without the model": lambda a: [*a[:-1], sample(None, a[-1].labels.key, 1.0)],
+    "a sample without le": lambda a: [*a[:-1], sample(a[-1].labels.group, None, 1.0)],
+    "a sample without a value": lambda a: [
+        *a[:-1],
+        sample(a[-1].labels.group, a[-1].labels.key, None),
+    ],
+    "a negative count": lambda a: [*a[:-1], sample(a[-1].labels.group, a[-1].labels.key, -1.0)],
+    "two blocks of one le": lambda a: [sample(s.labels.group, "1", value_of(s)) for s in a],
+}
+
+
+@pytest.mark.parametrize("broken", BROKEN, ids=str)
+@pytest.mark.parametrize("seed", range(3))
+def test_answers_not_in_blocks_are_read_one_by_one(broken, seed):
+    rng = random.Random(seed)
+    answer = block_answer(rng, 6, ["+Inf", "0.1", "1"])
+    answer = [sample(s.labels.group, s.labels.key, float(n)) for n, s in enumerate(answer)]
+    found = both(BROKEN[broken](answer), KEYS, True, parts=(None, "suspect"))
+    assert not isinstance(found.by, Block)
+
+
+def test_a_negative_value_that_is_no_count_stays_in_the_block():
+    answer = block_answer(random.Random(5), 8, ["+Inf", "1"])
+    answer = [*answer[:-1], sample(answer[-1].labels.group, "1", -2.0)]
+    assert isinstance(both(answer, KEYS, False).by, Block)
+
+
+def table_bits(found: tuple[list[table_module.Table], list[str]]) -> object:
+    shared, rest = found
+    return [(t.bounds, t.names, t.counts.shape, t.counts.tobytes()) for t in shared], rest
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("texts", [TEXTS, ["1", "1.0", "+Inf"], ["0.5", "x", "+Inf"]], ids=str)
+def test_a_block_makes_the_tables_its_groups_make(seed, texts, monkeypatch):
+    rng = random.Random(seed)
+    answer = block_answer(rng, rng.randint(1, 60), texts)
+    block = grouped(answer, KEYS, counts=False).by
+    assert isinstance(block, Block)
+    for least in (1, table_module.TABLE_MIN):
+        monkeypatch.setattr(table_module, "TABLE_MIN", least)
+        assert table_bits(tables(block)) == table_bits(tables(dict(block)))
+
+
+def test_block_rows_are_the_counts_in_bound_order(monkeypatch):
+    """The table of a block, checked against counts placed by hand."""
+    monkeypatch.setattr(table_module, "TABLE_MIN", 1)
+    answer = [
+        sample(m, t, v)
+        for t, vs in [("+Inf", (3.0, 6.0)), ("0.5", (1.0, 2.0))]
+        for m, v in zip(("b", "a"), vs, strict=True)
+    ]
+    (table,), rest = tables(grouped(answer, KEYS, counts=True).by)
+    assert (table.bounds, table.names, rest) == ([0.5, math.inf], ["b", "a"], [])
+    assert np.array_equal(table.counts, [[1.0, 3.0], [2.0, 6.0]])
