@@ -22,7 +22,7 @@ from contextlib import ExitStack
 
 import httpx
 
-from bench.load import timed_get
+from bench.load import polling_limits, timed_get
 from bench.querylog import LoggedQuery
 from bench.report import Row, at_most
 from bench.targets import Bench, status_questions
@@ -33,7 +33,6 @@ ROW = "8"
 REPLICAS = 3
 PER_REPLICA = 100
 EVERY = 5  # seconds between a page's polls, and the cache TTL
-UVICORN_KEEP_ALIVE = 5  # seconds uvicorn keeps an idle connection (its default)
 PROBE_TAG = "histogram_kind"  # app/promql/native.py kind_label: only the probe has it
 
 
@@ -73,13 +72,7 @@ async def poll(bench: Bench, urls: list[str], clients: int, seconds: int) -> lis
     questions = status_questions(bench)
     rng = random.Random(clients)  # the same phases for every run
     phases = [rng.uniform(0.05, 4.5) for _ in range(clients)]
-    # A page polls every EVERY seconds, uvicorn closes a connection idle for 5: kept idle
-    # any longer, a poll can go out on a connection the server is closing at that moment.
-    limits = httpx.Limits(
-        max_connections=clients * 2,
-        max_keepalive_connections=clients * 2,
-        keepalive_expiry=UVICORN_KEEP_ALIVE - 1,
-    )
+    limits = polling_limits(clients)
     async with httpx.AsyncClient(limits=limits, timeout=60, trust_env=False) as http:
         await asyncio.sleep(EVERY - time.time() % EVERY)  # a TTL slot boundary
         bench.querylog.mark()

@@ -17,6 +17,7 @@ from harness.processes import Service
 
 WRK = "wrk"
 SETTLE = 0.1  # seconds for a service to finish what its last answer left (freeing it)
+UVICORN_KEEP_ALIVE = 5  # seconds uvicorn keeps an idle connection (its default)
 
 
 def wrk_rps(url: str, *, seconds: int = 5, connections: int = 16, threads: int = 1) -> float:
@@ -122,6 +123,18 @@ class Instants:
         taken = list(range(self._next, self._next - count, -1))
         self._next -= count
         return taken
+
+
+def polling_limits(clients: int) -> httpx.Limits:
+    """Connections for ``clients`` pages that poll every few seconds. Uvicorn closes a
+    connection idle for ``UVICORN_KEEP_ALIVE``: kept idle any longer, a poll can go out
+    on a connection the server is closing at that moment ("Server disconnected without
+    sending a response"), so the client drops it a second before."""
+    return httpx.Limits(
+        max_connections=clients * 2,
+        max_keepalive_connections=clients * 2,
+        keepalive_expiry=UVICORN_KEEP_ALIVE - 1,
+    )
 
 
 async def burst(url: str, params: dict[str, object], count: int) -> list[int]:

@@ -19,7 +19,7 @@ import httpx
 import psutil
 
 from bench.dataset import DENSE, SPARSE
-from bench.load import burst, paired, paired_ratio, timed_get, wrk_rps
+from bench.load import burst, paired, paired_ratio, polling_limits, timed_get, wrk_rps
 from bench.processes import uvicorn
 from bench.querylog import LoggedQuery, QueryLog
 from bench.report import Row, at_least, at_most
@@ -240,8 +240,7 @@ async def _poll(bench: Bench, clients: int, seconds: int, every: int) -> list[Lo
     pages = status_questions(bench)
     rng = random.Random(clients)
     with bench.service(f"polling-{clients}") as service:  # the default TTL, 5 s
-        limits = httpx.Limits(max_connections=clients * 2)
-        async with httpx.AsyncClient(limits=limits, timeout=60) as http:
+        async with httpx.AsyncClient(limits=polling_limits(clients), timeout=60) as http:
             # The first answers ask which kind of histogram the metric has (once per metric
             # and process): asked before the count starts, as it is no client's question.
             for path, params in pages:
