@@ -168,8 +168,9 @@ class PrometheusClient:
         if self._breaker is not None and not self._breaker.allow():
             self._observe("overloaded", 0.0)
             raise self._circuit_open(self._breaker)
-        try:
-            await asyncio.wait_for(self._semaphore.acquire(), self._queue_timeout)
+        try:  # (a timeout scope, not wait_for: no task of its own when a slot is free)
+            async with asyncio.timeout(self._queue_timeout):
+                await self._semaphore.acquire()
         except TimeoutError:
             self._record(ok=True)  # nothing was learnt about Prometheus; end any probe
             self._observe("overloaded", 0.0)
