@@ -27,9 +27,12 @@ import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 
+import numpy as np
+
 from app.promql.builder import SeriesSelector
 from app.promql.native import native_rates
 from app.promql.quantile import Bucket, coalesce
+from app.promql.tables import Array
 
 SAME_BOUND = 1e-12
 """Relative tolerance for a threshold to be a bucket's bound: thresholds come in as
@@ -80,6 +83,35 @@ def fraction_below(threshold: float, bounds: Sequence[float], counts: Sequence[f
             return min(found, total) / total
         rank = counts[i]
     return 1.0
+
+
+def table_fractions(threshold: float, bounds: list[float], counts: Array) -> Array:
+    """``fraction_below`` of each row of ``counts`` (one histogram's counts per row, in
+    the order of ``bounds``, the last its total, every total finite and not 0): the same
+    float64 per row. With one threshold and one set of bounds every row leaves the loop
+    at the same bucket, so only that bucket's arithmetic is done, a column at a time."""
+    total = counts[:, -1]
+    if math.isnan(threshold):
+        return np.full(len(counts), math.nan)
+    rank = np.zeros(len(counts))
+    for i, upper in enumerate(bounds):
+        lower = bounds[i - 1] if i > 0 else (0.0 if bounds[0] > 0 else -math.inf)
+        if lower >= threshold:
+            return _capped(rank, total)
+        if lower < threshold < upper:
+            if lower == -math.inf:
+                return _capped(counts[:, i], total)
+            found = rank + (counts[:, i] - rank) * (threshold - lower) / (upper - lower)
+            return _capped(found, total)
+        rank = counts[:, i]
+    return np.ones(len(counts))
+
+
+def _capped(found: Array, total: Array) -> Array:
+    """``min(found, total) / total`` per row (Python's ``min``: ``found`` unless
+    ``total`` is less)."""
+    result: Array = np.where(total < found, total, found) / total
+    return result
 
 
 def bucket_fraction(threshold: float, buckets: Iterable[Bucket]) -> float:

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import partial
+
+import numpy as np
 
 from app.promql.builder import SeriesSelector, bucket_rates, milliseconds_factor
 from app.promql.fraction import (
@@ -20,10 +23,12 @@ from app.promql.fraction import (
     fraction_below,
     native_fractions_query,
     part_label,
+    table_fractions,
     usable,
 )
+from app.promql.quantile import cumulative
 from app.promql.screen import Checked, grouped
-from app.promql.tables import histograms
+from app.promql.tables import Array, Table, tables
 from app.promql.upstream import KeptSample, Keyed, Keys, Reduction, Sample
 from app.schemas.queries import SLOQuery
 from app.services.compare import Evaluated, Rows, attach, previous, with_notes
@@ -82,6 +87,35 @@ def attainment(bounds: list[float], counts: list[float], limits: Thresholds) -> 
     return Attainment(finite(share), counts[-1] * limits.window, exact, apdex)
 
 
+def table_attainments(table: Table, limits: Thresholds) -> Iterator[tuple[str, Attainment]]:
+    """``attainment`` of each row of a table, by name: each share computed for every row
+    at once (``table_fractions``), the same floats."""
+    totals = table.counts[:, -1]
+    if table.bounds[-1] != math.inf:  # (no +Inf bucket: ``usable`` holds for no row)
+        yield from ((name, IDLE) for name in table.names)
+        return
+    with np.errstate(divide="ignore", invalid="ignore"):  # (a total of 0 is idle below)
+        share, exact = _table_shares(limits.threshold, table)
+        apdex: list[float | None] = [None] * len(table.names)
+        if limits.apdex_t is not None:
+            satisfied, _ = _table_shares(limits.apdex_t, table)
+            tolerable, _ = _table_shares(4 * limits.apdex_t, table)
+            apdex = (satisfied + (tolerable - satisfied) / 2).tolist()
+    rows = zip(table.names, totals.tolist(), share.tolist(), apdex, strict=True)
+    for name, total, fraction, index in rows:
+        if total == 0:
+            yield name, IDLE
+            continue
+        yield name, Attainment(finite(fraction), total * limits.window, exact, finite(index))
+
+
+def _table_shares(threshold: float, table: Table) -> tuple[Array, bool]:
+    """``share_at`` of every row of ``table``."""
+    bound = bound_at(threshold, table.bounds)
+    at = threshold if bound is None else bound
+    return table_fractions(at, table.bounds, table.counts), bound is not None
+
+
 def finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
@@ -90,13 +124,16 @@ def classic_attainments(
     samples: list[KeptSample], *, keys: Keys, limits: Thresholds
 ) -> Checked[ByModel]:
     """Each model's attainment from its bucket rates; none for a model with a negative
-    bucket rate (app/promql/screen.py)."""
+    bucket rate (app/promql/screen.py). The models of a shared layout as tables."""
     groups = grouped(samples, keys, counts=True)
     by, negative = groups.by, groups.negative
     counted = {m: by[m] for m in by if m not in negative} if negative else by
     found = dict.fromkeys(negative, IDLE)
-    for model, bounds, counts in histograms(counted):
-        found[model] = attainment(bounds, counts, limits)
+    shared, rest = tables(counted)
+    for table in shared:
+        found.update(table_attainments(table, limits))
+    for model in rest:
+        found[model] = attainment(*cumulative(counted[model]), limits)
     return Checked({model: found[model] for model in sorted(by)}, groups.notes, groups.conflict)
 
 
@@ -179,26 +216,27 @@ def budget_left(share: float | None, objective: float) -> float | None:
 FIELDS = ("share_under_threshold", "apdex")
 
 
-def values(found: Attainment, query: SLOQuery) -> dict[str, object]:
-    """A row's value fields (what ``previous`` repeats)."""
+def values(found: Attainment, apdex: bool) -> dict[str, object]:
+    """A row's value fields (what ``previous`` repeats); ``apdex`` when it was asked."""
     fields: dict[str, object] = {"share_under_threshold": found.share}
-    if query.apdex_t_ms is not None:
+    if apdex:
         fields["apdex"] = found.apdex
     return fields
 
 
 def slo_rows(found: Found, query: SLOQuery, at: float) -> Rows:
-    objective = query.objective_share
+    objective, threshold = query.objective_share, query.threshold
+    apdex = query.apdex_t_ms is not None
     return [
         {
             "model": model,
-            **values(a, query),
+            **values(a, apdex),
             "objective": objective,
             "met": None if a.share is None else a.share >= objective,
             "requests": a.requests,
             "error_budget_remaining": budget_left(a.share, objective),
             "exact": a.exact,
-            "threshold_ms": query.threshold,
+            "threshold_ms": threshold,
             "timestamp": at,
         }
         for model, a in found.by_model.items()
