@@ -47,19 +47,6 @@ def grouped_quantiles(
     return out
 
 
-def histograms(
-    groups: Mapping[str, dict[str, float]],
-) -> Iterator[tuple[str, list[float], list[float]]]:
-    """``cumulative`` of every group, as its name, bounds and counts: the groups of a
-    shared layout read from their table (the same floats), the rest one at a time."""
-    found, rest = tables(groups)
-    for table in found:
-        for name, counts in zip(table.names, table.counts.tolist(), strict=True):
-            yield name, table.bounds, counts
-    for name in rest:
-        yield name, *cumulative(groups[name])
-
-
 Array = npt.NDArray[np.float64]
 
 
@@ -112,6 +99,22 @@ class Block(Mapping[str, dict[str, float]]):
 
     def __len__(self) -> int:
         return len(self.names)
+
+
+def by_key(groups: Mapping[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """The groups turned round: for each key, the value of every group that has it, by
+    group name in the groups' order (a ``Block``'s blocks as they are)."""
+    if isinstance(groups, Block):
+        width = len(groups.names)
+        return {
+            text: dict(zip(groups.names, groups.flat[at : at + width], strict=True))
+            for text, at in zip(groups.texts, range(0, len(groups.flat), width), strict=True)
+        }
+    found: dict[str, dict[str, float]] = {}
+    for name, group in groups.items():
+        for key, value in group.items():
+            found.setdefault(key, {})[name] = value
+    return found
 
 
 def tables(groups: Mapping[str, dict[str, float]]) -> tuple[list[Table], list[str]]:

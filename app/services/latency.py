@@ -21,7 +21,7 @@ from app.promql.builder import (
 from app.promql.durations import iso8601
 from app.promql.native import native_quantiles_query, quantile_label
 from app.promql.screen import Checked, contradiction, grouped
-from app.promql.tables import grouped_quantiles
+from app.promql.tables import by_key, grouped_quantiles
 from app.promql.upstream import KeptSample, Keyed, Keys, Upstream
 from app.schemas.queries import (
     InstantQuery,
@@ -31,7 +31,7 @@ from app.schemas.queries import (
 from app.services.compare import Evaluated, attach, previous, with_notes
 from app.services.encoding import Encoded, encoded
 from app.services.kinds import Choice, HistogramKinds, Kind
-from app.services.milliseconds import milliseconds, to_milliseconds
+from app.services.milliseconds import milliseconds
 from app.services.settled import SettledCache
 
 Q = TypeVar("Q", bound=LatencyQuery)
@@ -170,17 +170,18 @@ def engine_quantiles(
         {f"{p.value / 100:.12g}": p.label for p in wanted} if tagged else {"": wanted[0].label}
     )
     names = [p.label for p in wanted]
-    by_model: ByModel = {}
-    for model in sorted(groups.by):
-        values: dict[str, float | None] | None = None
-        for text, value in groups.by[model].items():
-            label = label_of.get(text)
-            if label is None:
-                continue
+    found: ByModel = {}
+    for text, column in by_key(groups.by).items():
+        label = label_of.get(text)
+        if label is None:
+            continue
+        converted = milliseconds(list(column.values()), factor)
+        for model, value in zip(column, converted, strict=True):
+            values = found.get(model)
             if values is None:
-                values = by_model[model] = dict.fromkeys(names)
-            values[label] = to_milliseconds(value, factor)
-    return Checked(by_model, groups.notes, groups.conflict)
+                values = found[model] = dict.fromkeys(names)
+            values[label] = value
+    return Checked({model: found[model] for model in sorted(found)}, groups.notes, groups.conflict)
 
 
 class Evaluation(TypedDict):

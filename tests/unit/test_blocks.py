@@ -19,7 +19,7 @@ import pytest
 
 from app.promql import tables as table_module
 from app.promql.screen import Groups, grouped, one_by_one
-from app.promql.tables import Block, tables
+from app.promql.tables import Block, by_key, tables
 from app.promql.upstream import Kept, KeptSample, Keys
 
 KEYS = Keys("model", "le", "part")
@@ -176,3 +176,13 @@ def test_block_rows_are_the_counts_in_bound_order(monkeypatch):
     (table,), rest = tables(grouped(answer, KEYS, counts=True).by)
     assert (table.bounds, table.names, rest) == ([0.5, math.inf], ["b", "a"], [])
     assert np.array_equal(table.counts, [[1.0, 3.0], [2.0, 6.0]])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_block_turned_round_is_its_groups_turned_round(seed):
+    """``by_key`` reads a block's blocks as they are: the same keys, names, order, values."""
+    rng = random.Random(seed)
+    answer = block_answer(rng, rng.randint(1, 30), rng.sample(TEXTS, rng.randint(1, 5)))
+    block = grouped(answer, KEYS, counts=False).by
+    assert isinstance(block, Block)
+    assert exact(by_key(block)) == exact(by_key(dict(block)))
