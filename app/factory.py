@@ -118,9 +118,7 @@ def build_stack(app: ServiceApp, settings: Settings, observability: ServiceMetri
     front = HttpCache(
         front,
         routes={**query_models(app.routes, LatencyQuery), **query_models(app.routes, ModelsBase)},
-        record=lambda path, status, seconds: observability.observe_request(
-            path, "GET", status, seconds
-        ),
+        record=lambda path, status: observability.answered(path, "GET", status),
         in_flight=lambda path: observability.in_progress_for(path, "GET").track_inprogress(),
         vary=b"Origin" if settings.cors_allowed_origins else None,
         memo_bytes=settings.cache_max_bytes // MEMO_SHARE,

@@ -13,8 +13,9 @@ parameters are not cached and go on to FastAPI for their 400). Then:
 - when rendering fails with an ``UpstreamError`` (the error handler notes the exception
   in the scope), the last good answer is served marked ``"stale": true``.
 
-Every answer given here is counted by ``record`` (route, status, seconds), since the
-request-metrics layer inside sees only the render. Everything else goes on to ``app``.
+Every answer given here is counted by ``record`` (route and status: what observes the
+answer's seconds), since the request-metrics layer inside sees only the render.
+Everything else goes on to ``app``.
 
     layer = HttpCache(inner, routes={"/api/metrics/p95/": InstantQuery}, record=...)
 """
@@ -39,8 +40,10 @@ from app.http.asgi import ERRORS_SLOT, PARTIAL_SLOT, RENDER_SLOT, capture, witho
 from app.http.paths import flat_routes, route_path
 from app.schemas.cache_keys import canonical, query_input
 
-Recorder = Callable[[str, int, float], None]
-"""Told the route path, status and seconds of every answer the layer gives itself."""
+Recorder = Callable[[str, int], Callable[[float], None]]
+"""For a route path and status, what observes the seconds of each answer the layer gives
+itself with them (found once per path for a hit: that is a hit's largest cost after
+the server's own)."""
 InFlight = Callable[[str], AbstractContextManager[object]]
 """Held while a request of the route waits for the shared store or the upstream."""
 
@@ -121,6 +124,7 @@ class HttpCache:
         self.hits = HitHeaders()
         self.routes = dict(routes)
         self.record = record
+        self._hit_seen: dict[str, Callable[[float], None]] = {}
         self.in_flight = in_flight
         self.vary = vary
 
@@ -158,7 +162,10 @@ class HttpCache:
         headers = type(hit.headers)(hit.headers)
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         cache.count_hit()
-        self.record(path, 200, time.perf_counter() - started)
+        seen = self._hit_seen.get(path)
+        if seen is None:
+            seen = self._hit_seen[path] = self.record(path, 200)
+        seen(time.perf_counter() - started)
         await send({"type": "http.response.body", "body": hit.entry.body})
 
     def _hit(self, cache: ResponseCache, entry: Entry, now: float) -> Hit:
@@ -179,7 +186,7 @@ class HttpCache:
             if message["type"] == "http.response.start":
                 status = message["status"]
             elif not message.get("more_body"):
-                self.record(path, status, time.perf_counter() - started)
+                self.record(path, status)(time.perf_counter() - started)
             await send(message)
 
         return counted

@@ -13,6 +13,7 @@ and ``PrometheusClient(http, url, observer=metrics.observe_upstream)`` for upstr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar, cast
 
@@ -69,7 +70,7 @@ class ServiceMetrics:
         disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = registry if registry is not None else CollectorRegistry()
         self._children: dict[tuple[int | str, ...], Counter | Gauge | Histogram] = {}
-        self._request_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+        self._answered: dict[tuple[str, str, int], Callable[[float], None]] = {}
         self.multiprocess_dir: Path | None = multiprocess.configured_dir()
         self._http_metrics()
         self._upstream_metrics()
@@ -194,14 +195,22 @@ class ServiceMetrics:
         return self._child(self.in_progress, handler, method)
 
     def observe_request(self, handler: str, method: str, status: int, seconds: float) -> None:
-        pair = self._request_children.get((handler, method, status))
-        if pair is None:  # once per route, method and status: labels() is most of the cost
-            pair = self._request_children[(handler, method, status)] = (
-                self._child(self.requests, handler, method, str(status)),
-                self._child(self.request_duration, handler, method),
-            )
-        pair[0].inc()
-        pair[1].observe(max(0.0, seconds))
+        self.answered(handler, method, status)(seconds)
+
+    def answered(self, handler: str, method: str, status: int) -> Callable[[float], None]:
+        """What counts an answer of ``handler``, ``method`` and ``status`` and observes its
+        seconds; made once for each (``labels()`` is most of the cost)."""
+        found = self._answered.get((handler, method, status))
+        if found is None:
+            requests = self._child(self.requests, handler, method, str(status))
+            duration = self._child(self.request_duration, handler, method)
+
+            def observe(seconds: float) -> None:
+                requests.inc()
+                duration.observe(max(0.0, seconds))
+
+            found = self._answered[(handler, method, status)] = observe
+        return found
 
     def _child(self, metric: MetricT, *labels: str) -> MetricT:
         """``metric.labels(*labels)``, remembered: ``labels()`` is most of a request's cost.
