@@ -25,7 +25,7 @@ import functools
 import math
 import operator
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 Bucket = tuple[float, float]
@@ -201,7 +201,7 @@ def _added(group: dict[str, float], texts: tuple[str, ...]) -> float:
     return total
 
 
-def bucket_lists(by: dict[str, dict[str, float]]) -> dict[str, list[Bucket]]:
+def bucket_lists(by: Mapping[str, dict[str, float]]) -> dict[str, list[Bucket]]:
     """Each group's ``{le text: count}`` as buckets, in the groups' order; an ``le`` that
     names no bound (``parse_le``) is skipped, as Prometheus skips it."""
     bounds: dict[str, float | None] = {}  # a handful of distinct `le` texts
