@@ -9,7 +9,6 @@ agree to the last bit, -0.0 included.
 
 from __future__ import annotations
 
-import itertools
 import math
 import random
 
@@ -20,6 +19,7 @@ from app.promql.layout import cells
 from app.promql.quantile import cumulative
 from app.promql.tables import tables
 from app.services.buckets import InMs, cell_buckets, table_buckets
+from tests.support.random_groups import random_groups
 
 LAYOUTS = [
     ["0.1", "0.5", "1", "2.5", "+Inf"],
@@ -28,18 +28,6 @@ LAYOUTS = [
     ["0.1", "0.2", "1"],  # no +Inf
     ["1"],
 ]
-
-
-def random_groups(rng: random.Random, texts: list[str], count: int) -> dict[str, dict[str, float]]:
-    groups = {}
-    for n in range(count):
-        counts = [rng.choice([0.0, -0.0, 1.0, 2.5, 1 / 3, 7.0, 1e-9, 0.1]) for _ in texts]
-        if n % 3:
-            counts = list(itertools.accumulate(counts))
-        if n % 7 == 0:
-            counts = [-0.0] * len(texts)
-        groups[f"m{n:03d}"] = dict(zip(texts, counts, strict=True))
-    return groups
 
 
 def exact(value: object) -> object:

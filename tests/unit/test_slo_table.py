@@ -9,7 +9,6 @@ thresholds on, between, below and above the bounds, with and without Apdex.
 
 from __future__ import annotations
 
-import itertools
 import math
 import random
 
@@ -18,6 +17,7 @@ import pytest
 from app.promql import tables as table_module
 from app.promql.tables import tables
 from app.services.slo import Thresholds, attainment, table_attainments
+from tests.support.random_groups import random_groups
 
 LAYOUTS = [
     ["0.1", "0.5", "1", "2.5", "+Inf"],
@@ -27,18 +27,6 @@ LAYOUTS = [
     ["+Inf"],
 ]
 THRESHOLDS = [0.05, 0.1, 0.1 + 1e-15, 0.3, 0.5, 1.0, 2.5, 7.0, -2.0, -0.5, 0.0, math.nan]
-
-
-def random_groups(rng: random.Random, texts: list[str], count: int) -> dict[str, dict[str, float]]:
-    groups = {}
-    for n in range(count):
-        counts = [rng.choice([0.0, -0.0, 1.0, 2.5, 1 / 3, 7.0, 1e-9, 0.1]) for _ in texts]
-        if n % 3:
-            counts = list(itertools.accumulate(counts))
-        if n % 7 == 0:
-            counts = [0.0] * len(texts)  # no observations: idle
-        groups[f"m{n:03d}"] = dict(zip(texts, counts, strict=True))
-    return groups
 
 
 def exact(value: object) -> object:
