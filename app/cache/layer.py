@@ -42,8 +42,7 @@ from app.schemas.cache_keys import canonical, query_input
 
 Recorder = Callable[[str, int], Callable[[float], None]]
 """For a route path and status, what observes the seconds of each answer the layer gives
-itself with them (found once per path for a hit: that is a hit's largest cost after
-the server's own)."""
+itself with them (found once per path for a hit: docs/performance.md)."""
 InFlight = Callable[[str], AbstractContextManager[object]]
 """Held while a request of the route waits for the shared store or the upstream."""
 

@@ -62,9 +62,9 @@ class Table:
 
 class Block(Mapping[str, dict[str, float]]):
     """Groups that came as blocks: under each of ``texts`` (in the order they came) the
-    same ``names`` in the same order, each once; ``flat``: their values block after block. Read as
-    the mapping ``{name: {text: value}}`` (texts in block order), each group made only
-    when asked for; ``tables`` reads the values as they are."""
+    same ``names`` in the same order, each once; ``flat``: their values, block after
+    block. Read as the mapping ``{name: {text: value}}`` (texts in block order), each
+    group made only when asked for; ``tables`` reads the values as they are."""
 
     __slots__ = ("_array", "_where", "flat", "names", "texts")
 
