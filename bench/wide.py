@@ -13,9 +13,12 @@ directly, measured in pairs in one run at the same instant:
 - one percentile (``/p95/``): ``histogram_quantile(0.95, <those bucket rates>)``;
 - the 1 h range at 1 m: Prometheus's own range query of that ``histogram_quantile``.
 
-Each row also shows the service's CPU time per miss (all its threads). Writes the table
-rows, and ``bench/results.png``: miss latency against models for the service and its
-floor, one panel per endpoint.
+Each row also shows the service's CPU time per miss (all its threads). At 65 models,
+where the engine answers in a few milliseconds, each row also shows the framework's own
+floor of a miss: a bare FastAPI route sending the engine the floor's query and returning
+its bytes (``proxy_app``, bench/floors.py), against the same floor in rounds of its own.
+Writes the table rows, and ``bench/results.png``: miss latency against models for the
+service and its floor, one panel per endpoint.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from app.promql.builder import SeriesSelector
 from app.promql.layout import suspects_query
 from bench.dataset import WIDE_SIZES, wide_metric
 from bench.load import Instants, Paired, paired_at, settled_cpu, timed_get
+from bench.processes import uvicorn
 from bench.report import Row, at_most
 from bench.targets import Bench
 from bench.wide_chart import Point, chart
@@ -39,6 +43,7 @@ RANGE = "/api/metrics/p95/range/"
 MB = 1 << 20
 CPU_MISSES = 16  # at least this many misses per CPU row: the clock ticks every 10 ms
 CPU_MODELS = 2000
+PROXY_MODELS = 65  # where the framework's floor of a miss is shown beside each row
 
 
 def bucket_rates(models: int) -> str:
@@ -128,6 +133,7 @@ class Session:
     bench: Bench
     client: httpx.AsyncClient
     service: Service
+    proxy: Service
     instants: Instants
 
     async def ask(self, endpoint: Endpoint, models: int, at: int) -> float:
@@ -139,6 +145,11 @@ class Session:
         """Seconds for Prometheus to answer the endpoint's floor at ``at``."""
         params = {"query": endpoint.floor(models), "time": at}
         return await timed_get(self.client, f"{self.bench.prometheus_url}/api/v1/query", params)
+
+    async def ask_through_proxy(self, endpoint: Endpoint, models: int, at: int) -> float:
+        """Seconds for the bare FastAPI proxy to answer the endpoint's floor at ``at``."""
+        params = {"query": endpoint.floor(models), "time": at}
+        return await timed_get(self.client, f"{self.proxy.url}/api/v1/query", params)
 
 
 def rounds_for(models: int, quick: bool) -> int:
@@ -153,14 +164,19 @@ async def wide_misses(bench: Bench) -> list[Row]:
     memory; writes the chart."""
     rows: list[Row] = []
     points: dict[str, list[Point]] = {endpoint.title: [] for endpoint in ENDPOINTS}
+    engine = {"BENCH_PROMETHEUS_URL": bench.prometheus_url}
     # The range delta cache would answer a repeated range from memory: off, so each is a miss.
-    with bench.service("wide", RANGE_CACHE_MAX_BYTES="0") as service:
+    with (
+        bench.service("wide", RANGE_CACHE_MAX_BYTES="0") as service,
+        uvicorn("bench.floors:proxy_app", engine, bench.workdir / "proxy.log", "/ready") as proxy,
+    ):
         async with httpx.AsyncClient(timeout=300) as client:
-            session = Session(bench, client, service, Instants(bench.end - 60))
+            session = Session(bench, client, service, proxy, Instants(bench.end - 60))
             for models in WIDE_SIZES:
                 found = await _instant(session, models)
+                framework = await _framework(session, models) if models == PROXY_MODELS else {}
                 for endpoint, pair in found.items():
-                    rows.append(_miss_row(endpoint, models, pair))
+                    rows.append(_miss_row(endpoint, models, pair, framework.get(endpoint)))
                     points[endpoint.title].append(_point(models, pair))
                 if models == CPU_MODELS:
                     rows += [await _cpu_row(session, found, *limit) for limit in CPU_LIMITS_MS]
@@ -200,9 +216,31 @@ async def _paired(session: Session, endpoint: Endpoint, models: int, rounds: int
     return await paired_at(session.service, ours, theirs, session.instants.take(rounds))
 
 
-def _miss_row(endpoint: Endpoint, models: int, found: Paired) -> Row:
+async def _framework(session: Session, models: int) -> dict[Endpoint, float]:
+    """Each endpoint's floor query through the bare FastAPI proxy against the same query
+    sent to Prometheus directly, paired in rounds of its own: the ratio a miss cannot go
+    below in a FastAPI service that forwards the query and does nothing else."""
+    found: dict[Endpoint, float] = {}
+    for endpoint in ENDPOINTS:
+
+        async def proxied(at: int, endpoint: Endpoint = endpoint) -> float:
+            return await session.ask_through_proxy(endpoint, models, at)
+
+        async def direct(at: int, endpoint: Endpoint = endpoint) -> float:
+            return await session.ask_directly(endpoint, models, at)
+
+        await paired_at(session.proxy, proxied, direct, session.instants.take(1))  # warm-up
+        rounds = session.instants.take(rounds_for(models, session.bench.quick))
+        found[endpoint] = (await paired_at(session.proxy, proxied, direct, rounds)).ratio
+    return found
+
+
+def _miss_row(endpoint: Endpoint, models: int, found: Paired, framework: float | None) -> Row:
     text = endpoint.row_text(models)
-    return at_most("14", text, found.described(), found.ratio, endpoint.limits[models])
+    measured = found.described()
+    if framework is not None:
+        measured += f"; a bare FastAPI proxy of the same query {framework:.2f}x direct"
+    return at_most("14", text, measured, found.ratio, endpoint.limits[models])
 
 
 def _point(models: int, found: Paired) -> Point:
