@@ -57,6 +57,12 @@ class Groups:
         """The groups of an answer read whole (no parts)."""
         return self.parts[None]
 
+    @property
+    def counted(self) -> Mapping[str, dict[str, float]]:
+        """``by`` without the groups that have a negative count (no number comes of them)."""
+        by, negative = self.by, self.negative
+        return {name: by[name] for name in by if name not in negative} if negative else by
+
 
 def _key(labels: Labels) -> Hashable:
     return frozenset(labels.items())

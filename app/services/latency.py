@@ -144,7 +144,7 @@ def computed_quantiles(
     by, negative = groups.by, groups.negative
     qs = [p.value / 100 for p in wanted]
     labels = [p.label for p in wanted]
-    counted = {m: by[m] for m in by if m not in negative} if negative else by
+    counted = groups.counted
     found = grouped_quantiles(qs, counted)
     models = sorted(by)  # (names alone sort faster than (name, group) pairs)
     values = milliseconds([v for m in models if m not in negative for v in found[m]], factor)

@@ -127,7 +127,7 @@ def classic_attainments(
     bucket rate (app/promql/screen.py). The models of a shared layout as tables."""
     groups = grouped(samples, keys, counts=True)
     by, negative = groups.by, groups.negative
-    counted = {m: by[m] for m in by if m not in negative} if negative else by
+    counted = groups.counted
     found = dict.fromkeys(negative, IDLE)
     shared, rest = tables(counted)
     for table in shared:
