@@ -4,17 +4,18 @@ Each row gains ``previous``, its value fields exactly as the row holds them but
 evaluated at ``time - compare``, and ``change_pct``, the same keys holding the change
 in percent (null where either side is null or the previous value is 0; nested objects
 such as ``percentiles`` compared key by key). The earlier evaluation is the endpoint's
-own, asked at the earlier instant while the answer at ``time`` is asked (``previous``
-runs beside it, ``attach`` adds it to the rows); once that instant is settled its rows are kept in
-the ``SettledCache`` (app/services/settled.py), so a compared answer refreshed every TTL
-slot costs one new upstream query, not two.
+own, asked at the earlier instant while the answer at ``time`` is asked (``beside``
+asks the two together, ``attach`` adds it to the rows); once that instant is settled its
+rows are kept in the ``SettledCache`` (app/services/settled.py), so a compared answer
+refreshed every TTL slot costs one new upstream query, not two.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import orjson
 
@@ -44,6 +45,7 @@ Rows = list[dict[str, object]]
 Evaluated = tuple[Rows, list[str], bool]
 """The rows at an instant, the upstream's warnings, and whether the answer was partial."""
 Earlier = Callable[[float], Awaitable[Evaluated]]
+T = TypeVar("T")
 
 
 def previous_key(upstream: str, query: Comparable, fields: tuple[str, ...], when: float) -> str:
@@ -117,10 +119,26 @@ class Previous:
     partial: bool
 
 
+async def beside(
+    answer: Awaitable[T],
+    source: Keeper,
+    query: Comparable,
+    at: float,
+    earlier: Earlier,
+    fields: tuple[str, ...],
+) -> tuple[T, Previous | None]:
+    """``answer``, and the earlier answer when ``compare`` is asked, the two asked together.
+    Without ``compare`` the answer is awaited where it is: no tasks are made for a
+    comparison that is not there (what that saves a miss: docs/performance.md)."""
+    if query.compare is None:
+        return await answer, None
+    return await asyncio.gather(answer, previous(source, query, at, earlier, fields))
+
+
 async def previous(
     source: Keeper, query: Comparable, at: float, earlier: Earlier, fields: tuple[str, ...]
 ) -> Previous | None:
-    """The earlier answer when ``compare`` is asked (run it beside the answer at ``at``)."""
+    """The earlier answer when ``compare`` is asked."""
     if query.compare is None:
         return None
     when = earlier_instant(query, at)

@@ -6,7 +6,6 @@ parameters and returns the response schema.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TypedDict, TypeVar
@@ -28,7 +27,7 @@ from app.schemas.queries import (
     LatencyQuery,
     PercentilesQuery,
 )
-from app.services.compare import Evaluated, attach, previous, with_notes
+from app.services.compare import Evaluated, attach, beside, with_notes
 from app.services.encoding import Encoded, encoded
 from app.services.kinds import Choice, HistogramKinds, Kind
 from app.services.milliseconds import milliseconds
@@ -256,8 +255,8 @@ async def answered(
         then = await fetch_quantiles(source, query, when, wanted)
         return rows(then, query, when), then.warnings, then.partial
 
-    found, before = await asyncio.gather(
-        fetch_quantiles(source, query, at, wanted), previous(source, query, at, earlier, fields)
+    found, before = await beside(
+        fetch_quantiles(source, query, at, wanted), source, query, at, earlier, fields
     )
     data = rows(found, query, at)
     attach(data, before, fields)

@@ -27,7 +27,7 @@ from app.profiles.model import DURATION_SIGNALS, SIGNALS, Profile, SignalName
 from app.promql.durations import iso8601
 from app.promql.upstream import Upstream
 from app.schemas.model_queries import ModelsBase, ModelsQuery
-from app.services.compare import Evaluated, attach, previous, with_notes
+from app.services.compare import Evaluated, attach, beside, with_notes
 from app.services.encoding import Encoded
 from app.services.kinds import HistogramKinds
 from app.services.latency import percentile_key
@@ -248,9 +248,13 @@ async def model_table(board: Board, query: ModelsQuery) -> Encoded:
         return rows(found, then, query, board), warned, any(a.partial for a in then)
 
     pinned = None if query.time is None else at
-    answers, before = await asyncio.gather(
+    answers, before = await beside(
         gather(found.plans, ask_at(board, query, at, pinned)),
-        previous(board, query, at, earlier, VALUE_FIELDS),
+        board,
+        query,
+        at,
+        earlier,
+        VALUE_FIELDS,
     )
     data = rows(found, answers, query, board)
     attach(data, before, VALUE_FIELDS)

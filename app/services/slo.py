@@ -9,7 +9,6 @@ engine's own ``histogram_fraction``, every threshold tagged in one query.
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -31,7 +30,7 @@ from app.promql.screen import Checked, grouped
 from app.promql.tables import Array, Table, tables
 from app.promql.upstream import KeptSample, Keyed, Keys, Reduction, Sample
 from app.schemas.queries import SLOQuery
-from app.services.compare import Evaluated, Rows, attach, previous, with_notes
+from app.services.compare import Evaluated, Rows, attach, beside, with_notes
 from app.services.encoding import Encoded, encoded
 from app.services.kinds import Kind
 from app.services.latency import Source, trusted
@@ -250,8 +249,8 @@ async def current_slo(source: Source, query: SLOQuery) -> Encoded:
         then = await fetch_attainment(source, query, when)
         return slo_rows(then, query, when), then.warnings, then.partial
 
-    found, before = await asyncio.gather(
-        fetch_attainment(source, query, at), previous(source, query, at, earlier, FIELDS)
+    found, before = await beside(
+        fetch_attainment(source, query, at), source, query, at, earlier, FIELDS
     )
     data = slo_rows(found, query, at)
     attach(data, before, FIELDS)
