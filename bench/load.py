@@ -124,6 +124,11 @@ class Instants:
         self._next -= count
         return taken
 
+    @property
+    def earliest(self) -> int:
+        """The earliest instant handed out so far (``first`` before any was)."""
+        return self._next + 1
+
 
 def polling_limits(clients: int) -> httpx.Limits:
     """Connections for ``clients`` pages that poll every few seconds. Uvicorn closes a

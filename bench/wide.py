@@ -201,7 +201,20 @@ async def _instant(session: Session, models: int) -> dict[Endpoint, Paired]:
     for endpoint in ENDPOINTS:
         await _paired(session, endpoint, models, 1)
     rounds = rounds_for(models, session.bench.quick)
-    return {endpoint: await _paired(session, endpoint, models, rounds) for endpoint in ENDPOINTS}
+    found = {endpoint: await _paired(session, endpoint, models, rounds) for endpoint in ENDPOINTS}
+    await _covered(session, models, session.instants.earliest)
+    return found
+
+
+async def _covered(session: Session, models: int, at: int) -> None:
+    """Raise unless the engine has data for every one of ``models`` models at ``at``: rounds
+    that ran past the dataset's start would time empty answers, and pass."""
+    url = f"{session.bench.prometheus_url}/api/v1/query"
+    response = await session.client.get(url, params={"query": P95.floor(models), "time": at})
+    response.raise_for_status()
+    named = {sample["metric"].get("model") for sample in response.json()["data"]["result"]}
+    if len(named) != models:
+        raise RuntimeError(f"{models}-model rows: the engine has {len(named)} models at {at}")
 
 
 async def _paired(session: Session, endpoint: Endpoint, models: int, rounds: int) -> Paired:
