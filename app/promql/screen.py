@@ -22,6 +22,8 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar, cast
 
+import numpy as np
+
 from app.errors import UpstreamBadResponse
 from app.promql.tables import Block
 from app.promql.upstream import Kept, KeptSample, Keys, Labels, PassThrough, QueryResult, Series
@@ -137,35 +139,74 @@ def one_by_one(
 
 def _block(samples: list[KeptSample], *, keyless: bool, counts: bool) -> Block | None:
     """The samples as a ``Block`` when they came as one: all of them untagged, with a
-    value, every name once in the first block and the later blocks the same names in the
-    same order, each block under one key of its own (the one key ``""`` when keyless),
-    and, for ``counts``, no negative value. None for anything else (``grouped`` reads it
-    sample by sample)."""
+    value, in one of two orders, and, for ``counts``, no negative value. None for anything
+    else (``grouped`` reads it sample by sample).
+
+    - By key: every name once in the first block, the later blocks the same names in the
+      same order, each block under one key of its own (the one key ``""`` when keyless).
+      Prometheus's order when every model's series sort together.
+    - By name: each name's samples together, every name under the same keys in the same
+      order. Prometheus's order when each model's series sort apart from the others' (one
+      model per instance); turned round into the first order.
+    """
     total = len(samples)
     labels = [sample.labels for sample in samples]
     if not total or [label.tag for label in labels].count(None) != total:
+        return None
+    try:
+        values = [sample.point[1] for sample in samples]  # type: ignore[index]
+    except TypeError:  # a sample without a value
         return None
     names = [label.group for label in labels]
     try:
         width = names.index(names[0], 1)  # where the second block starts
     except ValueError:
         width = total
-    first = names[:width]
-    if total % width or None in first or len(set(first)) != width:
+    if keyless:
+        found = _by_key(names, [""] * total, width)
+    elif width == 1:  # (the first name's second sample right after its first)
+        found = _by_name(names, [label.key for label in labels])
+        if found is not None:  # the values turned round: block after block
+            values = np.array(values).reshape(len(found[0]), -1).T.ravel().tolist()
+    else:
+        found = _by_key(names, [label.key for label in labels], width)
+    if found is None:
         return None
-    if any(names[at : at + width] != first for at in range(width, total, width)):
-        return None
-    texts = [""] if keyless else _block_keys([label.key for label in labels], width)
-    if texts is None or len(texts) != total // width:
-        return None
-    try:
-        values = [sample.point[1] for sample in samples]  # type: ignore[index]
-    except TypeError:  # a sample without a value
-        return None
-    block = Block(cast(list[str], first), texts, values)  # (None is not in first)
+    block = Block(*found, values)
     if counts and bool((block.array() < 0).any()):
         return None
     return block
+
+
+Layout = tuple[list[str], list[str]]
+"""The names and the keys of a block, each once, in the order they came."""
+
+
+def _by_key(names: list[str | None], keys: list[str | None], width: int) -> Layout | None:
+    """The layout when the samples came block after block of ``width`` names."""
+    first = names[:width]
+    if len(names) % width or None in first or len(set(first)) != width:
+        return None
+    if any(names[at : at + width] != first for at in range(width, len(names), width)):
+        return None
+    texts = _block_keys(keys, width)
+    if texts is None or len(texts) != len(names) // width:
+        return None
+    return cast(list[str], first), texts  # (None is not in first)
+
+
+def _by_name(names: list[str | None], keys: list[str | None]) -> Layout | None:
+    """The layout when each name's samples came together, under the keys of the first."""
+    span = next((at for at, name in enumerate(names) if name != names[0]), len(names))
+    firsts = names[::span]
+    texts = keys[:span]
+    if len(names) % span or None in firsts or len(set(firsts)) != len(firsts):
+        return None
+    if None in texts or len(set(texts)) != span or keys != texts * len(firsts):
+        return None
+    if names != [name for name in firsts for _ in range(span)]:
+        return None
+    return cast(list[str], firsts), cast(list[str], texts)
 
 
 def _block_keys(keys: list[str | None], width: int) -> list[str] | None:

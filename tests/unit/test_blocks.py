@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 import numpy as np
 import pytest
 
 from app.promql import tables as table_module
-from app.promql.screen import Groups, grouped, one_by_one
+from app.promql.screen import grouped
 from app.promql.tables import Block, by_key, tables
 from app.promql.upstream import Kept, KeptSample, Keys
+from tests.support.grouping import both, exact
 
 KEYS = Keys("model", "le", "part")
 KEYLESS = Keys("model", None, "part")
@@ -38,47 +39,28 @@ def value_of(one: KeptSample) -> float:
     return one.point[1]
 
 
-def block_answer(rng: random.Random, models: int, texts: list[str]) -> list[KeptSample]:
+def block_answer(
+    rng: random.Random, models: int, texts: list[str], *, by_name: bool = False
+) -> list[KeptSample]:
+    """Every model under every text: block after block of the models (by key), or each
+    model's samples together (by name, Prometheus's order with one model per instance)."""
     names = [f"model-{n:02d}" for n in range(models)]
     rng.shuffle(names)
-    return [sample(name, text, rng.choice(VALUES)) for text in texts for name in names]
-
-
-def exact(value: object) -> object:
-    """Floats as their repr (-0.0 and NaN told apart), containers item by item, in order."""
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, Mapping):
-        return [(key, exact(item)) for key, item in value.items()]
-    if isinstance(value, list | tuple):
-        return [exact(item) for item in value]
-    return value
-
-
-def seen(groups: Groups) -> object:
-    return exact(
-        {
-            "parts": {part: groups.parts[part] for part in groups.parts},
-            "notes": groups.notes,
-            "conflict": groups.conflict,
-            "negative": sorted(groups.negative),
-        }
+    pairs = (
+        [(n, t) for n in names for t in texts]
+        if by_name
+        else [(n, t) for t in texts for n in names]
     )
-
-
-def both(samples: list[KeptSample], keys: Keys, counts: bool, parts=(None,)) -> Groups:
-    found = grouped(list(samples), keys, counts=counts, parts=parts)
-    rule = one_by_one(list(samples), keys, counts=counts, parts=parts)
-    assert seen(found) == seen(rule)
-    return found
+    return [sample(name, text, rng.choice(VALUES)) for name, text in pairs]
 
 
 @pytest.mark.parametrize("seed", range(12))
 @pytest.mark.parametrize("counts", [True, False])
-def test_answers_in_blocks_are_read_as_blocks(seed, counts):
+@pytest.mark.parametrize("by_name", [False, True], ids=["by key", "by name"])
+def test_answers_in_blocks_are_read_as_blocks(seed, counts, by_name):
     rng = random.Random(seed)
     texts = rng.sample(TEXTS, rng.randint(1, len(TEXTS)))
-    answer = block_answer(rng, rng.randint(1, 40), texts)
+    answer = block_answer(rng, rng.randint(1, 40), texts, by_name=by_name)
     if counts:  # (a negative count is the sample-by-sample path's; see below)
         answer = [sample(s.labels.group, s.labels.key, abs(value_of(s))) for s in answer]
     found = both(answer, KEYS, counts, parts=(None, "suspect"))
@@ -132,13 +114,38 @@ BROKEN: dict[str, Callable[[list[KeptSample]], list[KeptSample]]] = {
 }
 
 
-@pytest.mark.parametrize("broken", BROKEN, ids=str)
+def _keys_turned(answer: list[KeptSample]) -> list[KeptSample]:
+    """The last model's first two keys the other way round (each model's samples together)."""
+    first, second = answer[-3], answer[-2]
+    turned = [
+        sample(first.labels.group, second.labels.key, value_of(first)),
+        sample(second.labels.group, first.labels.key, value_of(second)),
+    ]
+    return [*answer[:-3], *turned, answer[-1]]
+
+
+# In an answer by name, a model's name on its own next sample changes nothing: those two
+# are the by-key answer's own breakages; these are the by-name answer's.
+BROKEN_BY_NAME = {
+    **{k: v for k, v in BROKEN.items() if "a model twice" not in k},
+    "a model's keys in another order": _keys_turned,
+    "a model's first sample last": lambda a: [*a[1:], a[0]],
+    "a model's samples again at the end": lambda a: [*a, *a[:3]],  # (3 keys a model)
+}
+
+
+@pytest.mark.parametrize(
+    ("broken", "by_name"),
+    [(b, False) for b in BROKEN] + [(b, True) for b in BROKEN_BY_NAME],
+    ids=str,
+)
 @pytest.mark.parametrize("seed", range(3))
-def test_answers_not_in_blocks_are_read_one_by_one(broken, seed):
+def test_answers_not_in_blocks_are_read_one_by_one(broken, by_name, seed):
     rng = random.Random(seed)
-    answer = block_answer(rng, 6, ["+Inf", "0.1", "1"])
+    answer = block_answer(rng, 6, ["+Inf", "0.1", "1"], by_name=by_name)
     answer = [sample(s.labels.group, s.labels.key, float(n)) for n, s in enumerate(answer)]
-    found = both(BROKEN[broken](answer), KEYS, True, parts=(None, "suspect"))
+    breaking = (BROKEN_BY_NAME if by_name else BROKEN)[broken]
+    found = both(breaking(answer), KEYS, True, parts=(None, "suspect"))
     assert not isinstance(found.by, Block)
 
 
