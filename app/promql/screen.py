@@ -139,15 +139,15 @@ def one_by_one(
 
 def _block(samples: list[KeptSample], *, keyless: bool, counts: bool) -> Block | None:
     """The samples as a ``Block`` when they came as one: all of them untagged, with a
-    value, in one of two orders, and, for ``counts``, no negative value. None for anything
-    else (``grouped`` reads it sample by sample).
+    value, each name under the same keys, once each, in the same order (one key ``""``
+    when keyless), and, for ``counts``, no negative value. None for anything else
+    (``grouped`` reads it sample by sample).
 
-    - By key: every name once in the first block, the later blocks the same names in the
-      same order, each block under one key of its own (the one key ``""`` when keyless).
-      Prometheus's order when every model's series sort together.
-    - By name: each name's samples together, every name under the same keys in the same
-      order. Prometheus's order when each model's series sort apart from the others' (one
-      model per instance); turned round into the first order.
+    Block after block (every name once under the first key, then the same names in the
+    same order under the next) is Prometheus's order when every model's series sort
+    together, and is read as it is. Any other order (each model's samples together when
+    each model's series sort apart, one model per instance; a mix of the two) is put into
+    that order by each sample's name and key (``_scattered``).
     """
     total = len(samples)
     labels = [sample.labels for sample in samples]
@@ -158,18 +158,14 @@ def _block(samples: list[KeptSample], *, keyless: bool, counts: bool) -> Block |
     except TypeError:  # a sample without a value
         return None
     names = [label.group for label in labels]
+    keys: list[str | None] = [""] * total if keyless else [label.key for label in labels]
     try:
         width = names.index(names[0], 1)  # where the second block starts
     except ValueError:
         width = total
-    if keyless:
-        found = _by_key(names, [""] * total, width)
-    elif width == 1:  # (the first name's second sample right after its first)
-        found = _by_name(names, [label.key for label in labels])
-        if found is not None:  # the values turned round: block after block
-            values = np.array(values).reshape(len(found[0]), -1).T.ravel().tolist()
-    else:
-        found = _by_key(names, [label.key for label in labels], width)
+    found = _by_key(names, keys, width)
+    if found is None and not keyless:
+        found, values = _scattered(names, keys, values)
     if found is None:
         return None
     block = Block(*found, values)
@@ -179,7 +175,7 @@ def _block(samples: list[KeptSample], *, keyless: bool, counts: bool) -> Block |
 
 
 Layout = tuple[list[str], list[str]]
-"""The names and the keys of a block, each once, in the order they came."""
+"""The names and the keys of a block, each once, in the order they first came."""
 
 
 def _by_key(names: list[str | None], keys: list[str | None], width: int) -> Layout | None:
@@ -195,18 +191,29 @@ def _by_key(names: list[str | None], keys: list[str | None], width: int) -> Layo
     return cast(list[str], first), texts  # (None is not in first)
 
 
-def _by_name(names: list[str | None], keys: list[str | None]) -> Layout | None:
-    """The layout when each name's samples came together, under the keys of the first."""
-    span = next((at for at, name in enumerate(names) if name != names[0]), len(names))
-    firsts = names[::span]
-    texts = keys[:span]
-    if len(names) % span or None in firsts or len(set(firsts)) != len(firsts):
-        return None
-    if None in texts or len(set(texts)) != span or keys != texts * len(firsts):
-        return None
-    if names != [name for name in firsts for _ in range(span)]:
-        return None
-    return cast(list[str], firsts), cast(list[str], texts)
+def _scattered(
+    names: list[str | None], keys: list[str | None], values: list[float]
+) -> tuple[Layout | None, list[float]]:
+    """The layout, and the values in block order, when every name came under the same
+    keys in the same order (the keys in the order they first came), once each, however
+    the names' samples were interleaved; else no layout."""
+    order = list(dict.fromkeys(names))
+    texts = list(dict.fromkeys(keys))
+    width, depth, total = len(order), len(texts), len(names)
+    if None in order or None in texts:
+        return None, values
+    where = {name: at for at, name in enumerate(order)}
+    key_at = {text: at for at, text in enumerate(texts)}
+    name_of = np.fromiter(map(where.__getitem__, names), dtype=np.intp, count=total)
+    key_of = np.fromiter(map(key_at.__getitem__, keys), dtype=np.intp, count=total)
+    if not bool((np.bincount(name_of, minlength=width) == depth).all()):
+        return None, values  # (some name with more samples than keys, another with fewer)
+    by_name = key_of[np.argsort(name_of, kind="stable")].reshape(width, depth)
+    if not bool((by_name == np.arange(depth)).all()):
+        return None, values  # (a name's keys in another order, or one twice)
+    flat = np.empty(total)
+    flat[key_of * width + name_of] = values
+    return (cast(list[str], order), cast(list[str], texts)), flat.tolist()
 
 
 def _block_keys(keys: list[str | None], width: int) -> list[str] | None:

@@ -39,28 +39,43 @@ def value_of(one: KeptSample) -> float:
     return one.point[1]
 
 
+ORDERS = ["by key", "by name", "in runs", "interleaved"]
+
+
 def block_answer(
-    rng: random.Random, models: int, texts: list[str], *, by_name: bool = False
+    rng: random.Random, models: int, texts: list[str], order: str = "by key"
 ) -> list[KeptSample]:
-    """Every model under every text: block after block of the models (by key), or each
-    model's samples together (by name, Prometheus's order with one model per instance)."""
+    """Every model under every text, in an engine's order: block after block of the models
+    (by key), each model's samples together (by name: one model per instance), runs of a
+    few models block after block (in runs: some models sharing an instance), or the
+    models' samples interleaved at random, each model's in the texts' order."""
     names = [f"model-{n:02d}" for n in range(models)]
     rng.shuffle(names)
-    pairs = (
-        [(n, t) for n in names for t in texts]
-        if by_name
-        else [(n, t) for t in texts for n in names]
-    )
+    runs: list[list[str]] = [names]
+    if order == "by name":
+        runs = [[name] for name in names]
+    elif order == "in runs":
+        cuts = sorted(rng.sample(range(1, models), min(models - 1, 3))) if models > 1 else []
+        runs = [names[a:b] for a, b in zip([0, *cuts], [*cuts, models], strict=True)]
+    pairs = [(name, text) for run in runs for text in texts for name in run]
+    if order == "interleaved":
+        queues = {name: list(texts) for name in names}
+        pairs = []
+        while queues:
+            name = rng.choice(list(queues))
+            pairs.append((name, queues[name].pop(0)))
+            if not queues[name]:
+                del queues[name]
     return [sample(name, text, rng.choice(VALUES)) for name, text in pairs]
 
 
 @pytest.mark.parametrize("seed", range(12))
 @pytest.mark.parametrize("counts", [True, False])
-@pytest.mark.parametrize("by_name", [False, True], ids=["by key", "by name"])
-def test_answers_in_blocks_are_read_as_blocks(seed, counts, by_name):
+@pytest.mark.parametrize("order", ORDERS)
+def test_answers_in_blocks_are_read_as_blocks(seed, counts, order):
     rng = random.Random(seed)
     texts = rng.sample(TEXTS, rng.randint(1, len(TEXTS)))
-    answer = block_answer(rng, rng.randint(1, 40), texts, by_name=by_name)
+    answer = block_answer(rng, rng.randint(1, 40), texts, order)
     if counts:  # (a negative count is the sample-by-sample path's; see below)
         answer = [sample(s.labels.group, s.labels.key, abs(value_of(s))) for s in answer]
     found = both(answer, KEYS, counts, parts=(None, "suspect"))
@@ -111,6 +126,14 @@ BROKEN: dict[str, Callable[[list[KeptSample]], list[KeptSample]]] = {
     ],
     "a negative count": lambda a: [*a[:-1], sample(a[-1].labels.group, a[-1].labels.key, -1.0)],
     "two blocks of one le": lambda a: [sample(s.labels.group, "1", value_of(s)) for s in a],
+    "one le missing on every sample": lambda a: [
+        sample(s.labels.group, None if s.labels.key == "1" else s.labels.key, value_of(s))
+        for s in a
+    ],
+    "one model's name missing on every sample": lambda a: [
+        sample(None if s.labels.group == a[0].labels.group else s.labels.group, s.labels.key, 1.0)
+        for s in a
+    ],
 }
 
 
@@ -131,6 +154,11 @@ BROKEN_BY_NAME = {
     "a model's keys in another order": _keys_turned,
     "a model's first sample last": lambda a: [*a[1:], a[0]],
     "a model's samples again at the end": lambda a: [*a, *a[:3]],  # (3 keys a model)
+    "a model's first sample under the model before": lambda a: [
+        *a[:3],
+        sample(a[0].labels.group, a[3].labels.key, value_of(a[3])),
+        *a[4:],
+    ],
 }
 
 
@@ -142,7 +170,7 @@ BROKEN_BY_NAME = {
 @pytest.mark.parametrize("seed", range(3))
 def test_answers_not_in_blocks_are_read_one_by_one(broken, by_name, seed):
     rng = random.Random(seed)
-    answer = block_answer(rng, 6, ["+Inf", "0.1", "1"], by_name=by_name)
+    answer = block_answer(rng, 6, ["+Inf", "0.1", "1"], "by name" if by_name else "by key")
     answer = [sample(s.labels.group, s.labels.key, float(n)) for n, s in enumerate(answer)]
     breaking = (BROKEN_BY_NAME if by_name else BROKEN)[broken]
     found = both(breaking(answer), KEYS, True, parts=(None, "suspect"))
