@@ -9,6 +9,12 @@ The histograms:
 - ``bench_wide<N>_seconds``: N = 65, 2,000 and 10,000 models with one instance each and 12
   buckets every 15 s (one series per model and bucket, no aggregation across instances),
   for how a cache miss grows with the number of models (bench/wide.py).
+
+Each model runs on instances of its own (``instance_of``: a server per model, as vLLM,
+SGLang and TGI are deployed), whose addresses do not sort as the model names do. So
+Prometheus answers an aggregation by model and ``le`` model by model, in its instances'
+order, not block after block as it does when every model's series sort together (the
+cheaper order for the service to read: docs/performance.md, "Answers in blocks").
 """
 
 from __future__ import annotations
@@ -46,6 +52,12 @@ def model_names(count: int) -> list[str]:
     return [f"model-{n:02d}" for n in range(count)]
 
 
+def instance_of(model: int, replica: int = 0) -> str:
+    """The address of a model's server: ``10.0.0.0:8000`` sorts before ``10.0.1.0:8000``,
+    ``10.0.10.0:8000`` and ``10.0.100.0:8000``, not as the model numbers do."""
+    return f"10.0.{model}.{replica}:8000"
+
+
 def wide_metric(models: int) -> str:
     return WIDE_SPECS[models].metric
 
@@ -67,11 +79,11 @@ def write(
 
 def _lines(spec: Histogram, end: int, rng: random.Random) -> Iterator[str]:
     begin = end - int(spec.hours * 3600)
-    for model in model_names(spec.models):
+    for n, model in enumerate(model_names(spec.models)):
         centre = rng.uniform(1, 8)  # index into BOUNDS around which this model's latency sits
         for instance in range(spec.instances):
             weights = [max(0.0, 3 - abs(i - centre)) + rng.random() for i in range(len(BOUNDS))]
-            labels = f'model="{model}",instance="i{instance}",job="bench"'
+            labels = f'model="{model}",instance="{instance_of(n, instance)}",job="bench"'
             yield from _series(spec, labels, weights, begin, end)
 
 

@@ -3,7 +3,8 @@ queries (its floor) with the service's CPU per miss, and 100 pollers costing one
 queries per TTL slot.
 
 Data (``write``): vLLM's names and labels (``model_name``, ``engine``), one series per model
-and bucket (12 buckets per histogram, one engine), its four latency histograms, two token
+and bucket (12 buckets per histogram, one engine, each model on a server of its own:
+``instance_of``, bench/dataset.py), its four latency histograms, two token
 counters and ``vllm:request_success_total`` for five finished reasons, every 15 s for the
 last ten minutes before ``end``.
 """
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.dataset import instance_of
 from bench.load import Instants, paired_at, timed_get
 from bench.report import Row, at_most
 from harness.processes import Service
@@ -68,16 +70,16 @@ def write(path: Path, end: int, seed: int = 22) -> Path:
     with path.open("w") as out:
         for metric, bounds in HISTOGRAMS.items():
             out.write(f"# TYPE {metric} histogram\n")
-            for model in names:
+            for n, model in enumerate(names):
                 weights = [rng.randint(0, 4) for _ in range(len(bounds) + 1)]
-                out.writelines(_histogram(metric, model, bounds, weights, stamps))
+                out.writelines(_histogram(metric, _labels(n, model), bounds, weights, stamps))
         for counter in (*COUNTERS, "vllm:request_success_total"):
             out.write(f"# TYPE {counter} unknown\n")
             reasons = REASONS if counter.startswith("vllm:request_success") else ("",)
-            for model in names:
+            for n, model in enumerate(names):
                 for reason in reasons:
                     extra = f',finished_reason="{reason}"' if reason else ""
-                    labels = f'{{model_name="{model}",engine="0"{extra}}}'
+                    labels = f"{{{_labels(n, model)}{extra}}}"
                     step = rng.randint(0, 50)
                     out.writelines(
                         f"{counter}{labels} {i * step} {t}\n" for i, t in enumerate(stamps)
@@ -86,8 +88,11 @@ def write(path: Path, end: int, seed: int = 22) -> Path:
     return path
 
 
-def _histogram(metric, model, bounds, weights, stamps):  # type: ignore[no-untyped-def]
-    labels = f'model_name="{model}",engine="0"'
+def _labels(n: int, model: str) -> str:
+    return f'model_name="{model}",engine="0",instance="{instance_of(n)}"'
+
+
+def _histogram(metric, labels, bounds, weights, stamps):  # type: ignore[no-untyped-def]
     for i, stamp in enumerate(stamps):
         cumulative = 0
         for bound, weight in zip([*bounds, "+Inf"], weights, strict=True):
