@@ -206,9 +206,12 @@ def _by_name(
     texts = keys[:span]
     if None in firsts or len(set(firsts)) != len(firsts) or None in texts:
         return None, values
-    if len(set(texts)) != span or keys != texts * len(firsts):
+    if len(set(texts)) != span:
         return None, values
-    if names != [name for name in firsts for _ in range(span)]:
+    # (Column by column: the k-th sample of every name is that name's, under key k.)
+    if any(names[k::span] != firsts for k in range(1, span)):
+        return None, values
+    if any(keys[k::span].count(texts[k]) != len(firsts) for k in range(span)):
         return None, values
     turned = np.array(values).reshape(len(firsts), span).T.ravel().tolist()
     return (cast(list[str], firsts), cast(list[str], texts)), turned

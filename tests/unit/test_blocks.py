@@ -154,6 +154,16 @@ BROKEN_BY_NAME = {
     "a model's keys in another order": _keys_turned,
     "a model's first sample last": lambda a: [*a[1:], a[0]],
     "a model's samples again at the end": lambda a: [*a, *a[:3]],  # (3 keys a model)
+    "a model's second sample under the first model": lambda a: [
+        *a[:-2],
+        sample(a[0].labels.group, a[-2].labels.key, value_of(a[-2])),
+        a[-1],
+    ],
+    "a model's first sample under its second key": lambda a: [
+        *a[:-3],
+        sample(a[-3].labels.group, a[-2].labels.key, value_of(a[-3])),
+        *a[-2:],
+    ],
     "a model's first sample under the model before": lambda a: [
         *a[:3],
         sample(a[0].labels.group, a[3].labels.key, value_of(a[3])),
