@@ -132,15 +132,13 @@ async def beside(
     comparison that is not there (what that saves a miss: docs/performance.md)."""
     if query.compare is None:
         return await answer, None
-    return await asyncio.gather(answer, previous(source, query, at, earlier, fields))
+    return await asyncio.gather(answer, _previous(source, query, at, earlier, fields))
 
 
-async def previous(
+async def _previous(
     source: Keeper, query: Comparable, at: float, earlier: Earlier, fields: tuple[str, ...]
-) -> Previous | None:
-    """The earlier answer when ``compare`` is asked."""
-    if query.compare is None:
-        return None
+) -> Previous:
+    """The earlier answer (``compare`` is asked)."""
     when = earlier_instant(query, at)
     key = previous_key(source.upstream.name, query, fields, when)
     return Previous(*await previous_values(source, key, when, earlier, fields))
