@@ -10,10 +10,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response
-from starlette.types import Receive, Scope, Send
 
 from app.errors import InvalidParameter
-from app.http.asgi import PARTIAL_SLOT
 from app.params import AllowList, ParameterProblem
 from app.promql.upstream import Upstream
 from app.schemas.model_queries import ModelsBase, ModelsStreamQuery
@@ -117,20 +115,14 @@ def upstream_for(state: AppState, prometheus_url: str | None) -> Upstream:
 
 class EncodedResponse(Response):
     """An answer the service encoded itself (large ones off the event loop). A partial
-    one (part of the engine's data) is noted in the render's ``PARTIAL_SLOT``, so the
-    cache layer serves it without keeping it."""
+    one (part of the engine's data) says so, and the cache layer serves it without
+    keeping it."""
 
     media_type = "application/json"
 
     def __init__(self, answer: Encoded) -> None:
         super().__init__(answer.content)
         self.partial = answer.partial
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        noted = scope.get(PARTIAL_SLOT)
-        if self.partial and isinstance(noted, list):
-            noted.append(True)
-        await super().__call__(scope, receive, send)
 
 
 def encoded_answer(answer: Encoded) -> Response:

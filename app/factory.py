@@ -8,6 +8,9 @@ app = create_app(Settings(prometheus_url="http://prometheus:9090"))
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import httpx
 from fastapi import FastAPI
 from opentelemetry.sdk.trace.export import SpanExporter
@@ -17,7 +20,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import __version__
 from app.builders import MEMO_SHARE
-from app.cache.layer import HttpCache, query_models
+from app.cache.endpoints import ScopeReader, cacheable_routes
+from app.cache.layer import HttpCache
+from app.deps import get_state
 from app.http import handlers, openapi
 from app.http.connection import note_connection
 from app.http.cors import ServiceCORSMiddleware
@@ -35,6 +40,10 @@ from app.routers import health, metrics, models, pages, stream
 from app.schemas.model_queries import ModelsBase
 from app.schemas.queries import LatencyQuery
 from app.settings import Settings
+from app.state import AppState
+
+# What the cache layer gives the cacheable endpoints it calls itself.
+FROM_SCOPE: dict[Callable[..., Any], ScopeReader] = {get_state: AppState.of_scope}
 
 
 class ServiceApp(FastAPI):
@@ -117,8 +126,12 @@ def build_stack(app: ServiceApp, settings: Settings, observability: ServiceMetri
     front = HeadMiddleware(front)
     front = HttpCache(
         front,
-        routes={**query_models(app.routes, LatencyQuery), **query_models(app.routes, ModelsBase)},
+        routes={
+            **cacheable_routes(app.routes, LatencyQuery, FROM_SCOPE),
+            **cacheable_routes(app.routes, ModelsBase, FROM_SCOPE),
+        },
         record=lambda path, status: observability.answered(path, "GET", status),
+        translate=handlers.translated,
         in_flight=lambda path: observability.in_progress_for(path, "GET").track_inprogress(),
         vary=b"Origin" if settings.cors_allowed_origins else None,
         memo_bytes=settings.cache_max_bytes // MEMO_SHARE,

@@ -7,6 +7,7 @@ from typing import TypedDict
 
 import httpx
 from starlette.requests import HTTPConnection
+from starlette.types import Scope
 
 from app.cache.core import ResponseCache
 from app.http.stream import StreamHub
@@ -42,7 +43,11 @@ class AppState:
 
     @staticmethod
     def of(connection: HTTPConnection) -> AppState:
-        state: AppState = connection.state.app
+        return AppState.of_scope(connection.scope)
+
+    @staticmethod
+    def of_scope(scope: Scope) -> AppState:
+        state: AppState = scope["state"]["app"]
         return state
 
 

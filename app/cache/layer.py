@@ -1,79 +1,71 @@
 """The HTTP cache layer: the one place where cacheable requests are keyed and answered.
 
-For a GET of a cacheable route (``routes``: route path -> the endpoint's query model)
-the key is the route path plus the parameters the endpoint knows, normalised by its
-query model (``?_=1700000000`` and parameter order do not split the cache; bad
-parameters are not cached and go on to FastAPI for their 400). Then:
+For a GET of a cacheable route (``routes``: route path -> its ``CachedRoute``, see
+``app/cache/endpoints.py``) the key is the route path plus the parameters the endpoint
+knows, normalised by its query model (``?_=1700000000`` and parameter order do not
+split the cache; bad parameters are not cached and go on to FastAPI for their 400).
+Then:
 
 - a fresh entry in the near store is answered here: no FastAPI, no routing;
 - otherwise the shared store is asked, and a miss is rendered once (single-flight, see
-  ``app/cache/core.py``) by running ``app`` with no client attached, always as a GET
-  (a HEAD is answered from the GET answer, its body dropped); only a whole JSON 200 is
-  kept (``app/cache/entries.py``);
-- when rendering fails with an ``UpstreamError`` (the error handler notes the exception
-  in the scope), the last good answer is served marked ``"stale": true``.
+  ``app/cache/core.py``) by calling the route's endpoint here with the query model,
+  no client attached (a HEAD is answered from the GET answer, its body dropped); what
+  the endpoint raises becomes the error handlers' answer (``translate``); only a whole
+  JSON 200 is kept (``app/cache/entries.py``);
+- when rendering fails with an ``UpstreamError``, the last good answer is served
+  marked ``"stale": true``.
 
 Every answer given here is counted by ``record`` (route and status: what observes the
-answer's seconds), since the request-metrics layer inside sees only the render.
+answer's seconds); the request-metrics layer inside never sees these requests.
 Everything else goes on to ``app``.
 
-    layer = HttpCache(inner, routes={"/api/metrics/p95/": InstantQuery}, record=...)
+    layer = HttpCache(inner, routes=cacheable_routes(...), record=..., translate=...)
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
-from pydantic import BaseModel, ValidationError
-from starlette.routing import BaseRoute
+from pydantic import BaseModel
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.cache.core import Header, Rendered, ResponseCache
+from app.cache.endpoints import CachedRoute
 from app.cache.memos import Hit, HitHeaders, KeyMemo
 from app.cache.store import Entry
 from app.errors import UpstreamError
-from app.http.asgi import ERRORS_SLOT, PARTIAL_SLOT, RENDER_SLOT, capture, without_body
-from app.http.paths import flat_routes, route_path
-from app.schemas.cache_keys import canonical, query_input
+from app.http.asgi import without_body
+from app.http.paths import route_path
+from app.schemas.cache_keys import canonical
 
 Recorder = Callable[[str, int], Callable[[float], None]]
 """For a route path and status, what observes the seconds of each answer the layer gives
 itself with them (found once per path for a hit: docs/performance.md)."""
 InFlight = Callable[[str], AbstractContextManager[object]]
 """Held while a request of the route waits for the shared store or the upstream."""
+Translate = Callable[[Scope, Exception], Awaitable[Response]]
+"""The answer the error handlers give an exception an endpoint raised."""
 
 ANSWERED_METHODS = frozenset({"GET", "HEAD"})
 OWN_HEADERS = frozenset({b"cache-control", b"x-cache", b"age", b"vary", b"content-length"})
 
 
-def query_models(routes: Sequence[BaseRoute], base: type[BaseModel]) -> dict[str, type[BaseModel]]:
-    """Route path -> query model, for every GET route whose endpoint takes a ``base`` model."""
-    found: dict[str, type[BaseModel]] = {}
-    for route in flat_routes(routes):
-        dependant = getattr(route, "dependant", None)
-        if dependant is None or "GET" not in (getattr(route, "methods", None) or ()):
-            continue
-        for param in dependant.query_params:
-            model = param.field_info.annotation
-            cacheable = isinstance(model, type) and issubclass(model, base)
-            if cacheable and getattr(model, "cacheable", True):
-                found[route.path] = model
-    return found
-
-
-def cache_key(path: str, model: type[BaseModel], query: bytes) -> str | None:
+def cache_key(path: str, route: CachedRoute, query: bytes) -> str | None:
     """The route path and the normalised known parameters; None if a parameter is bad."""
-    # As Starlette parses it: escapes decoded as UTF-8, invalid bytes replaced.
-    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
-    try:
-        parsed = model.model_validate(query_input(model, pairs))
-    except ValidationError:
-        return None
-    return f"{path}?{urlencode(canonical(parsed))}"
+    parsed = route.parse(query)
+    return None if parsed is None else f"{path}?{urlencode(canonical(parsed))}"
+
+
+def rendered(response: Response, error: Exception | None) -> Rendered:
+    """A response as the cache keeps it; ``partial`` if the response says so."""
+    partial = getattr(response, "partial", False) is True
+    headers = tuple(response.raw_headers)
+    return Rendered(response.status_code, headers, bytes(response.body), error, partial=partial)
 
 
 def answer_headers(
@@ -110,8 +102,9 @@ class HttpCache:
         self,
         app: ASGIApp,
         *,
-        routes: Mapping[str, type[BaseModel]],
+        routes: Mapping[str, CachedRoute],
         record: Recorder,
+        translate: Translate,
         in_flight: InFlight = lambda path: nullcontext(),
         vary: bytes | None = None,
         memo_bytes: int = 1 << 20,
@@ -123,6 +116,7 @@ class HttpCache:
         self.hits = HitHeaders()
         self.routes = dict(routes)
         self.record = record
+        self.translate = translate
         self._hit_seen: dict[str, Callable[[float], None]] = {}
         self.in_flight = in_flight
         self.vary = vary
@@ -130,29 +124,43 @@ class HttpCache:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ANSWERED_METHODS:
             path = route_path(scope)
-            model = self.routes.get(path)
+            route = self.routes.get(path)
             state = scope.get("state")
-            if model is not None and state and "app" in state:
+            if route is not None and state and "app" in state:
                 cache: ResponseCache = state["app"].cache
-                key = self._key(path, model, scope.get("query_string", b""))
+                key = self._key(path, route, scope.get("query_string", b""))
                 if key is not None:
                     if scope["method"] == "HEAD":  # as GET, without the body
                         send = without_body(send)
-                    await self._answer(scope, send, cache, key, path)
+                    await self._answer(scope, receive, send, cache, key, route)
                     return
         await self.app(scope, receive, send)
 
     async def _answer(
-        self, scope: Scope, send: Send, cache: ResponseCache, key: str, path: str
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        cache: ResponseCache,
+        key: str,
+        route: CachedRoute,
     ) -> None:
         started = time.perf_counter()
         now = cache.now()
+        path = route.path
         hit = self.hits.get(key, now)
         if hit is None:
             entry = cache.hit(key, now)
             if entry is None:
+                query = route.parse(scope.get("query_string", b""))
+                if query is None:  # a safeguard: the checks that made the key do not change
+                    await self.app(scope, receive, send)
+                    return
                 with self.in_flight(path):
-                    await self._slow_answer(scope, self._counting(send, path, started), cache, key)
+                    counted = self._counting(send, path, started)
+                    await self._slow_answer(
+                        counted, cache, key, lambda: self._render(scope, route, query)
+                    )
                 return
             hit = self.hits.put(key, self._hit(cache, entry, now))
         # The hit fast path: headers memoised per second, counted before the body goes out
@@ -190,16 +198,18 @@ class HttpCache:
 
         return counted
 
-    def _key(self, path: str, model: type[BaseModel], query: bytes) -> str | None:
+    def _key(self, path: str, route: CachedRoute, query: bytes) -> str | None:
         key = self.keys.get(path, query)
         if key is False:
-            key = cache_key(path, model, query)
+            key = cache_key(path, route, query)
             self.keys.put(path, query, key)
         return key if isinstance(key, str) else None
 
-    async def _slow_answer(self, scope: Scope, send: Send, cache: ResponseCache, key: str) -> None:
+    async def _slow_answer(
+        self, send: Send, cache: ResponseCache, key: str, render: Callable[[], Awaitable[Rendered]]
+    ) -> None:
         """A hit in the shared store, a rendered miss, or the stale answer for an error."""
-        rendered, joined = await cache.load(key, lambda: self._render(scope))
+        rendered, joined = await cache.load(key, render)
         if rendered.stored_at is not None:  # another replica's answer, from the shared store
             if not joined:  # (a request that joined was counted as coalesced)
                 cache.count_hit()
@@ -238,19 +248,14 @@ class HttpCache:
         headers = answer_headers(stored, status, max_age, age, self.vary)
         await send_body(send, 200, headers, body)
 
-    async def _render(self, scope: Scope) -> Rendered:
-        """Run ``app`` for ``scope`` with no client attached and keep what it sends."""
-        errors: list[Exception] = []
-        partial: list[bool] = []
-        # Always a GET, whatever the client sent: the answer is kept for everyone, and a
-        # HEAD's is derived from it (the caller's ``send`` drops the body).
-        inner = {
-            **scope,
-            "method": "GET",
-            ERRORS_SLOT: errors,
-            PARTIAL_SLOT: partial,
-            RENDER_SLOT: True,
-        }
-        answer = await capture(self.app, inner)
-        error = errors[-1] if errors else None
-        return Rendered(answer.status, answer.headers, answer.body, error, partial=any(partial))
+    async def _render(self, scope: Scope, route: CachedRoute, query: BaseModel) -> Rendered:
+        """The route's endpoint called with ``query`` and no client attached; what it
+        raises, the error handlers' answer (app/cache/endpoints.py)."""
+        try:
+            response = await route.respond(scope, query)
+        except Exception as error:  # (the same handlers as FastAPI's: app/http/handlers.py)
+            answer = await self.translate(scope, error)
+            # Kept without its traceback, whose frames hold what the failed call held
+            # (up to UPSTREAM_MAX_BYTES of a refused answer) for as long as the error.
+            return rendered(answer, error.with_traceback(None))
+        return rendered(response, None)

@@ -1,17 +1,11 @@
-"""ASGI helpers and the scope's side channels, shared by every layer that wraps an app.
+"""ASGI helpers and the scope's side channel, shared by every layer that wraps an app.
 
-The cache (``app/cache/layer.py``), request metrics (``app/observability/``), the error
-handlers and the live stream all speak through these names and helpers, so none of
-them imports another to learn a slot's name:
+The HEAD layer (``app/http/headers.py``), the cache (``app/cache/layer.py``) and the
+live stream speak through these names and helpers, so none of them imports another
+to learn them:
 
-- ``ERRORS_SLOT``: a list in the scope of a render; the error handler appends the
-  ``ServiceError`` it saw (so the cache can answer stale instead);
-- ``RENDER_SLOT``: set in the scope of a render, so the request-metrics layer leaves
-  it to the cache layer, which counts what the client got;
 - ``HEAD_SLOT``: set in the scope of a HEAD run as a GET, for answers that never end
-  (a live stream);
-- ``PARTIAL_SLOT``: a list in the scope of a render; an endpoint whose answer holds only
-  part of the engine's data appends ``True``, so the cache does not keep it.
+  (a live stream).
 """
 
 from __future__ import annotations
@@ -21,10 +15,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Scope, Send
 
-ERRORS_SLOT = "mla.errors"
-RENDER_SLOT = "mla.render"
 HEAD_SLOT = "mla.head"
-PARTIAL_SLOT = "mla.partial"
 
 Header = tuple[bytes, bytes]
 

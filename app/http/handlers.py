@@ -11,15 +11,17 @@ Prometheus URLs):
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from starlette.types import Scope
 
 from app.errors import InvalidParameter, ServiceError, UpstreamError
-from app.http.asgi import ERRORS_SLOT
 from app.params import ParameterProblem, echoed
 
 log = logging.getLogger("app.errors")
@@ -42,9 +44,6 @@ def invalid_parameters(errors: list[dict[str, Any]]) -> JSONResponse:
 
 async def service_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
-    noted = request.scope.get(ERRORS_SLOT)
-    if isinstance(noted, list):
-        noted.append(exc)  # the cache layer serves a stale answer on upstream errors
     if isinstance(exc, InvalidParameter):
         return invalid_parameters([exc.details])
     details = dict(exc.details)
@@ -103,9 +102,24 @@ async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     return _json(500, "Internal error", {})
 
 
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+# One handler per family of the error tree, plus the framework's own errors.
+HANDLERS: dict[type[Exception], Handler] = {
+    ServiceError: service_error,
+    RequestValidationError: validation_error,
+    StarletteHTTPException: http_error,
+    Exception: unexpected_error,
+}
+
+
 def install(app: FastAPI) -> None:
-    """One handler per family of the error tree, plus the framework's own errors."""
-    app.add_exception_handler(ServiceError, service_error)
-    app.add_exception_handler(RequestValidationError, validation_error)
-    app.add_exception_handler(StarletteHTTPException, http_error)
-    app.add_exception_handler(Exception, unexpected_error)
+    for family, handler in HANDLERS.items():
+        app.add_exception_handler(family, handler)
+
+
+async def translated(scope: Scope, exc: Exception) -> Response:
+    """The answer to ``exc`` raised in the request ``scope``, by the handler FastAPI would
+    choose (the nearest family in its class's order): for the cache layer, which calls
+    the cacheable endpoints itself (app/cache/endpoints.py)."""
+    handler = next(HANDLERS[family] for family in type(exc).__mro__ if family in HANDLERS)
+    return await handler(Request(scope), exc)

@@ -3,7 +3,7 @@
 The ``handler`` label is the route template the path matches (``route_path``, so
 ``/api/metrics/p95`` and ``/api/metrics/p95/`` and any proxy prefix share a label),
 never the raw path. Answers of the HTTP cache layer (``app/cache/layer.py``) are
-counted there, with the same labels; its renders pass through here uncounted.
+counted there, with the same labels; its renders never pass through here.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any
 from starlette.routing import BaseRoute, Mount, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.http.asgi import RENDER_SLOT
 from app.http.paths import flat_routes, route_path
 from app.observability.metrics import ServiceMetrics
 
@@ -78,8 +77,7 @@ class MetricsMiddleware:
         self._labels: HandlerLabels | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get(RENDER_SLOT):
-            # A render of the cache layer is counted there, with the status the client got.
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         handler = self._handler_labels(scope).label(route_path(scope))
