@@ -16,6 +16,7 @@ from starlette.routing import Mount, Route
 
 from app.observability import MetricsMiddleware, ServiceMetrics
 from app.observability.middleware import HandlerLabels, method_label
+from app.services import latency
 from tests.observability.conftest import FakePrometheus, fake_settings, serve
 
 P95 = "/api/metrics/p95/"
@@ -134,6 +135,29 @@ async def test_an_exception_in_the_app_is_counted_as_500():
     assert metrics.registry.get_sample_value("http_requests_total", labels) == 1
     gauge = {"handler": "/boom", "method": "GET"}
     assert metrics.registry.get_sample_value("http_requests_in_progress", gauge) == 0
+
+
+async def test_a_bug_in_a_cacheable_endpoint_is_a_json_500_counted_and_not_kept(
+    fake, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    """The cache layer calls the endpoint itself on a miss: an unexpected exception
+    there gets the unexpected-error handler's answer, as through FastAPI."""
+
+    async def bug(*_args: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(latency, "current_p95", bug)
+    async with serve(fake_settings(cache_ttl_seconds=3600), httpx.MockTransport(fake)) as svc:
+        answers = [await svc.client.get(P95) for _ in range(2)]
+    for answer in answers:
+        assert answer.status_code == 500
+        assert answer.json() == {"status": "error", "error": "Internal error", "details": {}}
+        assert answer.headers["x-cache"] == "MISS"
+    assert svc.value("model_latency_cache_misses_total") == 2  # not kept
+    assert svc.value("http_requests_total", handler=P95, method="GET", status="500") == 2
+    logged = [record for record in caplog.records if record.name == "app.errors"]
+    assert len(logged) == 2
+    assert all(record.exc_info and record.exc_info[0] is RuntimeError for record in logged)
 
 
 def test_handler_labels_know_templates_mounts_and_nothing_else():
