@@ -7,10 +7,12 @@ Query parameters are parsed and checked once, by the endpoints' query models
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request, Response
 
+from app.cache.endpoints import ScopeReader
 from app.errors import InvalidParameter
 from app.params import AllowList, ParameterProblem
 from app.promql.upstream import Upstream
@@ -40,6 +42,11 @@ async def get_settings(request: Request) -> Settings:
 
 async def get_state(request: Request) -> AppState:
     return AppState.of(request)
+
+
+# The dependencies that read the scope alone, and how: what the cache layer gives the
+# cacheable endpoints it calls itself (app/cache/endpoints.py).
+FROM_SCOPE: dict[Callable[..., Any], ScopeReader] = {get_state: AppState.of_scope}
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -8,9 +8,6 @@ app = create_app(Settings(prometheus_url="http://prometheus:9090"))
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import httpx
 from fastapi import FastAPI
 from opentelemetry.sdk.trace.export import SpanExporter
@@ -20,9 +17,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import __version__
 from app.builders import MEMO_SHARE
-from app.cache.endpoints import ScopeReader, cacheable_routes
+from app.cache.endpoints import cacheable_routes
 from app.cache.layer import HttpCache
-from app.deps import get_state
+from app.deps import FROM_SCOPE
 from app.http import handlers, openapi
 from app.http.connection import note_connection
 from app.http.cors import ServiceCORSMiddleware
@@ -40,10 +37,6 @@ from app.routers import health, metrics, models, pages, stream
 from app.schemas.model_queries import ModelsBase
 from app.schemas.queries import LatencyQuery
 from app.settings import Settings
-from app.state import AppState
-
-# What the cache layer gives the cacheable endpoints it calls itself.
-FROM_SCOPE: dict[Callable[..., Any], ScopeReader] = {get_state: AppState.of_scope}
 
 
 class ServiceApp(FastAPI):

@@ -15,14 +15,14 @@ from fastapi import Depends, FastAPI, Query, Request, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.cache.endpoints import cacheable_routes
-from app.deps import get_state
+from app.deps import FROM_SCOPE, get_state
 from app.errors import (
     InvalidParameter,
     TooManyStreams,
     UpstreamBadResponse,
     UpstreamTimeout,
 )
-from app.factory import FROM_SCOPE, create_app
+from app.factory import create_app
 from app.http import handlers
 from app.http.paths import flat_routes
 from app.schemas.model_queries import ModelsBase
