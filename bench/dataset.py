@@ -14,7 +14,8 @@ Each model runs on instances of its own (``instance_of``: a server per model, as
 SGLang and TGI are deployed), whose addresses do not sort as the model names do. So
 Prometheus answers an aggregation by model and ``le`` model by model, in its instances'
 order, not block after block as it does when every model's series sort together (the
-cheaper order for the service to read: docs/performance.md, "Answers in blocks").
+cheaper order for the service to read: docs/performance.md, "An answer in blocks kept
+as it came").
 """
 
 from __future__ import annotations
