@@ -55,10 +55,9 @@ ANSWERED_METHODS = frozenset({"GET", "HEAD"})
 OWN_HEADERS = frozenset({b"cache-control", b"x-cache", b"age", b"vary", b"content-length"})
 
 
-def cache_key(path: str, route: CachedRoute, query: bytes) -> str | None:
-    """The route path and the normalised known parameters; None if a parameter is bad."""
-    parsed = route.parse(query)
-    return None if parsed is None else f"{path}?{urlencode(canonical(parsed))}"
+def cache_key(path: str, parsed: BaseModel) -> str:
+    """The route path and the normalised known parameters of a parsed query."""
+    return f"{path}?{urlencode(canonical(parsed))}"
 
 
 def rendered(response: Response, error: Exception | None) -> Rendered:
@@ -128,11 +127,11 @@ class HttpCache:
             state = scope.get("state")
             if route is not None and state and "app" in state:
                 cache: ResponseCache = state["app"].cache
-                key = self._key(path, route, scope.get("query_string", b""))
+                key, parsed = self._key(path, route, scope.get("query_string", b""))
                 if key is not None:
                     if scope["method"] == "HEAD":  # as GET, without the body
                         send = without_body(send)
-                    await self._answer(scope, receive, send, cache, key, route)
+                    await self._answer(scope, receive, send, cache, key, route, parsed)
                     return
         await self.app(scope, receive, send)
 
@@ -144,7 +143,9 @@ class HttpCache:
         cache: ResponseCache,
         key: str,
         route: CachedRoute,
+        parsed: BaseModel | None,
     ) -> None:
+        """``parsed``: the query model, when making the key just parsed it."""
         started = time.perf_counter()
         now = cache.now()
         path = route.path
@@ -152,7 +153,9 @@ class HttpCache:
         if hit is None:
             entry = cache.hit(key, now)
             if entry is None:
-                query = route.parse(scope.get("query_string", b""))
+                query = (
+                    parsed if parsed is not None else route.parse(scope.get("query_string", b""))
+                )
                 if query is None:  # a safeguard: the checks that made the key do not change
                     await self.app(scope, receive, send)
                     return
@@ -198,12 +201,18 @@ class HttpCache:
 
         return counted
 
-    def _key(self, path: str, route: CachedRoute, query: bytes) -> str | None:
-        key = self.keys.get(path, query)
-        if key is False:
-            key = cache_key(path, route, query)
-            self.keys.put(path, query, key)
-        return key if isinstance(key, str) else None
+    def _key(
+        self, path: str, route: CachedRoute, query: bytes
+    ) -> tuple[str | None, BaseModel | None]:
+        """The cache key of a raw query (None: a bad parameter), and the query model when
+        it was parsed to make the key (a miss renders with it rather than parse again)."""
+        known = self.keys.get(path, query)
+        if known is not False:
+            return (known if isinstance(known, str) else None), None
+        parsed = route.parse(query)
+        key = None if parsed is None else cache_key(path, parsed)
+        self.keys.put(path, query, key)
+        return key, parsed
 
     async def _slow_answer(
         self, send: Send, cache: ResponseCache, key: str, render: Callable[[], Awaitable[Rendered]]
